@@ -1,0 +1,202 @@
+"""Weight initializers: where the weights start before training.
+
+Starting every weight at the same value would make all units of a layer
+compute the same thing forever (their gradients would be equal too), so
+kernels start random.  The scale matters: with ``fan_in`` inputs, the
+weighted sum ``z = Σ x_i w_i`` has variance ``fan_in · Var(w) · Var(x)``.
+Choosing ``Var(w)`` around ``1 / fan_in`` keeps signals from exploding or
+vanishing as they pass through many layers:
+
+========================  ===========================================
+glorot (Xavier)           ``Var(w) = 2 / (fan_in + fan_out)``: tanh, sigmoid
+he (Kaiming)              ``Var(w) = 2 / fan_in``: ReLU halves the variance
+lecun                     ``Var(w) = 1 / fan_in``: SELU-style, linear
+========================  ===========================================
+
+A uniform distribution on ``[-l, l]`` has variance ``l² / 3``, which gives the
+limits used by the ``*_uniform`` variants.
+
+Every initializer is called as ``init(shape, rng, dtype)`` with a
+``numpy.random.Generator`` owned by the model (no global random state).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._registry import Registry, serialize
+
+__all__ = ["Initializer", "Zeros", "Ones", "Constant", "Uniform", "Normal",
+           "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunNormal",
+           "LecunUniform", "get", "names", "serialize"]
+
+
+class Initializer:
+    name = "initializer"
+
+    def __call__(self, shape, rng, dtype=np.float32):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Initializer):
+    """Every entry equal to ``value``."""
+
+    name = "constant"
+
+    def __init__(self, value=0.0):
+        self.value = float(value)
+
+    def __call__(self, shape, rng, dtype=np.float32):
+        return np.full(shape, self.value, dtype=dtype)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class Zeros(Constant):
+    name = "zeros"
+
+    def __init__(self):
+        super().__init__(0.0)
+
+    def get_config(self):
+        return {}
+
+
+class Ones(Constant):
+    name = "ones"
+
+    def __init__(self):
+        super().__init__(1.0)
+
+    def get_config(self):
+        return {}
+
+
+class Uniform(Initializer):
+    """Uniform on ``[minval, maxval)``; seed 004's ``weightBounds=(-1, 1)``."""
+
+    name = "uniform"
+
+    def __init__(self, minval=-0.05, maxval=0.05):
+        minval, maxval = float(minval), float(maxval)
+        if not minval < maxval:
+            raise ValueError(f"Uniform needs minval < maxval, received ({minval!r}, {maxval!r})")
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape, rng, dtype=np.float32):
+        return rng.uniform(self.minval, self.maxval, size=shape).astype(dtype)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval}
+
+
+class Normal(Initializer):
+    """Normal with the given mean and standard deviation."""
+
+    name = "normal"
+
+    def __init__(self, mean=0.0, stddev=0.05):
+        stddev = float(stddev)
+        if not stddev > 0:
+            raise ValueError(f"Normal needs stddev > 0, received {stddev!r}")
+        self.mean, self.stddev = float(mean), stddev
+
+    def __call__(self, shape, rng, dtype=np.float32):
+        return rng.normal(self.mean, self.stddev, size=shape).astype(dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev}
+
+
+def _fans(shape):
+    """``(fan_in, fan_out)`` of a kernel of shape (inputs, units)."""
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    return shape[0], shape[1]
+
+
+class _VarianceScaling(Initializer):
+    """Uniform or normal with ``Var(w) = scale / fan`` (see the module docstring)."""
+
+    scale = 1.0
+    mode = "fan_in"          # fan_in, fan_out or fan_avg
+    distribution = "uniform"
+
+    def __call__(self, shape, rng, dtype=np.float32):
+        fan_in, fan_out = _fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, fan)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)  # Var(U[-l, l]) = l² / 3
+            return rng.uniform(-limit, limit, size=shape).astype(dtype)
+        return rng.normal(0.0, math.sqrt(variance), size=shape).astype(dtype)
+
+
+class GlorotUniform(_VarianceScaling):
+    """Glorot/Xavier uniform: limit ``sqrt(6 / (fan_in + fan_out))``."""
+    name, mode, distribution = "glorot_uniform", "fan_avg", "uniform"
+
+
+class GlorotNormal(_VarianceScaling):
+    """Glorot/Xavier normal: std ``sqrt(2 / (fan_in + fan_out))``."""
+    name, mode, distribution = "glorot_normal", "fan_avg", "normal"
+
+
+class HeUniform(_VarianceScaling):
+    """He/Kaiming uniform: limit ``sqrt(6 / fan_in)``."""
+    name, mode, distribution, scale = "he_uniform", "fan_in", "uniform", 2.0
+
+
+class HeNormal(_VarianceScaling):
+    """He/Kaiming normal: std ``sqrt(2 / fan_in)``."""
+    name, mode, distribution, scale = "he_normal", "fan_in", "normal", 2.0
+
+
+class LecunNormal(_VarianceScaling):
+    """LeCun normal: std ``sqrt(1 / fan_in)``."""
+    name, mode, distribution = "lecun_normal", "fan_in", "normal"
+
+
+class LecunUniform(_VarianceScaling):
+    """LeCun uniform: limit ``sqrt(3 / fan_in)``."""
+    name, mode, distribution = "lecun_uniform", "fan_in", "uniform"
+
+
+REGISTRY = Registry("initializer", (Zeros, Ones, Constant, Uniform, Normal, GlorotUniform,
+                                    GlorotNormal, HeUniform, HeNormal, LecunNormal, LecunUniform),
+                    aliases={"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
+                             "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
+                             "random_uniform": "uniform", "random_normal": "normal",
+                             "zero": "zeros", "one": "ones"})
+names = REGISTRY.names
+
+
+def get(identifier):
+    """Return an :class:`Initializer` for a name, an instance or a config dict.
+
+    A ``(low, high)`` tuple means ``Uniform(low, high)`` (seed 004's
+    ``weightBounds``), and a number means ``Constant(number)``.
+    """
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, dict):
+        return REGISTRY.from_config(identifier)
+    if isinstance(identifier, str):
+        return REGISTRY.lookup(identifier)()
+    if isinstance(identifier, (tuple, list)) and len(identifier) == 2:
+        return Uniform(*identifier)
+    if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
+        return Constant(identifier)
+    raise ValueError(
+        f"initializer must be a name, an Initializer, a (low, high) tuple or a number; "
+        f"received {identifier!r}")

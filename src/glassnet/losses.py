@@ -1,0 +1,258 @@
+"""Loss functions: how far the prediction ŷ is from the target y.
+
+Training minimises the mean loss over a batch of n samples,
+
+    L = (1/n) Σ_i w_i · l_i(ŷ_i, y_i)
+
+with per-sample losses ``l_i`` and sample weights ``w_i`` (1 unless given).
+The per-sample losses reduce as PyTorch does: mean squared and absolute error
+and binary cross-entropy *average* over the k outputs of a sample (so with
+equal weights L is the mean over all n·k elements), the categorical
+cross-entropies *sum* over the classes.
+
+Each loss has, side by side,
+
+``per_sample(y_true, y_pred)``  → ``l`` of shape (n,)
+``gradient(y_true, y_pred, w)``  → ``dL/dŷ`` of shape (n, k)
+
+and the two cross-entropies also have a *fused* form used when the output
+activation is their natural partner (softmax, sigmoid).  There the chain rule
+collapses: with ``a = softmax(z)`` and ``l = -Σ_k y_k log a_k``,
+
+    dl/dz_k = a_k Σ_j y_j - y_k          ( = a_k - y_k for one-hot y )
+
+and for ``a = sigmoid(z)`` with binary cross-entropy, ``dl/dz = (a - y) / k``.
+Working from the logits z also makes the loss value itself stable:
+``log softmax(z) = z - logsumexp(z)`` and
+``-[y log σ(z) + (1-y) log(1-σ(z))] = max(z, 0) - z·y + log(1 + e^(-|z|))``
+never take the log of a probability that rounded to 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import Registry, serialize
+
+__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
+           "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "get", "names",
+           "serialize", "LOG_FLOOR"]
+
+#: log(p) is clamped at -100 for p → 0, as PyTorch's BCELoss does
+LOG_FLOOR = -100.0
+
+
+def _safe_log(p):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(p), LOG_FLOOR)
+
+
+def _reduce(per_sample, sample_weight):
+    """``(1/n) Σ w_i l_i``: the mean over samples, weighted when weights are given."""
+    if sample_weight is None:
+        return float(per_sample.mean(dtype=np.float64))
+    return float(np.dot(per_sample.astype(np.float64), sample_weight) / per_sample.shape[0])
+
+
+def _scale(y_pred, sample_weight, divisor):
+    """Per-row factor ``w_i / divisor`` as an (n, 1) column, or a scalar."""
+    if sample_weight is None:
+        return 1.0 / divisor
+    return (sample_weight / divisor).astype(y_pred.dtype, copy=False)[:, None]
+
+
+class Loss:
+    """Base class.  ``loss(y_true, y_pred, sample_weight=None)`` is the mean loss."""
+
+    name = "loss"
+    #: the output activation whose pairing with this loss has a fused gradient
+    fused_activation = None
+    #: True when the targets are integer class labels of shape (n,)
+    sparse = False
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return _reduce(self.per_sample(y_true, y_pred), sample_weight)
+
+    def per_sample(self, y_true, y_pred):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def gradient(self, y_true, y_pred, sample_weight=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    """``l_i = (1/k) Σ_j (ŷ_ij - y_ij)²`` and ``dL/dŷ = 2 w_i (ŷ - y) / (n k)``."""
+
+    name = "mse"
+    fused_activation = "linear"
+
+    def per_sample(self, y_true, y_pred):
+        diff = y_pred - y_true
+        return np.einsum("ij,ij->i", diff, diff) / diff.shape[1]
+
+    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
+        g = np.subtract(y_pred, y_true, out=out)
+        g *= _scale(y_pred, sample_weight, y_pred.size / 2.0)
+        return g
+
+    # With a linear output a = z, dL/dz = dL/da: the "fused" delta is the gradient.
+    def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
+        return self.gradient(y_true, a, sample_weight, out=out)
+
+    def fused_per_sample(self, y_true, z, a):
+        return self.per_sample(y_true, a)
+
+
+class MeanAbsoluteError(Loss):
+    """``l_i = (1/k) Σ_j |ŷ_ij - y_ij|`` and ``dL/dŷ = w_i sign(ŷ - y) / (n k)``."""
+
+    name = "mae"
+
+    def per_sample(self, y_true, y_pred):
+        return np.abs(y_pred - y_true).mean(axis=1)
+
+    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
+        g = np.subtract(y_pred, y_true, out=out)
+        np.sign(g, out=g)
+        g *= _scale(y_pred, sample_weight, y_pred.size)
+        return g
+
+
+class BinaryCrossentropy(Loss):
+    """``l_i = -(1/k) Σ_j [y log ŷ + (1-y) log(1-ŷ)]`` for probabilities ŷ in [0, 1].
+
+    ``dL/dŷ = w_i (ŷ - y) / (ŷ (1 - ŷ)) / (n k)``; fused with a sigmoid output:
+    ``dL/dz = w_i (a - y) / (n k)``.
+    """
+
+    name = "binary_crossentropy"
+    fused_activation = "sigmoid"
+
+    def per_sample(self, y_true, y_pred):
+        ll = y_true * _safe_log(y_pred) + (1 - y_true) * _safe_log(1 - y_pred)
+        return -ll.mean(axis=1)
+
+    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
+        # ŷ(1-ŷ) is floored at 1e-12, as PyTorch does, so ŷ ∈ {0, 1} stays finite
+        denom = np.maximum(y_pred * (1 - y_pred), 1e-12)
+        g = np.subtract(y_pred, y_true, out=out)
+        g /= denom
+        g *= _scale(y_pred, sample_weight, y_pred.size)
+        return g
+
+    def fused_per_sample(self, y_true, z, a):
+        # max(z, 0) - z·y + log(1 + e^(-|z|)): the same value, with no log of 0
+        ll = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        return ll.mean(axis=1)
+
+    def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
+        g = np.subtract(a, y_true, out=out)
+        g *= _scale(a, sample_weight, a.size)
+        return g
+
+
+class CategoricalCrossentropy(Loss):
+    """``l_i = -Σ_k y_ik log ŷ_ik`` for one-hot (or any non-negative) targets.
+
+    ``dL/dŷ = -w_i y / ŷ / n``; fused with a softmax output:
+    ``dL/dz = w_i (a Σ_k y_k - y) / n``, which is ``(a - y)/n`` for one-hot rows.
+    """
+
+    name = "categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def per_sample(self, y_true, y_pred):
+        return -np.einsum("ij,ij->i", y_true, _safe_log(y_pred))
+
+    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
+        g = np.divide(y_true, np.maximum(y_pred, np.finfo(y_pred.dtype).tiny), out=out)
+        g *= -_scale(y_pred, sample_weight, y_pred.shape[0])
+        return g
+
+    def fused_per_sample(self, y_true, z, a):
+        # log a_k = z_k - logsumexp(z), with logsumexp(z) = m + log Σ e^(z - m)
+        m = z.max(axis=1, keepdims=True)
+        lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
+        return lse * y_true.sum(axis=1) - np.einsum("ij,ij->i", y_true, z)
+
+    def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
+        g = np.multiply(a, y_true.sum(axis=1, keepdims=True), out=out)
+        g -= y_true
+        g *= _scale(a, sample_weight, a.shape[0])
+        return g
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Categorical cross-entropy with integer class labels ``y`` of shape (n,).
+
+    ``l_i = -log ŷ_i,y_i``; fused with softmax: ``dL/dz = w_i (a - onehot(y)) / n``.
+    """
+
+    name = "sparse_categorical_crossentropy"
+    fused_activation = "softmax"
+    sparse = True
+
+    @staticmethod
+    def _rows(y_true):
+        return np.arange(y_true.shape[0])
+
+    def per_sample(self, y_true, y_pred):
+        return -_safe_log(y_pred[self._rows(y_true), y_true])
+
+    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
+        g = out if out is not None else np.empty_like(y_pred)
+        g.fill(0)
+        rows = self._rows(y_true)
+        picked = np.maximum(y_pred[rows, y_true], np.finfo(y_pred.dtype).tiny)
+        g[rows, y_true] = -1.0 / picked
+        g *= _scale(y_pred, sample_weight, y_pred.shape[0])
+        return g
+
+    def fused_per_sample(self, y_true, z, a):
+        m = z.max(axis=1, keepdims=True)
+        lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
+        return lse - z[self._rows(y_true), y_true]
+
+    def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
+        g = a.copy() if out is None else _copy_into(out, a)
+        g[self._rows(y_true), y_true] -= 1
+        g *= _scale(a, sample_weight, a.shape[0])
+        return g
+
+
+def _copy_into(out, a):
+    np.copyto(out, a)
+    return out
+
+
+REGISTRY = Registry("loss", (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
+                             CategoricalCrossentropy, SparseCategoricalCrossentropy),
+                    aliases={"mean_squared_error": "mse", "mean_absolute_error": "mae",
+                             "bce": "binary_crossentropy", "cce": "categorical_crossentropy",
+                             "crossentropy": "categorical_crossentropy",
+                             "cross_entropy": "categorical_crossentropy",
+                             "sparse_crossentropy": "sparse_categorical_crossentropy"})
+names = REGISTRY.names
+
+
+def get(identifier):
+    """Return a :class:`Loss` for a name, an instance or a config dict.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the valid ones.
+    """
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, dict):
+        return REGISTRY.from_config(identifier)
+    if isinstance(identifier, str):
+        return REGISTRY.lookup(identifier)()
+    raise ValueError(f"loss must be a name or a Loss; received {identifier!r}")

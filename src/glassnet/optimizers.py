@@ -1,0 +1,363 @@
+"""Optimizers: how the gradient turns into a step on the weights.
+
+All of a model's parameters live in one flat vector θ (each layer's W and b
+are views into it, see :class:`glassnet.Sequential`), and so do their
+gradients g = dL/dθ.  An optimizer therefore updates *every* weight of the
+network with a handful of vectorised operations per step, in place.
+
+Plain gradient descent is the rule every seed writes down:
+
+    θ ← θ - α g                                        (α: learning rate)
+
+The others keep a running memory of past gradients in vectors of the same
+length as θ (their *state*, saved with the model so training resumes
+exactly).  The updates follow PyTorch's ``torch.optim`` step for step,
+including the order of floating-point operations, so the two agree to
+rounding.
+
+``weight_decay`` is *decoupled* (AdamW, Loshchilov & Hutter): before the
+update the weights shrink by ``θ ← θ (1 - α λ)``, independent of the
+gradient.  For an L2 penalty that enters the gradient instead, use a layer's
+``kernel_regularizer``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._registry import Registry, serialize
+
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "LearningRateSchedule", "StepDecay",
+           "ExponentialDecay", "CosineDecay", "get", "names", "serialize"]
+
+
+# ----------------------------------------------------------------------------------------
+# learning-rate schedules: α as a function of the step number t = 0, 1, 2, ...
+# ----------------------------------------------------------------------------------------
+
+class LearningRateSchedule:
+    """Base class: ``schedule(step) -> learning rate`` for optimizer step ``step`` (from 0)."""
+
+    name = "schedule"
+
+    def __call__(self, step):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_config(self):
+        return dict(self.__dict__)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _positive(name, value, owner):
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{owner} {name} must be a positive number, received {value!r}")
+    return value
+
+
+class StepDecay(LearningRateSchedule):
+    """``α_t = α_0 · γ^⌊t / step_size⌋``: divide by 1/γ every ``step_size`` steps."""
+
+    name = "step_decay"
+
+    def __init__(self, initial_learning_rate, step_size, gamma=0.1):
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate,
+                                               "StepDecay")
+        self.step_size = int(_positive("step_size", step_size, "StepDecay"))
+        self.gamma = _positive("gamma", gamma, "StepDecay")
+
+    def __call__(self, step):
+        return self.initial_learning_rate * self.gamma ** (step // self.step_size)
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """``α_t = α_0 · r^(t / decay_steps)`` (``⌊t / decay_steps⌋`` with ``staircase``)."""
+
+    name = "exponential_decay"
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate,
+                                               "ExponentialDecay")
+        self.decay_steps = _positive("decay_steps", decay_steps, "ExponentialDecay")
+        self.decay_rate = _positive("decay_rate", decay_rate, "ExponentialDecay")
+        self.staircase = bool(staircase)
+
+    def __call__(self, step):
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate * self.decay_rate ** p
+
+
+class CosineDecay(LearningRateSchedule):
+    """``α_t = α_0 · [(1 - m) · ½ (1 + cos(π · min(t, T) / T)) + m]`` with T = decay_steps.
+
+    Falls from α_0 to ``m · α_0`` (m = ``alpha``) along half a cosine, then stays.
+    """
+
+    name = "cosine_decay"
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0):
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate,
+                                               "CosineDecay")
+        self.decay_steps = _positive("decay_steps", decay_steps, "CosineDecay")
+        alpha = float(alpha)
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"CosineDecay alpha must be in [0, 1], received {alpha!r}")
+        self.alpha = alpha
+
+    def __call__(self, step):
+        progress = min(step, self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
+
+
+SCHEDULES = Registry("learning-rate schedule", (StepDecay, ExponentialDecay, CosineDecay))
+
+
+# ----------------------------------------------------------------------------------------
+# optimizers
+# ----------------------------------------------------------------------------------------
+
+class Optimizer:
+    """Base class.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        α, or a schedule giving α for each step.
+    weight_decay : float, default 0
+        Decoupled weight decay λ: ``θ ← θ (1 - α λ)`` before each update.
+
+    Attributes
+    ----------
+    iterations : int
+        Steps taken so far (saved with the model).
+    """
+
+    name = "optimizer"
+    #: names of the state vectors, each the length of θ
+    state_names = ()
+
+    def __init__(self, learning_rate=0.01, weight_decay=0.0):
+        self.learning_rate = learning_rate
+        weight_decay = float(weight_decay)
+        if not (math.isfinite(weight_decay) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be >= 0, received {weight_decay!r}")
+        self.weight_decay = weight_decay
+        self.iterations = 0
+        self.state = {}
+        self._tmp = None
+
+    @property
+    def learning_rate(self):
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(value, dict):
+            value = SCHEDULES.from_config(value)
+        if not isinstance(value, LearningRateSchedule):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+                raise ValueError("learning_rate must be a positive number or a "
+                                 f"LearningRateSchedule, received {value!r}")
+            value = _positive("learning_rate", value, type(self).__name__)
+        self._learning_rate = value
+
+    def current_learning_rate(self):
+        """α for the next step (a schedule is evaluated at ``iterations``)."""
+        lr = self._learning_rate
+        return float(lr(self.iterations)) if isinstance(lr, LearningRateSchedule) else lr
+
+    def build(self, size, dtype):
+        """Allocate state vectors of length ``size`` (kept if already the right size)."""
+        dtype = np.dtype(dtype)
+        for key in self.state_names:
+            arr = self.state.get(key)
+            if arr is None or arr.shape != (size,) or arr.dtype != dtype:
+                self.state[key] = np.zeros(size, dtype=dtype)
+        self._tmp = (np.empty(size, dtype=dtype), np.empty(size, dtype=dtype))
+
+    def step(self, params, grads):
+        """One in-place update of the flat parameter vector ``params`` from ``grads``."""
+        if self._tmp is None or self._tmp[0].shape != params.shape \
+                or self._tmp[0].dtype != params.dtype:
+            self.build(params.shape[0], params.dtype)
+        lr = self.current_learning_rate()
+        self.iterations += 1
+        if self.weight_decay:
+            params *= 1.0 - lr * self.weight_decay
+        self._update(params, grads, lr)
+
+    def _update(self, params, grads, lr):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_config(self):
+        lr = self._learning_rate
+        lr = serialize(lr) if isinstance(lr, LearningRateSchedule) else lr
+        return {"learning_rate": lr, "weight_decay": self.weight_decay}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional (Nesterov) momentum as in PyTorch.
+
+    Without momentum: ``θ ← θ - α g``.  With momentum μ the step follows a
+    velocity ``v`` that accumulates past gradients:
+
+        v ← μ v + g
+        θ ← θ - α v                (Nesterov: θ ← θ - α (g + μ v))
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
+        momentum = float(momentum)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"SGD momentum must be in [0, 1), received {momentum!r}")
+        if nesterov and momentum == 0:
+            raise ValueError("SGD nesterov=True needs a momentum > 0")
+        self.momentum = momentum
+        self.nesterov = bool(nesterov)
+        self.state_names = ("velocity",) if momentum else ()
+
+    def _update(self, params, grads, lr):
+        step, _ = self._tmp
+        if self.momentum:
+            v = self.state["velocity"]
+            v *= self.momentum                   # v ← μ v + g
+            v += grads
+            if self.nesterov:                    # g + μ v
+                np.multiply(v, self.momentum, out=step)
+                step += grads
+                direction = step
+            else:
+                direction = v
+            np.multiply(direction, -lr, out=step)
+        else:
+            np.multiply(grads, -lr, out=step)
+        params += step                           # θ ← θ - α · direction
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), exactly as PyTorch computes it.
+
+    With first and second moment estimates m and v of the gradient:
+
+        m ← m + (1 - β₁)(g - m)                 (= β₁ m + (1 - β₁) g)
+        v ← β₂ v + (1 - β₂) g²
+        m̂ = m / (1 - β₁ᵗ),   v̂ = v / (1 - β₂ᵗ)    (bias corrections; t = step number)
+        θ ← θ - α m̂ / (√v̂ + ε)
+
+    ε is added *after* the square root, as in PyTorch.
+    """
+
+    name = "adam"
+    state_names = ("m", "v")
+
+    def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
+        for label, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0.0 <= float(beta) < 1.0:
+                raise ValueError(f"Adam {label} must be in [0, 1), received {beta!r}")
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+        self.epsilon = _positive("epsilon", epsilon, "Adam")
+
+    def _update(self, params, grads, lr):
+        m, v = self.state["m"], self.state["v"]
+        tmp, step = self._tmp
+        t = self.iterations
+        np.subtract(grads, m, out=tmp)           # m ← m + (1 - β₁)(g - m)
+        tmp *= 1.0 - self.beta_1
+        m += tmp
+        v *= self.beta_2                         # v ← β₂ v + (1 - β₂) g²
+        np.multiply(grads, 1.0 - self.beta_2, out=tmp)
+        tmp *= grads
+        v += tmp
+        bias_correction1 = 1.0 - self.beta_1 ** t
+        bias_correction2_sqrt = math.sqrt(1.0 - self.beta_2 ** t)
+        np.sqrt(v, out=tmp)                      # √v̂ + ε = √v / √(1 - β₂ᵗ) + ε
+        tmp /= bias_correction2_sqrt
+        tmp += self.epsilon
+        np.multiply(m, -lr / bias_correction1, out=step)   # -α m̂ ...
+        step /= tmp                                         # ... / (√v̂ + ε)
+        params += step
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), as PyTorch computes it: divide by a running RMS of the gradient.
+
+        s ← ρ s + (1 - ρ) g²
+        θ ← θ - α g / (√s + ε)
+
+    With ``momentum`` μ: ``b ← μ b + g / (√s + ε)`` and ``θ ← θ - α b``.
+    """
+
+    name = "rmsprop"
+
+    def __init__(self, learning_rate=1e-3, rho=0.9, epsilon=1e-8, momentum=0.0,
+                 weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
+        if not 0.0 <= float(rho) < 1.0:
+            raise ValueError(f"RMSprop rho must be in [0, 1), received {rho!r}")
+        if not 0.0 <= float(momentum) < 1.0:
+            raise ValueError(f"RMSprop momentum must be in [0, 1), received {momentum!r}")
+        self.rho, self.momentum = float(rho), float(momentum)
+        self.epsilon = _positive("epsilon", epsilon, "RMSprop")
+        self.state_names = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
+
+    def _update(self, params, grads, lr):
+        s = self.state["square_avg"]
+        tmp, step = self._tmp
+        s *= self.rho                             # s ← ρ s + (1 - ρ) g²
+        np.multiply(grads, 1.0 - self.rho, out=tmp)
+        tmp *= grads
+        s += tmp
+        np.sqrt(s, out=tmp)                       # √s + ε
+        tmp += self.epsilon
+        if self.momentum:
+            b = self.state["momentum_buffer"]
+            b *= self.momentum
+            np.divide(grads, tmp, out=step)
+            b += step
+            np.multiply(b, -lr, out=step)
+        else:
+            np.multiply(grads, -lr, out=step)
+            step /= tmp
+        params += step
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon,
+                "momentum": self.momentum}
+
+
+REGISTRY = Registry("optimizer", (SGD, Adam, RMSprop), aliases={"gd": "sgd"})
+names = REGISTRY.names
+
+
+def get(identifier):
+    """Return an :class:`Optimizer` for a name (with defaults), an instance or a config dict."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        return REGISTRY.from_config(identifier)
+    if isinstance(identifier, str):
+        return REGISTRY.lookup(identifier)()
+    raise ValueError(f"optimizer must be a name or an Optimizer; received {identifier!r}")
