@@ -18,13 +18,13 @@ from . import activations, callbacks, initializers, losses, metrics, optimizers,
 from .callbacks import (Callback, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint,
                         ProgbarLogger)
 from .gradcheck import gradcheck
-from .layers import Dense, Dropout, fold_bias, unfold_bias
+from .layers import Dense, Dropout, Rescaling, fold_bias, unfold_bias
 from .model import Sequential, TrainingDiverged
 from .optimizers import SGD, Adam, CosineDecay, ExponentialDecay, RMSprop, StepDecay
 from .serialization import load_model
 
 __all__ = [
-    "Sequential", "Dense", "Dropout", "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay",
+    "Sequential", "Dense", "Dropout", "Rescaling", "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay",
     "CosineDecay", "Callback", "History", "EarlyStopping", "ModelCheckpoint",
     "LearningRateScheduler", "ProgbarLogger", "load_model", "gradcheck", "fold_bias",
     "unfold_bias", "TrainingDiverged", "activations", "callbacks", "initializers", "losses",

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import activations, initializers, regularizers
 
-__all__ = ["Layer", "Dense", "Dropout", "fold_bias", "unfold_bias", "get"]
+__all__ = ["Layer", "Dense", "Dropout", "Rescaling", "fold_bias", "unfold_bias", "get"]
 
 
 class Layer:
@@ -308,7 +308,40 @@ class Dropout(Layer):
         return f"Dropout({self.rate})"
 
 
-_LAYERS = {"dense": Dense, "dropout": Dropout}
+class Rescaling(Layer):
+    """``a = x · scale + offset``: input scaling that travels with the model.
+
+    Put it first so that a saved model takes raw inputs (e.g. pixels 0..255
+    with ``scale=1/255``).  No trainable parameters; ``dL/dx = dL/da · scale``.
+    """
+
+    name = "rescaling"
+
+    def __init__(self, scale, offset=0.0, name=None):
+        super().__init__(name)
+        self.scale, self.offset = float(scale), float(offset)
+        if not (np.isfinite(self.scale) and np.isfinite(self.offset)) or self.scale == 0:
+            raise ValueError(f"Rescaling needs a finite non-zero scale and a finite offset; "
+                             f"received scale={scale!r}, offset={offset!r}")
+
+    def forward(self, x, training=False, buffered=False):
+        a = x * np.asarray(self.scale, dtype=x.dtype)
+        if self.offset:
+            a += np.asarray(self.offset, dtype=x.dtype)
+        return a
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out * np.asarray(self.scale, dtype=grad_out.dtype) if need_input_grad \
+            else None
+
+    def get_config(self):
+        return {"scale": self.scale, "offset": self.offset, **super().get_config()}
+
+    def __repr__(self):
+        return f"Rescaling({self.scale!r}, offset={self.offset!r})"
+
+
+_LAYERS = {"dense": Dense, "dropout": Dropout, "rescaling": Rescaling}
 
 
 def get(config):

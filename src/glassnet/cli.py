@@ -1,0 +1,326 @@
+"""The ``glassnet`` command: train, evaluate, predict, summary, demo.
+
+Errors are one line on stderr and a non-zero exit status (2 for usage
+errors); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import Dense, Dropout, Rescaling, Sequential, datasets, load_model, optimizers
+from . import activations
+
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+NAMED_DATA = ("digits", "xor", "image2x2", "cubic", "fashion-mnist")
+
+
+@dataclass
+class Data:
+    """A data set ready for the CLI: train and test parts and how to model them."""
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    task: str             # "multiclass", "binary" or "regression"
+    n_outputs: int
+    scale: float = 1.0    # put in front of the model as a Rescaling layer
+    labels: tuple = ()
+
+
+def load_data(spec, seed=0, test_size=0.2, for_training=True):
+    """Turn ``--data`` (a name, a CSV file or an IDX directory) into a :class:`Data`."""
+    split = (lambda x, y: datasets.train_test_split(x, y, test_size=test_size, seed=seed,
+                                                    stratify=y if y.ndim == 1 else None))
+    if spec == "digits":
+        x, y = datasets.digits()
+        x_tr, x_te, y_tr, y_te = split(x, y)
+        return Data(x_tr, y_tr, x_te, y_te, "multiclass", 10, 1 / 16, tuple("0123456789"))
+    if spec == "xor":
+        x, y = datasets.logic_gate("xor", 2)
+        return Data(x, y, x, y, "binary", 1)
+    if spec == "image2x2":
+        x, y = datasets.image2x2(sets=50, grayscale=True, seed=seed)
+        labels = y.argmax(axis=1)
+        x_tr, x_te, y_tr, y_te = split(x, labels)
+        return Data(x_tr, y_tr, x_te, y_te, "multiclass", 4, 1.0, datasets.IMAGE2X2_CLASSES)
+    if spec == "cubic":
+        x, y = datasets.function_samples("cubic", n=2000, seed=seed)
+        x_tr, x_te, y_tr, y_te = split(x, y)
+        return Data(x_tr, y_tr, x_te, y_te, "regression", 1, 0.2)
+    if spec in ("fashion-mnist", "fashion_mnist"):
+        (x_tr, y_tr), (x_te, y_te) = datasets.fashion_mnist(normalize=False)
+        return Data(x_tr, y_tr, x_te, y_te, "multiclass", 10, 1 / 255,
+                    datasets.files.FASHION_MNIST_CLASSES)
+    if os.path.isdir(spec):
+        (x_tr, y_tr), (x_te, y_te) = datasets.load_mnist(spec, normalize=False)
+        n_out = int(max(y_tr.max(), y_te.max())) + 1
+        return Data(x_tr, y_tr, x_te, y_te, "multiclass", n_out, 1 / 255)
+    if os.path.isfile(spec):
+        x, y = datasets.load_csv(spec)
+        if y.dtype.kind != "i":
+            raise ValueError(f"{spec!r}: the first column must hold integer class labels")
+        scale = 1 / 255 if x.max() > 1 and x.max() <= 255 and x.min() >= 0 else 1.0
+        n_out = int(y.max()) + 1
+        if not for_training:
+            return Data(x[:0], y[:0], x, y, "multiclass", n_out, scale)
+        x_tr, x_te, y_tr, y_te = split(x, y)
+        return Data(x_tr, y_tr, x_te, y_te, "multiclass", n_out, scale)
+    raise ValueError(f"--data must be one of {', '.join(NAMED_DATA)}, a CSV file or an IDX "
+                     f"directory; received {spec!r} (no such file or directory)")
+
+
+def build_model(data, layers, activation, optimizer, lr, seed):
+    output, loss = {"multiclass": ("softmax", "sparse_categorical_crossentropy"),
+                    "binary": ("sigmoid", "binary_crossentropy"),
+                    "regression": ("linear", "mse")}[data.task]
+    stack = [Rescaling(data.scale)] if data.scale != 1.0 else []
+    for units in layers:
+        stack.append(Dense(units, activation))
+    stack.append(Dense(data.n_outputs, output))
+    model = Sequential(stack, seed=seed)
+    opt = optimizers.get(optimizer)
+    if lr is not None:
+        opt.learning_rate = lr
+    model.compile(loss, opt, metrics=["accuracy"] if data.task != "regression" else ["mae"])
+    return model
+
+
+def _layers(text):
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 128,64; "
+                                         f"received {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive; received {text!r}")
+    return sizes
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}; received {text!r}") \
+                from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive; received {text!r}")
+        return value
+    return parse
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1); received {text!r}")
+    return value
+
+
+def _print_table(rows, out=sys.stdout):
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for k, row in enumerate(rows):
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)), file=out)
+        if k == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+
+
+def cmd_train(args):
+    data = load_data(args.data, seed=args.seed)
+    defaults = {"digits": (40, [128, 64]), "xor": (500, [4]), "image2x2": (60, [16, 8]),
+                "cubic": (300, [32, 32]), "fashion-mnist": (10, [256, 128])}
+    epochs, layers = defaults.get(args.data, (10, [128]))
+    epochs = args.epochs if args.epochs is not None else epochs
+    layers = args.layers if args.layers is not None else layers
+    lr = args.lr if args.lr is not None else (0.05 if args.data == "xor" else
+                                              0.01 if args.data == "cubic" else None)
+    model = build_model(data, layers, args.activation, args.optimizer, lr, args.seed)
+    print(f"Training on {args.data}: {len(data.x_train)} samples, {data.x_train.shape[1]} "
+          f"features -> {data.n_outputs} outputs; layers {layers}, {args.activation}, "
+          f"{args.optimizer}, {epochs} epochs", flush=True)
+    start = time.perf_counter()
+    callbacks = []
+    history = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=args.batch_size,
+                        validation_split=args.validation, verbose=0 if args.quiet else 1,
+                        callbacks=callbacks)
+    elapsed = time.perf_counter() - start
+    metric = "accuracy" if data.task != "regression" else "mae"
+    rows = [("split", "loss", metric)]
+    n_val = int(round(len(data.x_train) * args.validation)) if args.validation else 0
+    train_part = slice(0, len(data.x_train) - n_val)
+    res = model.evaluate(data.x_train[train_part], data.y_train[train_part])
+    rows.append(("train", f"{res['loss']:.4f}", f"{res[metric]:.4f}"))
+    if n_val:
+        res = model.evaluate(data.x_train[-n_val:], data.y_train[-n_val:])
+        rows.append(("validation", f"{res['loss']:.4f}", f"{res[metric]:.4f}"))
+    test = model.evaluate(data.x_test, data.y_test)
+    rows.append(("test", f"{test['loss']:.4f}", f"{test[metric]:.4f}"))
+    print()
+    _print_table(rows)
+    print(f"\ntime: {elapsed:.2f} s for {len(history.epoch)} epochs"
+          + (" (interrupted)" if history.interrupted else ""))
+    model.save(args.out)
+    print(f"model saved to {args.out}")
+    if args.plot:
+        from .plotting import plot_history
+        plot_history(history, args.plot, title=f"glassnet on {args.data}")
+        print(f"training curves saved to {args.plot}")
+    return EXIT_INTERRUPTED if history.interrupted else 0
+
+
+def _check_model_fits(model, data):
+    if model.input_dim != data.x_test.shape[1]:
+        raise ValueError(f"the model expects {model.input_dim} features but the data has "
+                         f"{data.x_test.shape[1]}")
+
+
+def cmd_evaluate(args):
+    model = load_model(args.model)
+    data = load_data(args.data, seed=args.seed, for_training=False)
+    _check_model_fits(model, data)
+    if model.loss is None:
+        raise ValueError(f"{args.model!r} was saved without compile settings; cannot evaluate")
+    result = model.evaluate(data.x_test, data.y_test)
+    print("  ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+    if data.task == "multiclass":
+        from .plotting import confusion_matrix
+        predicted = model.predict(data.x_test).argmax(axis=1)
+        matrix = confusion_matrix(data.y_test, predicted, model.output_dim)
+        labels = list(data.labels) or [str(i) for i in range(model.output_dim)]
+        print("\nconfusion matrix (rows: true class, columns: predicted)")
+        _print_table([[""] + labels] + [[labels[i]] + list(map(str, row))
+                                        for i, row in enumerate(matrix)])
+        if args.plot:
+            from .plotting import plot_confusion_matrix
+            plot_confusion_matrix(matrix, labels, path=args.plot)
+            print(f"confusion matrix saved to {args.plot}")
+    return 0
+
+
+def cmd_predict(args):
+    model = load_model(args.model)
+    x = datasets.load_csv(args.input, label_column=None)
+    if x.shape[1] != model.input_dim:
+        raise ValueError(f"{args.input!r} has {x.shape[1]} columns but the model expects "
+                         f"{model.input_dim} features (give features only, no label column)")
+    out = model.predict(x)
+    last = model.layers[-1]
+    classify = getattr(last, "activation", None) is not None and \
+        last.activation.name in ("softmax", "sigmoid")
+    if classify and out.shape[1] > 1:
+        header = "class," + ",".join(f"p{i}" for i in range(out.shape[1]))
+        table = np.column_stack([out.argmax(axis=1), out])
+        fmt = ["%d"] + ["%.6g"] * out.shape[1]
+    else:
+        header = ",".join(f"y{i}" for i in range(out.shape[1]))
+        table, fmt = out, "%.6g"
+    target = args.out or sys.stdout
+    np.savetxt(target, table, delimiter=",", header=header, comments="", fmt=fmt)
+    if args.out:
+        print(f"{len(out)} predictions written to {args.out}")
+    return 0
+
+
+def cmd_summary(args):
+    model = load_model(args.model)
+    model.summary()
+    if model.loss is not None:
+        print(f"Loss: {model.loss.name}; optimizer: {model.optimizer!r}; "
+              f"steps trained: {model.optimizer.iterations}")
+    return 0
+
+
+def examples_dir():
+    from pathlib import Path
+    return Path(__file__).resolve().parents[2] / "examples"
+
+
+DEMOS = {"xor": "xor.py", "predefined": "image2x2_predefined.py",
+         "image2x2": "image2x2_recognition.py", "network": "configurable_network.py",
+         "linear": "linear.py", "cubic": "cubic.py", "mnist": "mnist.py"}
+
+
+def cmd_demo(args):
+    import runpy
+    folder = examples_dir()
+    script = folder / DEMOS[args.name]
+    if not script.is_file():
+        raise FileNotFoundError(f"the demos ship with glassnet's source checkout; {script} was "
+                                f"not found (install with 'pip install -e .' from a clone)")
+    sys.argv = [str(script), *args.demo_args]
+    runpy.run_path(str(script), run_name="__main__")
+    return 0
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(prog="glassnet", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a network (default: the embedded digits)")
+    train.add_argument("--data", default="digits",
+                       help=f"{', '.join(NAMED_DATA)}, a CSV file (label first) or an IDX "
+                            f"directory (default: digits)")
+    train.add_argument("--layers", type=_layers, help="hidden layer sizes, e.g. 128,64")
+    train.add_argument("--activation", default="relu", choices=activations.names(),
+                       help="hidden-layer activation (default: relu)")
+    train.add_argument("--optimizer", default="adam", choices=optimizers.names())
+    train.add_argument("--lr", type=_positive(float), help="learning rate")
+    train.add_argument("--epochs", type=_positive(int))
+    train.add_argument("--batch-size", type=_positive(int), default=32)
+    train.add_argument("--validation", type=_fraction, default=0.1,
+                       help="fraction of the training data held out (default: 0.1)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="model.glassnet", help="model file to write")
+    train.add_argument("--plot", help="save the training curves to this PNG")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="loss, accuracy and confusion matrix")
+    evaluate.add_argument("model")
+    evaluate.add_argument("--data", default="digits")
+    evaluate.add_argument("--seed", type=int, default=0,
+                          help="must match training for the digits' test split")
+    evaluate.add_argument("--plot", help="save the confusion matrix to this PNG")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = sub.add_parser("predict", help="predictions for a CSV of features")
+    predict.add_argument("model")
+    predict.add_argument("input")
+    predict.add_argument("--out", help="CSV file to write (default: standard output)")
+    predict.set_defaults(run=cmd_predict)
+
+    summary = sub.add_parser("summary", help="print a saved model's layers")
+    summary.add_argument("model")
+    summary.set_defaults(run=cmd_summary)
+
+    demo = sub.add_parser("demo", help="run one of the seed documents' demos")
+    demo.add_argument("name", choices=sorted(DEMOS))
+    demo.add_argument("demo_args", nargs=argparse.REMAINDER)
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("glassnet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ValueError, OSError, ImportError, RuntimeError, FloatingPointError) as exc:
+        if args.debug:
+            raise
+        print(f"glassnet: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

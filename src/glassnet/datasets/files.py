@@ -1,0 +1,260 @@
+"""Loaders for data files: IDX (MNIST, Fashion-MNIST) and numeric CSV.
+
+Both treat their input as untrusted: a file that does not match its own
+header, or a malformed CSV row, gives a ``ValueError`` naming the file, and
+for CSV the line number and what was wrong.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import warnings
+
+import numpy as np
+
+__all__ = ["load_idx", "load_mnist", "fashion_mnist", "load_csv", "FASHION_MNIST_DIR",
+           "FASHION_MNIST_CLASSES"]
+
+#: where Debian's ``dataset-fashion-mnist`` package puts the files
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+# IDX type codes → big-endian NumPy dtypes
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _read_bytes(path):
+    """File contents, transparently gunzipped (recognised by the gzip magic bytes)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise ValueError(f"{os.fspath(path)!r}: the gzip stream is damaged or truncated "
+                             f"({exc})") from None
+    return data
+
+
+def load_idx(path):
+    """Read one IDX file (the format of MNIST and Fashion-MNIST), gzipped or not.
+
+    Header: two zero bytes, a type code, the number of dimensions d, then d
+    big-endian 32-bit sizes; the data follow, big-endian.
+
+    Returns
+    -------
+    ndarray of the stored shape and type (native byte order).
+
+    Raises
+    ------
+    ValueError
+        Wrong magic number, unknown type code, or a body whose length
+        disagrees with the header (truncated or padded file).
+    """
+    name = os.fspath(path)
+    data = _read_bytes(path)
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"{name!r} is not an IDX file: it must start with two zero bytes, "
+                         f"found {data[:4].hex(' ') or 'an empty file'}")
+    code, ndim = data[2], data[3]
+    if code not in _IDX_TYPES:
+        raise ValueError(f"{name!r}: unknown IDX type code 0x{code:02x}; expected one of "
+                         f"{', '.join(f'0x{c:02x}' for c in _IDX_TYPES)}")
+    if ndim == 0 or len(data) < 4 + 4 * ndim:
+        raise ValueError(f"{name!r}: the IDX header is truncated ({len(data)} bytes for "
+                         f"{ndim} dimensions)")
+    shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    dtype = np.dtype(_IDX_TYPES[code])
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    body = len(data) - 4 - 4 * ndim
+    if body != expected:
+        raise ValueError(f"{name!r}: the header promises shape {shape} ({expected} bytes of "
+                         f"data) but the file holds {body} bytes"
+                         + (" (truncated?)" if body < expected else ""))
+    array = np.frombuffer(data, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
+    return array.astype(dtype.newbyteorder("="))
+
+
+_MNIST_FILES = {"train_images": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
+                "train_labels": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+                "test_images": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
+                "test_labels": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte")}
+
+
+def _find(directory, stems):
+    for stem in stems:
+        for suffix in ("", ".gz"):
+            candidate = os.path.join(directory, stem + suffix)
+            if os.path.isfile(candidate):
+                return candidate
+    raise FileNotFoundError(f"no {stems[0]}[.gz] in {directory!r}; an MNIST-style directory "
+                            f"holds train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+                            f"t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (gzipped or not)")
+
+
+def load_mnist(directory, normalize=True):
+    """The four IDX files of MNIST or Fashion-MNIST in ``directory``.
+
+    Parameters
+    ----------
+    directory : str
+    normalize : bool, default True
+        Scale pixels to float32 in [0, 1]; otherwise keep uint8 0..255.
+
+    Returns
+    -------
+    (X_train, y_train), (X_test, y_test)
+        X of shape (n, 784) with rows of 28×28 pixels in row-major order,
+        y integer labels of shape (n,).
+    """
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"{directory!r} is not a directory")
+    arrays = {key: load_idx(_find(directory, stems)) for key, stems in _MNIST_FILES.items()}
+    out = []
+    for part in ("train", "test"):
+        images, labels = arrays[part + "_images"], arrays[part + "_labels"]
+        if images.shape[0] != labels.shape[0]:
+            raise ValueError(f"{directory!r}: {part} images ({images.shape[0]}) and labels "
+                             f"({labels.shape[0]}) differ in number")
+        X = images.reshape(images.shape[0], -1)
+        X = (X.astype(np.float32) / np.float32(255.0)) if normalize else X
+        out.append((X, labels.astype(np.int64)))
+    return tuple(out)
+
+
+def fashion_mnist(directory=None, normalize=True):
+    """Fashion-MNIST (70,000 28×28 images of clothes, 10 classes), from disk only.
+
+    Looks in ``directory``, or where Debian's package puts it
+    (:data:`FASHION_MNIST_DIR`).  Class names: :data:`FASHION_MNIST_CLASSES`.
+
+    Raises
+    ------
+    FileNotFoundError
+        Saying how to install it (nothing is ever downloaded).
+    """
+    directory = directory or os.environ.get("GLASSNET_FASHION_MNIST", FASHION_MNIST_DIR)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"Fashion-MNIST was not found in {directory!r}. Install Debian's package with "
+            f"'apt-get install dataset-fashion-mnist' (files in {FASHION_MNIST_DIR}), or pass "
+            f"the directory holding the four IDX files")
+    return load_mnist(directory, normalize=normalize)
+
+
+# ----------------------------------------------------------------------------------------
+# CSV
+# ----------------------------------------------------------------------------------------
+
+def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float32):
+    """Read a numeric CSV file, such as MNIST in CSV (seed 002: label first, then 784 pixels).
+
+    Parameters
+    ----------
+    path : str
+    label_column : int or None, default 0
+        Column holding the label (negative counts from the end); None
+        returns all columns as X.
+    header : "infer", True or False
+        "infer" skips the first line if it is not all numbers.
+    delimiter : str
+    dtype : float type of X
+
+    Returns
+    -------
+    X : array (n, columns - 1) of ``dtype``
+    y : int64 labels (n,) if every label is a whole number, else float; only
+        when ``label_column`` is not None.
+
+    Raises
+    ------
+    ValueError
+        Naming the line number and what was wrong (a field that is not a
+        number, a row with the wrong number of fields, an empty file).
+
+    Notes
+    -----
+    Whole-number files (like MNIST) are parsed by NumPy's C reader as
+    integers, which is as fast as ``pandas.read_csv``; files with decimals
+    fall back to its (slower) float parser.
+    """
+    name = os.fspath(path)
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        first = handle.readline()
+    if gzipped:
+        data = _read_bytes(path)
+        first = data.split(b"\n", 1)[0]
+    first = first.decode("utf-8", "replace").strip()
+    if not first:
+        raise ValueError(f"{name!r} is empty; expected rows of numbers separated by "
+                         f"{delimiter!r}")
+    if header == "infer":
+        header = not _all_numbers(first.split(delimiter))
+    n_columns = len(first.split(delimiter))
+    table = None
+    for parse_as in (np.int32, np.float64):        # integers first: much faster to parse
+        source = io.BytesIO(data) if gzipped else name
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")      # "empty input" is reported below
+                table = np.loadtxt(source, delimiter=delimiter, dtype=parse_as,
+                                   skiprows=1 if header else 0, ndmin=2, encoding="utf-8")
+            break
+        except (ValueError, OverflowError):
+            continue
+    if table is None:                               # something is malformed: find and name it
+        if not gzipped:
+            data = _read_bytes(path)
+        start = len(data.split(b"\n", 1)[0]) + 1 if header else 0
+        _raise_first_error(name, data, delimiter, n_columns, 2 if header else 1, start)
+    if table.shape[0] == 0:
+        raise ValueError(f"{name!r} has a header but no data rows")
+    if label_column is None:
+        return table.astype(dtype)
+    if not -n_columns <= label_column < n_columns:
+        raise ValueError(f"label_column {label_column} is out of range for {n_columns} columns "
+                         f"in {name!r}")
+    col = label_column % n_columns
+    labels = table[:, col]
+    X = np.empty((table.shape[0], n_columns - 1), dtype=dtype)
+    X[:, :col] = table[:, :col]                     # every column but the label, cast once
+    X[:, col:] = table[:, col + 1:]
+    whole = labels.dtype.kind == "i" or bool(np.all(labels == np.round(labels)))
+    return X, (labels.astype(np.int64) if whole else labels)
+
+
+def _all_numbers(fields):
+    try:
+        for field in fields:
+            float(field)
+        return True
+    except ValueError:
+        return False
+
+
+def _raise_first_error(name, data, delimiter, n_columns, first_line_no, start):
+    text = io.StringIO(data[start:].decode("utf-8", "replace"))
+    for offset, line in enumerate(text):
+        line_no = first_line_no + offset
+        stripped = line.strip()
+        if not stripped:
+            if text.read().strip():
+                raise ValueError(f"{name!r}, line {line_no}: empty line in the middle of the data")
+            break
+        fields = stripped.split(delimiter)
+        if len(fields) != n_columns:
+            raise ValueError(f"{name!r}, line {line_no}: expected {n_columns} fields like the "
+                             f"first line, found {len(fields)}")
+        for column, field in enumerate(fields, start=1):
+            try:
+                float(field)
+            except ValueError:
+                raise ValueError(f"{name!r}, line {line_no}, column {column}: expected a number, "
+                                 f"found {field.strip()!r}") from None
+    raise ValueError(f"{name!r}: could not be parsed as numeric CSV")

@@ -1,0 +1,129 @@
+"""Pictures: training curves, function fits, confusion matrices, network drawings.
+
+Needs matplotlib (``pip install glassnet[plot]``).  Every function draws on a
+new figure, saves it when ``path`` is given, and returns the figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["plot_history", "plot_function_fit", "plot_confusion_matrix", "plot_network",
+           "confusion_matrix"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'glassnet[plot]'") from None
+    return plt
+
+
+def _finish(fig, path):
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        _pyplot().close(fig)
+    return fig
+
+
+def plot_history(history, path=None, title="Training"):
+    """Loss (and every metric) per epoch, training and validation side by side."""
+    plt = _pyplot()
+    logs = history.history if hasattr(history, "history") else dict(history)
+    keys = [k for k in logs if not k.startswith("val_") and k != "lr"]
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        epochs = np.arange(1, len(logs[key]) + 1)
+        ax.plot(epochs, logs[key], marker="o", ms=3, label=f"train {key}")
+        if "val_" + key in logs:
+            ax.plot(epochs, logs["val_" + key], marker="o", ms=3, label=f"validation {key}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.set_title(f"{title}: {key}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return _finish(fig, path)
+
+
+def plot_function_fit(x, y_true, y_pred, path=None, title="Function vs prediction"):
+    """A 1-D function and the network's prediction of it, sorted along x."""
+    plt = _pyplot()
+    x = np.asarray(x).ravel()
+    order = np.argsort(x)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(x[order], np.asarray(y_true).ravel()[order], lw=3, alpha=0.5, label="function")
+    ax.plot(x[order], np.asarray(y_pred).ravel()[order], "--", lw=2, label="network")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _finish(fig, path)
+
+
+def confusion_matrix(y_true, y_pred, n_classes=None):
+    """Counts ``C[i, j]`` of samples of class i predicted as class j."""
+    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
+    k = n_classes or int(max(y_true.max(), y_pred.max())) + 1
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def plot_confusion_matrix(matrix, labels=None, path=None, title="Confusion matrix"):
+    """Heat map of a confusion matrix with the counts written in each cell."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    k = matrix.shape[0]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * k, 0.8 + 0.6 * k))
+    ax.imshow(matrix, cmap="Blues")
+    labels = list(labels) if labels is not None else [str(i) for i in range(k)]
+    ax.set_xticks(range(k), labels, rotation=45 if max(map(len, labels)) > 2 else 0)
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = matrix.max() / 2
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if matrix[i, j] > threshold else "black")
+    ax.set_title(f"{title} (accuracy {np.trace(matrix) / max(matrix.sum(), 1):.1%})")
+    return _finish(fig, path)
+
+
+def plot_network(model, path=None, max_nodes=12, title=None):
+    """Draw a small network: nodes in layers, edges coloured and sized by weight.
+
+    Blue edges are positive weights, red negative; thickness grows with |w|.
+    Layers wider than ``max_nodes`` show their first ``max_nodes`` units.
+    """
+    plt = _pyplot()
+    dense = [layer for layer in model.layers if getattr(layer, "W", None) is not None]
+    if not dense:
+        raise ValueError("the model has no Dense layers with weights to draw")
+    widths = [dense[0].input_dim] + [layer.units for layer in dense]
+    shown = [min(w, max_nodes) for w in widths]
+    fig, ax = plt.subplots(figsize=(2.2 * len(widths), 0.45 * max(shown) + 1.5))
+    pos = [np.linspace(0, 1, n) if n > 1 else np.array([0.5]) for n in shown]
+    biggest = max(float(np.abs(layer.W).max()) for layer in dense) or 1.0
+    for li, layer in enumerate(dense):
+        W = layer.W[:shown[li], :shown[li + 1]]
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                w = float(W[i, j])
+                ax.plot([li, li + 1], [pos[li][i], pos[li + 1][j]],
+                        color="tab:blue" if w >= 0 else "tab:red",
+                        lw=0.3 + 3.0 * abs(w) / biggest, alpha=0.25 + 0.6 * abs(w) / biggest,
+                        zorder=1)
+    for li, ys in enumerate(pos):
+        ax.scatter(np.full(len(ys), li), ys, s=260, color="white", edgecolor="black", zorder=2)
+        label = "input" if li == 0 else (dense[li - 1].activation.name)
+        more = f" (+{widths[li] - shown[li]})" if widths[li] > shown[li] else ""
+        ax.text(li, -0.12, f"{label}\n{widths[li]} units{more}", ha="center", va="top")
+    ax.set_xlim(-0.5, len(widths) - 0.5)
+    ax.set_ylim(-0.3, 1.08)
+    ax.axis("off")
+    ax.set_title(title or "Network layout (blue: w > 0, red: w < 0, width ~ |w|)")
+    return _finish(fig, path)
