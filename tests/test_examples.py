@@ -1,0 +1,66 @@
+"""Every example runs, with small settings, and prints what it promises."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def run(name, *args, cwd):
+    result = subprocess.run([sys.executable, os.path.join(EXAMPLES, name), *args],
+                            capture_output=True, text=True, cwd=cwd, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_xor(tmp_path):
+    out = run("xor.py", cwd=tmp_path)
+    assert "XOR with 2 inputs: final loss" in out and "accuracy 100%" in out
+    assert "XOR with 3 inputs" in out
+
+
+def test_predefined_weights_both_bias_conventions(tmp_path):
+    out = run("image2x2_predefined.py", cwd=tmp_path)
+    assert "error, bias folded in : 0" in out and "error, bias separate  : 0" in out
+
+
+def test_image2x2_recognition(tmp_path):
+    out = run("image2x2_recognition.py", "--epochs", "150", "--sets", "10", cwd=tmp_path)
+    assert "recognised 1" in out
+
+
+def test_configurable_network(tmp_path):
+    out = run("configurable_network.py", "--layers", "6:tanh,4:relu", "--epochs", "300",
+              cwd=tmp_path)
+    assert "dense_1 (Dense)" in out and "after 300 epochs" in out
+
+
+def test_linear_recovers_a_and_b(tmp_path):
+    out = run("linear.py", cwd=tmp_path)
+    a = float(out.split("a = ")[1].split()[0])
+    b = float(out.split("b = ")[1].split()[0])
+    assert abs(a - 2) < 0.01 and abs(b - 3) < 0.01
+
+
+def test_cubic_fits_and_plots(tmp_path):
+    out = run("cubic.py", "--plot", "c.png", cwd=tmp_path)
+    rmse = float(out.split("RMSE on [-5, 5]: ")[1].split()[0])
+    assert rmse < 1.0                     # the function spans -200..200
+    assert (tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_mnist_on_a_small_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, size=300)
+    pixels = np.clip(labels[:, None] * 25 + rng.integers(0, 30, size=(300, 784)), 0, 255)
+    path = tmp_path / "mnist_train.csv"
+    header = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
+    np.savetxt(path, np.column_stack([labels, pixels]), fmt="%d", delimiter=",", header=header,
+               comments="")
+    out = run("mnist.py", "--data", str(path), "--iterations", "30", "--every", "10",
+              "--plot", "acc.png", cwd=tmp_path)
+    assert "iteration    10: accuracy" in out and "held-out accuracy" in out
+    assert (tmp_path / "acc.png").stat().st_size > 1000
