@@ -384,8 +384,9 @@ class Sequential:
                             wb = None if w is None else w[start:stop]
                         else:
                             idx = order[start:stop]
-                            xb = np.take(x, idx, axis=0, out=xb_buf[:m])
-                            yb = np.take(y, idx, axis=0, out=yb_buf[:m])
+                            # mode="clip" skips a bounds-checking copy (idx is a permutation)
+                            xb = np.take(x, idx, axis=0, out=xb_buf[:m], mode="clip")
+                            yb = np.take(y, idx, axis=0, out=yb_buf[:m], mode="clip")
                             wb = None if w is None else w[idx]
                         if cb.wants_batches:
                             cb.on_batch_begin(batch, {"size": m})

@@ -1,0 +1,297 @@
+"""glassnet against PyTorch (CPU) and scikit-learn, side by side in one run.
+
+Each measurement runs in a fresh subprocess (so peak memory is that
+framework's alone), the frameworks alternate, and every figure is the median
+over ``--repeats`` runs.  Cases:
+
+1. Fashion-MNIST 784-256-128-10, ReLU, softmax cross-entropy, Adam 1e-3,
+   batch 128, float32: seconds per epoch, peak memory, test accuracy.
+2. XOR 2-4-1 (tanh, sigmoid, MSE, SGD), full batch through ``fit``:
+   microseconds per training step.
+3. One-sample ``predict`` through 784-256-128-10: microseconds per call.
+4. Loading Fashion-MNIST from IDX; a 60,000-row MNIST-format CSV against
+   ``pandas.read_csv``.
+
+    python benchmarks/bench.py [--repeats 3] [--epochs 3] [--quick]
+
+Needs Debian's ``dataset-fashion-mnist`` for cases 1 and 4; PyTorch,
+scikit-learn and pandas are used when installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.abspath(__file__)
+
+
+# ----------------------------------------------------------------------------------------
+# workers: each prints one JSON line
+# ----------------------------------------------------------------------------------------
+
+def _peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _fashion():
+    from glassnet.datasets import fashion_mnist
+    return fashion_mnist()
+
+
+def worker_mlp(framework, epochs, seed=0):
+    (X, y), (Xt, yt) = _fashion()
+    times = []
+    if framework == "glassnet":
+        import glassnet as gn
+        model = gn.Sequential([gn.Dense(256, "relu"), gn.Dense(128, "relu"),
+                               gn.Dense(10, "softmax")], seed=seed)
+        model.compile("sparse_categorical_crossentropy", gn.Adam(1e-3))
+        for _ in range(epochs):
+            start = time.perf_counter()
+            model.fit(X, y, epochs=1, batch_size=128, verbose=0)
+            times.append(time.perf_counter() - start)
+        accuracy = float((model.predict(Xt).argmax(axis=1) == yt).mean())
+    elif framework == "torch":
+        import torch
+        torch.manual_seed(seed)
+        net = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                  torch.nn.Linear(256, 128), torch.nn.ReLU(),
+                                  torch.nn.Linear(128, 10))
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        xt, ytt = torch.from_numpy(X), torch.from_numpy(y)
+        gen = torch.Generator().manual_seed(seed)
+        for _ in range(epochs):
+            start = time.perf_counter()
+            perm = torch.randperm(len(X), generator=gen)
+            for s in range(0, len(X), 128):
+                idx = perm[s:s + 128]
+                opt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(net(xt[idx]), ytt[idx])
+                loss.backward()
+                opt.step()
+            times.append(time.perf_counter() - start)
+        with torch.no_grad():
+            accuracy = float((net(torch.from_numpy(Xt)).argmax(1).numpy() == yt).mean())
+    elif framework == "sklearn":
+        import warnings
+        from sklearn.neural_network import MLPClassifier
+        clf = MLPClassifier((256, 128), solver="adam", learning_rate_init=1e-3, batch_size=128,
+                            max_iter=1, shuffle=True, random_state=seed, warm_start=True,
+                            tol=0, n_iter_no_change=10 ** 9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(epochs):
+                start = time.perf_counter()
+                clf.fit(X, y)
+                times.append(time.perf_counter() - start)
+        accuracy = float(clf.score(Xt, yt))
+    return {"epoch_s": statistics.median(times), "peak_mb": _peak_mb(), "accuracy": accuracy}
+
+
+def worker_xor(framework, steps):
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+    if framework == "glassnet":
+        import glassnet as gn
+        model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
+        model.compile("mse", gn.SGD(0.5))
+        model.fit(X, Y, epochs=50, batch_size=4, verbose=0)           # warm-up
+        start = time.perf_counter()
+        model.fit(X, Y, epochs=steps, batch_size=4, verbose=0)
+        elapsed = time.perf_counter() - start
+    else:
+        import torch
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1),
+                                  torch.nn.Sigmoid())
+        opt = torch.optim.SGD(net.parameters(), lr=0.5)
+        xt, yt = torch.from_numpy(X), torch.from_numpy(Y)
+
+        def step():
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(net(xt), yt).backward()
+            opt.step()
+        for _ in range(50):
+            step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        elapsed = time.perf_counter() - start
+    return {"step_us": elapsed / steps * 1e6}
+
+
+def worker_predict(framework, calls):
+    rng = np.random.default_rng(0)
+    x = rng.random((1, 784), dtype=np.float32)
+    if framework == "glassnet":
+        import glassnet as gn
+        model = gn.Sequential([gn.Dense(256, "relu"), gn.Dense(128, "relu"),
+                               gn.Dense(10, "softmax")], seed=0)
+        model.build(784)
+        fn = lambda: model.predict(x)          # noqa: E731
+    else:
+        import torch
+        net = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                  torch.nn.Linear(256, 128), torch.nn.ReLU(),
+                                  torch.nn.Linear(128, 10), torch.nn.Softmax(dim=1)).eval()
+
+        def fn():
+            with torch.no_grad():
+                return net(torch.from_numpy(x)).numpy()
+    for _ in range(200):
+        fn()
+    samples = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - start) / calls * 1e6)
+    return {"call_us": statistics.median(samples)}
+
+
+def worker_load(framework, csv_path):
+    start = time.perf_counter()
+    if framework == "glassnet-idx":
+        _fashion()
+    elif framework == "glassnet-csv":
+        from glassnet.datasets import load_csv
+        load_csv(csv_path)
+    elif framework == "pandas-csv":
+        import pandas
+        pandas.read_csv(csv_path)
+    return {"load_s": time.perf_counter() - start}
+
+
+WORKERS = {"mlp": worker_mlp, "xor": worker_xor, "predict": worker_predict, "load": worker_load}
+
+
+# ----------------------------------------------------------------------------------------
+# driver
+# ----------------------------------------------------------------------------------------
+
+def _available(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def _run(case, framework, arg):
+    out = subprocess.run([sys.executable, HERE, "--worker", case, framework, str(arg)],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{case}/{framework} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _median_runs(case, frameworks, arg, repeats):
+    results = {f: [] for f in frameworks}
+    for r in range(repeats):
+        order = frameworks if r % 2 == 0 else frameworks[::-1]     # alternate who goes first
+        for framework in order:
+            results[framework].append(_run(case, framework, arg))
+    return {f: {k: statistics.median(run[k] for run in runs) for k in runs[0]}
+            for f, runs in results.items()}
+
+
+def _write_csv(path):
+    from glassnet.datasets import fashion_mnist
+    (X, y), _ = fashion_mnist(normalize=False)
+    with open(path, "w") as handle:
+        handle.write("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n")
+        np.savetxt(handle, np.column_stack([y, X]), fmt="%d", delimiter=",")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="1 repeat, 1 epoch")
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        case, framework, arg = args.worker
+        arg = arg if case == "load" else int(arg)
+        print(json.dumps(WORKERS[case](framework, arg)))
+        return 0
+    if args.quick:
+        args.repeats, args.epochs = 1, 1
+    import glassnet
+    from glassnet.datasets import FASHION_MNIST_DIR
+    have_torch, have_sklearn = _available("torch"), _available("sklearn")
+    have_fashion = os.path.isdir(FASHION_MNIST_DIR)
+    print(f"glassnet {glassnet.__version__}, numpy {np.__version__}, {os.cpu_count()} cores; "
+          f"medians of {args.repeats} alternating runs in fresh processes")
+    if have_torch:
+        import torch
+        print(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    rows = []
+
+    def ratio(a, b):
+        return f"{a / b:.2f}" if b else "-"
+
+    if have_fashion:
+        frameworks = ["glassnet"] + (["torch"] if have_torch else []) \
+            + (["sklearn"] if have_sklearn else [])
+        r = _median_runs("mlp", frameworks, args.epochs, args.repeats)
+        g, t = r["glassnet"], r.get("torch")
+        rows.append(("1. Fashion-MNIST MLP, s/epoch", f"{g['epoch_s']:.3f}",
+                     f"{t['epoch_s']:.3f}" if t else "-",
+                     ratio(g["epoch_s"], t["epoch_s"]) if t else "-", "<= 0.8"))
+        rows.append(("1. peak memory, MB", f"{g['peak_mb']:.0f}",
+                     f"{t['peak_mb']:.0f}" if t else "-",
+                     ratio(g["peak_mb"], t["peak_mb"]) if t else "-", "< 1"))
+        rows.append((f"1. test accuracy after {args.epochs} epoch(s)", f"{g['accuracy']:.4f}",
+                     f"{t['accuracy']:.4f}" if t else "-",
+                     f"{100 * (g['accuracy'] - t['accuracy']):+.2f} pts" if t else "-",
+                     "within 0.5 pts"))
+        if "sklearn" in r:
+            s = r["sklearn"]
+            rows.append(("1. scikit-learn MLPClassifier, s/epoch", f"{s['epoch_s']:.3f}", "-",
+                         f"glassnet/sklearn {ratio(g['epoch_s'], s['epoch_s'])}", ""))
+    else:
+        print(f"(case 1 and 4 skipped: apt-get install dataset-fashion-mnist)")
+    if have_torch:
+        r = _median_runs("xor", ["glassnet", "torch"], 20000, args.repeats)
+        rows.append(("2. XOR 2-4-1 fit, us/step", f"{r['glassnet']['step_us']:.1f}",
+                     f"{r['torch']['step_us']:.1f}",
+                     ratio(r["glassnet"]["step_us"], r["torch"]["step_us"]), "<= 0.2"))
+        r = _median_runs("predict", ["glassnet", "torch"], 2000, args.repeats)
+        rows.append(("3. one-sample predict, us/call", f"{r['glassnet']['call_us']:.1f}",
+                     f"{r['torch']['call_us']:.1f}",
+                     ratio(r["glassnet"]["call_us"], r["torch"]["call_us"]), "<= 0.5"))
+    if have_fashion:
+        r = _median_runs("load", ["glassnet-idx"], "-", args.repeats)
+        rows.append(("4. load Fashion-MNIST IDX (gz), s", f"{r['glassnet-idx']['load_s']:.3f}",
+                     "-", "-", ""))
+        if _available("pandas"):
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "fashion_train.csv")
+                _write_csv(path)
+                r = _median_runs("load", ["glassnet-csv", "pandas-csv"], path, args.repeats)
+            g, p = r["glassnet-csv"]["load_s"], r["pandas-csv"]["load_s"]
+            rows.append(("4. 60,000-row MNIST CSV, s (vs pandas)", f"{g:.3f}", f"{p:.3f}",
+                         ratio(g, p), "<= 1.5"))
+    header = ("case", "glassnet", "PyTorch / other", "ratio", "target")
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(5)]
+    print()
+    for k, row in enumerate([header] + rows):
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+        if k == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
