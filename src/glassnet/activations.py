@@ -94,10 +94,13 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z, out=None):
-        e = np.exp(-np.abs(z))
-        numerator = np.where(z >= 0, 1.0, e).astype(e.dtype, copy=False)
-        e += 1.0
-        return np.divide(numerator, e, out=out)
+        e = np.abs(z)
+        np.negative(e, out=e)
+        np.exp(e, out=e)                         # e = e^(-|z|) ∈ (0, 1]: no overflow
+        a = np.add(e, 1.0, out=out)
+        np.divide(1.0, a, out=a)                 # 1 / (1 + e): σ(z) for z ≥ 0
+        np.multiply(a, e, out=a, where=z < 0)    # e / (1 + e): σ(z) for z < 0
+        return a
 
     def backward(self, z, a, grad_a, out=None):
         # σ'(z) = σ(z) (1 - σ(z)) = a (1 - a)
@@ -256,9 +259,9 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z, out=None):
-        shifted = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        shifted = np.subtract(z, np.maximum.reduce(z, axis=-1, keepdims=True), out=out)
         np.exp(shifted, out=shifted)
-        shifted /= shifted.sum(axis=-1, keepdims=True)
+        shifted /= np.add.reduce(shifted, axis=-1, keepdims=True)
         return shifted
 
     def backward(self, z, a, grad_a, out=None):

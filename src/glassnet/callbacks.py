@@ -315,11 +315,24 @@ class CallbackList:
             cb.set_params(params)
         self.wants_batches = any(overrides_batch_hooks(cb) for cb in self.callbacks)
 
-    def __getattr__(self, event):
-        if not event.startswith("on_"):
-            raise AttributeError(event)
+    def _dispatch(self, event, *args):
+        for cb in self.callbacks:
+            getattr(cb, event)(*args)
 
-        def dispatch(*args, **kwargs):
-            for cb in self.callbacks:
-                getattr(cb, event)(*args, **kwargs)
-        return dispatch
+    def on_train_begin(self, logs=None):
+        self._dispatch("on_train_begin", logs)
+
+    def on_train_end(self, logs=None):
+        self._dispatch("on_train_end", logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._dispatch("on_epoch_begin", epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._dispatch("on_epoch_end", epoch, logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        self._dispatch("on_batch_begin", batch, logs)
+
+    def on_batch_end(self, batch, logs=None):
+        self._dispatch("on_batch_end", batch, logs)

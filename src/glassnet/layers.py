@@ -224,7 +224,7 @@ class Dense(Layer):
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.W, self.dW)
         if self.use_bias:
-            np.sum(delta, axis=0, out=self.db)                  # dL/db = Σ_i δ_i
+            np.add.reduce(delta, axis=0, out=self.db)           # dL/db = Σ_i δ_i
         if not need_input_grad:
             return None
         bufs = self._buffers

@@ -50,7 +50,7 @@ def _safe_log(p):
 def _reduce(per_sample, sample_weight):
     """``(1/n) Σ w_i l_i``: the mean over samples, weighted when weights are given."""
     if sample_weight is None:
-        return float(per_sample.mean(dtype=np.float64))
+        return float(np.add.reduce(per_sample, dtype=np.float64)) / per_sample.shape[0]
     return float(np.dot(per_sample.astype(np.float64), sample_weight) / per_sample.shape[0])
 
 

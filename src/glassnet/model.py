@@ -213,25 +213,32 @@ class Sequential:
 
     def _loss_and_backward(self, x, y, sample_weight, training, buffered, delta_out=None):
         """Forward pass, mean loss, and backward pass filling ``self.grads``."""
-        a = self._forward(x, training=training, buffered=buffered)
-        last = self.layers[-1]
+        a = x
+        for layer in self.layers:                                   # forward
+            a = layer.forward(a, training, buffered)
+        layers = self.layers
+        last = layers[-1]
         if self._fused:
+            # the loss hands the output layer δ = dL/dz directly (see losses.py)
             z = last._cache[1]
             per_sample = self.loss.fused_per_sample(y, z, a)
-            delta = self.loss.fused_delta(y, z, a, sample_weight, out=delta_out)
-            grad = last.backward_from_delta(delta, need_input_grad=len(self.layers) > 1)
-            remaining = self.layers[-2::-1]
+            grad = last.backward_from_delta(
+                self.loss.fused_delta(y, z, a, sample_weight, out=delta_out), len(layers) > 1)
+            layers = layers[:-1]
         else:
             per_sample = self.loss.per_sample(y, a)
             grad = self.loss.gradient(y, a, sample_weight)
-            remaining = self.layers[::-1]
-        for i, layer in zip(range(len(remaining) - 1, -1, -1), remaining):
-            grad = layer.backward(grad, need_input_grad=i > 0)     # i == 0: the first layer
+        for i in range(len(layers) - 1, -1, -1):                    # backward, last to first
+            grad = layers[i].backward(grad, i > 0)      # the first layer needs no dL/dx
         value = losses._reduce(per_sample, sample_weight)
-        return value + self._penalty()
+        return value + self._penalty() if self._has_penalty else value
 
     def _penalty(self):
         return sum(layer.penalty() for layer in self.layers)
+
+    @property
+    def _has_penalty(self):
+        return any(getattr(layer, "kernel_regularizer", None) is not None for layer in self.layers)
 
     def loss_and_gradients(self, x, y, sample_weight=None):
         """The mean loss on (x, y) and its gradient for every parameter.

@@ -185,9 +185,8 @@ class Optimizer:
 
     def step(self, params, grads):
         """One in-place update of the flat parameter vector ``params`` from ``grads``."""
-        if self._tmp is None or self._tmp[0].shape != params.shape \
-                or self._tmp[0].dtype != params.dtype:
-            self.build(params.shape[0], params.dtype)
+        if self._tmp is None or self._tmp[0].size != params.size:
+            self.build(params.size, params.dtype)
         lr = self.current_learning_rate()
         self.iterations += 1
         if self.weight_decay:
