@@ -26,7 +26,7 @@ def as_matrix(x, name, dtype, n_features=None):
                          f"that NumPy cannot convert ({exc})") from None
     if arr.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric (bool, int or float); received dtype "
-                         f"{arr.dtype} (e.g. {arr.flat[0]!r})" if arr.size else
+                         f"{arr.dtype} (e.g. {arr.flat[0].item()!r})" if arr.size else
                          f"{name} must be numeric; received dtype {arr.dtype}")
     if arr.ndim != 2:
         hint = (" For one sample use x.reshape(1, -1); for one feature x.reshape(-1, 1)."
@@ -49,7 +49,7 @@ def check_finite(arr, name):
         count = len(bad)
         first = tuple(int(i) for i in bad[0])
         raise ValueError(f"{name} contains {count} NaN or infinite value(s), first at index "
-                         f"{first} ({arr[first]!r}); remove or impute them before training")
+                         f"{first} ({arr[first].item()!r}); remove or impute them before training")
 
 
 def warn_if_unscaled(x, name="x"):
@@ -94,7 +94,7 @@ def as_targets(y, loss, units, dtype, name="y"):
         labels = y.astype(np.int64)
         if not np.array_equal(labels, y):
             bad = y[labels != y][0]
-            raise ValueError(f"{loss.name} expects integer class labels; received {bad!r}")
+            raise ValueError(f"{loss.name} expects integer class labels; received {bad.item()!r}")
         outside = (labels < 0) | (labels >= units)
         if outside.any():
             bad = labels[outside][0]

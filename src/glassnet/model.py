@@ -24,6 +24,7 @@ import contextlib
 import math
 import signal
 import threading
+import warnings
 
 import numpy as np
 
@@ -370,7 +371,10 @@ class Sequential:
         backup = np.empty_like(self.params)
         train_metrics = self.metrics
         epoch = first_epoch
-        with _DeferredInterrupt() as interrupt:
+        # NumPy's overflow warnings would only repeat what the divergence check below
+        # reports clearly, with the epoch and batch.
+        with _DeferredInterrupt() as interrupt, \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             cb.on_train_begin()
             try:
                 for epoch in range(first_epoch, first_epoch + epochs):
@@ -431,9 +435,11 @@ class Sequential:
                 for layer in self.layers:
                     layer.release()
                 cb.on_train_end()
-        if interrupt.requested and verbose:
-            print(f"Training interrupted by Ctrl-C after {len(self.history.epoch)} "
-                  f"complete epoch(s); the model keeps the weights of the last step.")
+        if interrupt.requested:
+            warnings.warn(f"training interrupted by Ctrl-C after {len(self.history.epoch)} "
+                          f"complete epoch(s) and {self.optimizer.iterations} steps in all; the "
+                          f"model keeps the weights of the last complete step",
+                          RuntimeWarning, stacklevel=2)
         return self.history
 
     # ------------------------------------------------------------------------------
