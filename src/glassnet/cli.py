@@ -236,6 +236,14 @@ def cmd_summary(args):
     return 0
 
 
+def cmd_export(args):
+    model = load_model(args.model)
+    model.export_onnx(args.output)
+    print(f"{args.model} exported to {args.output} (ONNX opset "
+          f"{__import__('glassnet.export').export.OPSET}, input 'input', output 'output')")
+    return 0
+
+
 def examples_dir():
     from pathlib import Path
     return Path(__file__).resolve().parents[2] / "examples"
@@ -299,6 +307,11 @@ def make_parser():
     summary = sub.add_parser("summary", help="print a saved model's layers")
     summary.add_argument("model")
     summary.set_defaults(run=cmd_summary)
+
+    export = sub.add_parser("export", help="export a saved model to ONNX")
+    export.add_argument("model")
+    export.add_argument("output", help="the .onnx file to write")
+    export.set_defaults(run=cmd_export)
 
     demo = sub.add_parser("demo", help="run one of the seed documents' demos")
     demo.add_argument("name", choices=sorted(DEMOS))

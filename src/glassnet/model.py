@@ -573,6 +573,14 @@ class Sequential:
     # ------------------------------------------------------------------------------
     # saving
     # ------------------------------------------------------------------------------
+    def export_onnx(self, path):
+        """Write the model as ONNX for deployment runtimes (needs ``glassnet[onnx]``).
+
+        See :mod:`glassnet.export` for how each layer maps to ONNX operators.
+        """
+        from .export import export_onnx
+        return export_onnx(self, path)
+
     def save(self, path):
         """Save architecture, compile settings, weights and optimizer state to one file.
 

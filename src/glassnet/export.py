@@ -1,0 +1,155 @@
+"""Export to ONNX, the format deployment runtimes read (ONNX Runtime and others).
+
+Needs the ``onnx`` package (``pip install 'glassnet[onnx]'``).  The graph is
+the forward pass of :mod:`glassnet.layers`, one ONNX node per equation:
+
+================  ===============================================
+Rescaling         ``Mul(x, scale)``, ``Add(·, offset)``
+Dense             ``MatMul(x, W)``, ``Add(·, b)``, then σ
+Dropout           nothing (identity at inference)
+linear            nothing
+sigmoid, tanh,    ``Sigmoid``, ``Tanh``, ``Relu``, ``Softmax(axis=-1)``
+relu, softmax
+leaky_relu        ``Max(z, slope · z)``
+elu               ``Where(z > 0, z, α (Exp(Min(z, 0)) - 1))``
+softplus          ``Max(z, 0) + Log(1 + Exp(-|z|))`` (stable, like glassnet)
+swish             ``z · Sigmoid(z)``
+step              ``Cast(Greater(z, 0))``
+================  ===============================================
+
+The batch dimension is dynamic (named "batch"); the input is called
+"input" and the output "output"; the glassnet version and the architecture
+(JSON) are stored as metadata.  float32 and float64 models export with their
+own type.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from . import __version__
+from .layers import Dense, Dropout, Rescaling
+
+#: ONNX opset the exported graphs use (Softmax over the last axis needs 13+)
+OPSET = 17
+
+__all__ = ["export_onnx", "OPSET"]
+
+
+def _onnx():
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        raise ImportError("ONNX export needs the onnx package: pip install 'glassnet[onnx]'") \
+            from None
+    return onnx, TensorProto, helper, numpy_helper
+
+
+class _Graph:
+    """Accumulates nodes and constants; each method returns the name of its output."""
+
+    def __init__(self, dtype):
+        self.onnx, self.TensorProto, self.helper, self.numpy_helper = _onnx()
+        self.dtype = np.dtype(dtype)
+        self.elem_type = self.TensorProto.FLOAT if self.dtype == np.float32 \
+            else self.TensorProto.DOUBLE
+        self.nodes, self.initializers = [], []
+        self._count = 0
+
+    def name(self, hint):
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def const(self, value, hint):
+        name = self.name(hint)
+        self.initializers.append(self.numpy_helper.from_array(
+            np.asarray(value, dtype=self.dtype), name=name))
+        return name
+
+    def op(self, op_type, inputs, hint=None, **attrs):
+        out = self.name(hint or op_type.lower())
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], **attrs))
+        return out
+
+
+def _activation(graph, activation, z):
+    name = activation.name
+    if name == "linear":
+        return z
+    simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
+    if name in simple:
+        return graph.op(simple[name], [z])
+    if name == "softmax":
+        return graph.op("Softmax", [z], axis=-1)
+    # leaky_relu and elu are spelled out with basic operators (the formulas of
+    # activations.py): ONNX Runtime has no float64 kernels for LeakyRelu and Elu
+    if name == "leaky_relu":
+        scaled = graph.op("Mul", [z, graph.const(activation.negative_slope, "slope")])
+        return graph.op("Max", [z, scaled])
+    if name == "elu":
+        zero = graph.const(0.0, "zero")
+        negative = graph.op("Mul", [graph.const(activation.alpha, "alpha"), graph.op(
+            "Sub", [graph.op("Exp", [graph.op("Min", [z, zero])]), graph.const(1.0, "one")])])
+        return graph.op("Where", [graph.op("Greater", [z, zero]), z, negative])
+    if name == "softplus":
+        # max(z, 0) + log(1 + e^(-|z|)), as glassnet computes it
+        zero = graph.const(0.0, "zero")
+        one = graph.const(1.0, "one")
+        soft = graph.op("Log", [graph.op("Add", [one, graph.op(
+            "Exp", [graph.op("Neg", [graph.op("Abs", [z])])])])])
+        return graph.op("Add", [graph.op("Max", [z, zero]), soft])
+    if name == "swish":
+        return graph.op("Mul", [z, graph.op("Sigmoid", [z])])
+    if name == "step":
+        above = graph.op("Greater", [z, graph.const(0.0, "zero")])
+        return graph.op("Cast", [above], to=graph.elem_type)
+    raise ValueError(f"the activation {name!r} cannot be exported to ONNX")
+
+
+def to_onnx(model):
+    """The model as an ``onnx.ModelProto`` (checked with ``onnx.checker``)."""
+    if not model.built:
+        raise ValueError("the model has no weights yet; build or train it before exporting")
+    graph = _Graph(model.dtype)
+    helper = graph.helper
+    x = "input"
+    for layer in model.layers:
+        if isinstance(layer, Rescaling):
+            x = graph.op("Mul", [x, graph.const(layer.scale, "scale")])
+            if layer.offset:
+                x = graph.op("Add", [x, graph.const(layer.offset, "offset")])
+        elif isinstance(layer, Dropout):
+            continue                                   # identity at inference
+        elif isinstance(layer, Dense):
+            z = graph.op("MatMul", [x, graph.const(layer.W, "W")], hint="matmul")
+            if layer.use_bias:
+                z = graph.op("Add", [z, graph.const(layer.b, "b")], hint="z")
+            x = _activation(graph, layer.activation, z)
+        else:
+            raise ValueError(f"layer {type(layer).__name__} cannot be exported to ONNX")
+    # name the last value "output" (an Identity keeps the graph simple to read)
+    graph.nodes.append(helper.make_node("Identity", [x], ["output"]))
+    inputs = [helper.make_tensor_value_info("input", graph.elem_type, ["batch", model.input_dim])]
+    outputs = [helper.make_tensor_value_info("output", graph.elem_type,
+                                             ["batch", model.output_dim])]
+    g = helper.make_graph(graph.nodes, model.name or "glassnet", inputs, outputs,
+                          graph.initializers)
+    proto = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="glassnet", producer_version=__version__)
+    proto.ir_version = min(proto.ir_version, 8)        # readable by older runtimes too
+    helper.set_model_props(proto, {"glassnet_version": __version__,
+                                   "architecture": json.dumps(model.get_config())})
+    graph.onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def export_onnx(model, path):
+    """Write ``model`` to ``path`` as ONNX (atomically, like :meth:`Sequential.save`)."""
+    from .serialization import atomic_write
+    proto = to_onnx(model)
+    data = proto.SerializeToString()
+    atomic_write(path, lambda handle: handle.write(data))
+    return path

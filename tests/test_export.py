@@ -1,0 +1,96 @@
+"""ONNX export: every layer and activation, run in ONNX Runtime, equal to predict."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import activations
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def _run(path, x):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["output"], {"input": x})[0]
+
+
+@pytest.mark.parametrize("act", activations.names())
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_activation_matches_predict(tmp_path, act, dtype):
+    model = gn.Sequential([gn.Rescaling(0.5, offset=0.1), gn.Dense(16, act), gn.Dropout(0.3),
+                           gn.Dense(5, act, use_bias=False), gn.Dense(3, "softmax")],
+                          dtype=dtype, seed=1)
+    model.build(7)
+    path = tmp_path / "m.onnx"
+    model.export_onnx(path)
+    x = np.random.default_rng(0).normal(scale=3, size=(64, 7)).astype(dtype)
+    got = _run(path, x)
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(got, model.predict(x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("act", ["step", "leaky_relu", "elu", "softplus", "swish", "linear",
+                                 "sigmoid"])
+def test_activation_as_the_output(tmp_path, act):
+    model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(2, act)], seed=0)
+    model.build(3)
+    model.export_onnx(tmp_path / "m.onnx")
+    x = np.random.default_rng(1).normal(size=(10, 3)).astype(np.float32)
+    np.testing.assert_allclose(_run(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_deep_and_wide_networks_with_dynamic_batch(tmp_path):
+    model = gn.Sequential([gn.Dense(512, "relu")] + [gn.Dense(64, "tanh") for _ in range(8)]
+                          + [gn.Dense(10, "softmax")], seed=0)
+    model.build(784)
+    model.export_onnx(tmp_path / "deep.onnx")
+    for n in (1, 7, 300):
+        x = np.random.default_rng(n).random((n, 784), dtype=np.float32)
+        np.testing.assert_allclose(_run(tmp_path / "deep.onnx", x), model.predict(x), rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_metadata_names_and_checker(tmp_path):
+    model = gn.Sequential([gn.Dense(3, "relu"), gn.Dense(1, "sigmoid")], seed=0)
+    model.build(2)
+    model.export_onnx(tmp_path / "m.onnx")
+    proto = onnx.load(str(tmp_path / "m.onnx"))
+    onnx.checker.check_model(proto)
+    props = {p.key: p.value for p in proto.metadata_props}
+    assert props["glassnet_version"] == gn.__version__
+    assert [layer["class"] for layer in json.loads(props["architecture"])["layers"]] \
+        == ["dense", "dense"]
+    assert proto.graph.input[0].name == "input" and proto.graph.output[0].name == "output"
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+
+
+def test_unbuilt_model_and_unknown_layer_give_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="no weights yet"):
+        gn.Sequential([gn.Dense(2)]).export_onnx(tmp_path / "m.onnx")
+
+    class Custom(gn.layers.Layer):
+        def forward(self, x, training=False, buffered=False):
+            return x
+
+    model = gn.Sequential([gn.Dense(2), Custom()])
+    model.build(2)
+    with pytest.raises(ValueError, match="layer Custom cannot be exported to ONNX"):
+        model.export_onnx(tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_cli_export(tmp_path):
+    model = gn.Sequential([gn.Dense(3, "relu"), gn.Dense(2, "softmax")], seed=0)
+    model.build(4)
+    model.save(tmp_path / "m.glassnet")
+    result = subprocess.run([sys.executable, "-m", "glassnet.cli", "export",
+                             str(tmp_path / "m.glassnet"), str(tmp_path / "m.onnx")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    x = np.ones((2, 4), np.float32)
+    np.testing.assert_allclose(_run(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5)
