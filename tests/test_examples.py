@@ -64,3 +64,10 @@ def test_mnist_on_a_small_csv(tmp_path):
               "--plot", "acc.png", cwd=tmp_path)
     assert "iteration    10: accuracy" in out and "held-out accuracy" in out
     assert (tmp_path / "acc.png").stat().st_size > 1000
+
+
+def test_sklearn_grid_search_example(tmp_path):
+    pytest.importorskip("sklearn")
+    out = run("sklearn_grid_search.py", "--epochs", "5", cwd=tmp_path)
+    assert "best parameters: {'net__hidden_layer_sizes'" in out
+    assert float(out.split("test accuracy: ")[1].split()[0]) > 0.8
