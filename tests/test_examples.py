@@ -71,3 +71,12 @@ def test_sklearn_grid_search_example(tmp_path):
     out = run("sklearn_grid_search.py", "--epochs", "5", cwd=tmp_path)
     assert "best parameters: {'net__hidden_layer_sizes'" in out
     assert float(out.split("test accuracy: ")[1].split()[0]) > 0.8
+
+
+@pytest.mark.parametrize("script,args", [("xor_regions.py", ["--epochs", "40"]),
+                                         ("cubic_convergence.py", ["--epochs", "40"])])
+def test_animation_examples_write_gifs(tmp_path, script, args):
+    PIL = pytest.importorskip("PIL.Image")
+    out = run(script, *args, "--gif", "a.gif", cwd=tmp_path)
+    assert "animation saved to a.gif" in out
+    assert PIL.open(tmp_path / "a.gif").n_frames >= 20

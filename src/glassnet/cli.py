@@ -140,6 +140,8 @@ def cmd_train(args):
     layers = args.layers if args.layers is not None else layers
     lr = args.lr if args.lr is not None else (0.05 if args.data == "xor" else
                                               0.01 if args.data == "cubic" else None)
+    if args.validation is None:
+        args.validation = 0.1 if len(data.x_train) >= 50 else 0.0
     model = build_model(data, layers, args.activation, args.optimizer, lr, args.seed)
     print(f"Training on {args.data}: {len(data.x_train)} samples, {data.x_train.shape[1]} "
           f"features -> {data.n_outputs} outputs; layers {layers}, {args.activation}, "
@@ -244,6 +246,32 @@ def cmd_export(args):
     return 0
 
 
+def _sample(args):
+    model = load_model(args.model)
+    data = load_data(args.data, seed=args.seed, for_training=False)
+    _check_model_fits(model, data)
+    if not 0 <= args.sample < len(data.x_test):
+        raise ValueError(f"--sample must be in 0..{len(data.x_test) - 1}; received {args.sample}")
+    return model, data
+
+
+def cmd_explain(args):
+    model, data = _sample(args)
+    x, y = data.x_test[args.sample], data.y_test[args.sample]
+    print(f"Sample {args.sample} of {args.data} (target {y}):\n")
+    print(model.trace(x, y if model.loss is not None else None))
+    return 0
+
+
+def cmd_report(args):
+    from .report import write_report
+    model, data = _sample(args)
+    n = min(len(data.x_test), 2000)
+    write_report(args.out, model, data.x_test[:n], data.y_test[:n], sample=args.sample)
+    print(f"report written to {args.out}")
+    return 0
+
+
 def examples_dir():
     from pathlib import Path
     return Path(__file__).resolve().parents[2] / "examples"
@@ -282,8 +310,9 @@ def make_parser():
     train.add_argument("--lr", type=_positive(float), help="learning rate")
     train.add_argument("--epochs", type=_positive(int))
     train.add_argument("--batch-size", type=_positive(int), default=32)
-    train.add_argument("--validation", type=_fraction, default=0.1,
-                       help="fraction of the training data held out (default: 0.1)")
+    train.add_argument("--validation", type=_fraction,
+                       help="fraction of the training data held out (default: 0.1, or 0 for "
+                            "data sets under 50 samples such as xor)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default="model.glassnet", help="model file to write")
     train.add_argument("--plot", help="save the training curves to this PNG")
@@ -312,6 +341,18 @@ def make_parser():
     export.add_argument("model")
     export.add_argument("output", help="the .onnx file to write")
     export.set_defaults(run=cmd_export)
+
+    for name, helptext, run in (("explain", "trace one sample through every equation", cmd_explain),
+                                ("report", "write a self-contained HTML report", cmd_report)):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("model")
+        p.add_argument("--data", default="digits")
+        p.add_argument("--sample", type=int, default=0, help="which test sample to trace")
+        p.add_argument("--seed", type=int, default=0,
+                       help="must match training for the digits' test split")
+        if name == "report":
+            p.add_argument("--out", default="report.html")
+        p.set_defaults(run=run)
 
     demo = sub.add_parser("demo", help="run one of the seed documents' demos")
     demo.add_argument("name", choices=sorted(DEMOS))

@@ -573,6 +573,15 @@ class Sequential:
     # ------------------------------------------------------------------------------
     # saving
     # ------------------------------------------------------------------------------
+    def trace(self, x, y=None):
+        """Every equation of the forward (and, with ``y``, backward) pass for a sample.
+
+        Returns a :class:`glassnet.trace.Trace`; ``print`` it for a report in
+        the seeds' notation with this network's own numbers.
+        """
+        from .trace import trace
+        return trace(self, x, y)
+
     def export_onnx(self, path):
         """Write the model as ONNX for deployment runtimes (needs ``glassnet[onnx]``).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["plot_history", "plot_function_fit", "plot_confusion_matrix", "plot_network",
-           "confusion_matrix"]
+           "confusion_matrix", "plot_layer_histograms", "draw_histograms"]
 
 
 def _pyplot():
@@ -121,9 +121,36 @@ def plot_network(model, path=None, max_nodes=12, title=None):
         ax.scatter(np.full(len(ys), li), ys, s=260, color="white", edgecolor="black", zorder=2)
         label = "input" if li == 0 else (dense[li - 1].activation.name)
         more = f" (+{widths[li] - shown[li]})" if widths[li] > shown[li] else ""
-        ax.text(li, -0.12, f"{label}\n{widths[li]} units{more}", ha="center", va="top")
+        units = "unit" if widths[li] == 1 else "units"
+        ax.text(li, -0.12, f"{label}\n{widths[li]} {units}{more}", ha="center", va="top")
     ax.set_xlim(-0.5, len(widths) - 0.5)
     ax.set_ylim(-0.3, 1.08)
     ax.axis("off")
     ax.set_title(title or "Network layout (blue: w > 0, red: w < 0, width ~ |w|)")
+    return _finish(fig, path)
+
+
+def draw_histograms(ax, histograms, what):
+    """Step outlines of ``(counts, edges)`` histograms, one per Dense layer, on ``ax``."""
+    for i, (counts, edges) in enumerate(histograms, start=1):
+        ax.stairs(counts, edges, label=f"layer {i}", lw=1.5)
+    ax.set_title(f"{what} per layer")
+    if histograms:
+        ax.legend(fontsize=8)
+
+
+def plot_layer_histograms(model, x=None, path=None, bins=30):
+    """Histograms of each Dense layer's weights (and its activations on ``x``)."""
+    plt = _pyplot()
+    dense = [layer for layer in model.layers if getattr(layer, "W", None) is not None]
+    cols = 2 if x is not None else 1
+    fig, axes = plt.subplots(1, cols, figsize=(5.5 * cols, 3.6), squeeze=False)
+    draw_histograms(axes[0, 0], [np.histogram(layer.W, bins=bins) for layer in dense], "weights")
+    if x is not None:
+        acts, a = [], np.asarray(x, dtype=model.dtype)
+        for layer in model.layers:
+            a = layer.forward(a)
+            if getattr(layer, "W", None) is not None:
+                acts.append(np.histogram(a, bins=bins))
+        draw_histograms(axes[0, 1], acts, "activations")
     return _finish(fig, path)

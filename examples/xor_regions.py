@@ -1,0 +1,24 @@
+"""Watch XOR's decision regions form while the network trains, saved as a GIF.
+
+    python examples/xor_regions.py [--epochs 300] [--gif xor_regions.gif]
+"""
+import argparse
+
+import glassnet as gn
+from glassnet.datasets import logic_gate
+from glassnet.visualize import Snapshots
+
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--epochs", type=int, default=300)
+parser.add_argument("--gif", default="xor_regions.gif")
+args = parser.parse_args()
+
+X, y = logic_gate("xor")
+model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
+model.compile("binary_crossentropy", gn.Adam(0.05), metrics=["accuracy"])
+snapshots = Snapshots(X, y, every=max(1, args.epochs // 40))
+history = model.fit(X, y, epochs=args.epochs, batch_size=4, verbose=0, callbacks=[snapshots])
+print(f"accuracy {history.history['accuracy'][-1]:.0%} after {args.epochs} epochs; "
+      f"{len(snapshots.frames)} snapshots")
+snapshots.to_gif(args.gif)
+print(f"animation saved to {args.gif}")
