@@ -87,58 +87,108 @@ class Snapshots(Callback):
                             "activations": acts, "grid": grid})
 
     # ------------------------------------------------------------------------------
-    def _draw(self, fig, axes, frame, history):
-        from .plotting import draw_histograms
-        ax_loss, ax_fn, ax_w, ax_a = axes
-        for ax in axes:
-            ax.clear()
-        epochs = [f["epoch"] for f in history]
-        ax_loss.plot(epochs, [f["logs"].get("loss", np.nan) for f in history], "o-", ms=2)
-        ax_loss.set_title(f"loss, epoch {frame['epoch']}")
-        ax_loss.set_xlabel("epoch")
-        ax_loss.set_yscale("log")
-        ax_loss.grid(alpha=0.3)
-        if frame["grid"] is not None:
-            points, grid_axes = self.grid
-            if self.x.shape[1] == 1:
-                if self.y is not None:
-                    ax_fn.plot(self.x[:, 0], np.asarray(self.y).reshape(len(self.x), -1)[:, 0],
-                               ".", ms=3, alpha=0.5, label="data")
-                ax_fn.plot(points[:, 0], frame["grid"][:, 0], lw=2, label="network")
-                ax_fn.legend(loc="upper left")
-                ax_fn.set_title("function fit")
-            else:
-                out = frame["grid"]
-                value = out[:, 0] if out.shape[1] == 1 else out.argmax(axis=1)
-                shape = (len(grid_axes[1]), len(grid_axes[0]))
-                ax_fn.contourf(grid_axes[0], grid_axes[1], value.reshape(shape), levels=20,
-                               cmap="coolwarm", alpha=0.8)
-                if self.y is not None:
-                    colors = np.asarray(self.y).reshape(len(self.x), -1)
-                    colors = colors[:, 0] if colors.shape[1] == 1 else colors.argmax(axis=1)
-                    ax_fn.scatter(self.x[:, 0], self.x[:, 1], c=colors, cmap="coolwarm",
-                                  edgecolor="black", s=60)
-                ax_fn.set_title("decision regions")
-        else:
-            ax_fn.axis("off")
-        draw_histograms(ax_w, frame["weights"], "weights")
-        draw_histograms(ax_a, frame["activations"], "activations")
+    def _setup(self, axes):
+        """Create every artist once, with axis limits that fit all frames.
 
-    def to_gif(self, path, fps=4):
-        """Render the recorded frames as an animated GIF at ``path``."""
-        if not self.frames:
-            raise ValueError("no snapshots were recorded; pass this callback to fit first")
-        from .plotting import _pyplot
-        plt = _pyplot()
-        from matplotlib.animation import FuncAnimation, PillowWriter
-        fig, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+        Returns a function that updates the artists for frame i (redrawing
+        from scratch per frame would be several times slower).
+        """
+        frames = self.frames
+        ax_loss, ax_fn, ax_w, ax_a = axes
+        epochs = np.array([f["epoch"] for f in frames])
+        losses = np.array([f["logs"].get("loss", np.nan) for f in frames], dtype=float)
+        (loss_line,) = ax_loss.plot([], [], "o-", ms=2)
+        ax_loss.set_xlim(0, epochs.max() + 1)
+        top = np.nanmax(losses) if np.isfinite(losses).any() else 1.0
+        ax_loss.set_ylim(0, top * 1.05)
+        ax_loss.set_xlabel("epoch")
+        ax_loss.grid(alpha=0.3)
+        update_fn = self._setup_function_panel(ax_fn)
+        update_w = _setup_histograms(ax_w, [f["weights"] for f in frames], "weights")
+        update_a = _setup_histograms(ax_a, [f["activations"] for f in frames], "activations")
 
         def update(i):
-            self._draw(fig, axes, self.frames[i], self.frames[:i + 1])
-            fig.tight_layout()
-            return list(axes)
+            loss_line.set_data(epochs[:i + 1], losses[:i + 1])
+            ax_loss.set_title(f"loss, epoch {epochs[i]}")
+            update_fn(i)
+            update_w(i)
+            update_a(i)
+        return update
 
-        animation = FuncAnimation(fig, update, frames=len(self.frames), blit=False)
-        animation.save(path, writer=PillowWriter(fps=fps))
+    def _setup_function_panel(self, ax):
+        if self.frames[0]["grid"] is None:
+            ax.axis("off")
+            return lambda i: None
+        points, grid_axes = self.grid
+        outs = [f["grid"] for f in self.frames]
+        targets = None if self.y is None else np.asarray(self.y).reshape(len(self.x), -1)
+        if self.x.shape[1] == 1:
+            if targets is not None:
+                ax.plot(self.x[:, 0], targets[:, 0], ".", ms=3, alpha=0.5, label="data")
+            (line,) = ax.plot(points[:, 0], outs[0][:, 0], lw=2, label="network")
+            values = np.concatenate([o[:, 0] for o in outs]
+                                    + ([targets[:, 0]] if targets is not None else []))
+            span = values.max() - values.min() or 1.0
+            ax.set_ylim(values.min() - 0.05 * span, values.max() + 0.05 * span)
+            ax.legend(loc="upper left")
+            ax.set_title("function fit")
+            return lambda i: line.set_ydata(outs[i][:, 0])
+        shape = (len(grid_axes[1]), len(grid_axes[0]))
+        multi = outs[0].shape[1] > 1
+        to_image = (lambda o: o.argmax(axis=1).reshape(shape)) if multi \
+            else (lambda o: o[:, 0].reshape(shape))
+        extent = (grid_axes[0][0], grid_axes[0][-1], grid_axes[1][0], grid_axes[1][-1])
+        image = ax.imshow(to_image(outs[0]), origin="lower", extent=extent, aspect="auto",
+                          cmap="coolwarm", vmin=0, vmax=(outs[0].shape[1] - 1) if multi else 1,
+                          alpha=0.85)
+        if targets is not None:
+            colors = targets.argmax(axis=1) if targets.shape[1] > 1 else targets[:, 0]
+            ax.scatter(self.x[:, 0], self.x[:, 1], c=colors, cmap="coolwarm", edgecolor="black",
+                       s=60)
+        ax.set_title("decision regions")
+        return lambda i: image.set_data(to_image(outs[i]))
+
+    def to_gif(self, path, fps=4, dpi=72):
+        """Render the recorded frames as an animated GIF at ``path``.
+
+        Each frame is drawn once with matplotlib and handed to Pillow.
+        """
+        if not self.frames:
+            raise ValueError("no snapshots were recorded; pass this callback to fit first")
+        from PIL import Image
+
+        from .plotting import _pyplot
+        plt = _pyplot()
+        fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), dpi=dpi)
+        update = self._setup(axes)
+        update(len(self.frames) - 1)
+        fig.tight_layout()                     # lay out once, on the fullest frame
+        images = []
+        for i in range(len(self.frames)):
+            update(i)
+            fig.canvas.draw()
+            rgba = np.asarray(fig.canvas.buffer_rgba())
+            images.append(Image.fromarray(rgba[..., :3].copy()).quantize(colors=128))
         plt.close(fig)
+        from .serialization import atomic_write
+        atomic_write(path, lambda handle: images[0].save(
+            handle, format="GIF", save_all=True, append_images=images[1:],
+            duration=int(1000 / fps), loop=0))
         return path
+
+
+def _setup_histograms(ax, per_frame, what):
+    """One step outline per layer; limits cover every frame.  Returns update(i)."""
+    edges = [e for frame in per_frame for _, e in frame]
+    counts = [c for frame in per_frame for c, _ in frame]
+    stairs = [ax.stairs(c, e, label=f"layer {k}", lw=1.5)
+              for k, (c, e) in enumerate(per_frame[0], start=1)]
+    ax.set_xlim(min(e[0] for e in edges), max(e[-1] for e in edges))
+    ax.set_ylim(0, max(c.max() for c in counts) * 1.05 or 1)
+    ax.set_title(f"{what} per layer")
+    ax.legend(fontsize=8)
+
+    def update(i):
+        for artist, (c, e) in zip(stairs, per_frame[i]):
+            artist.set_data(c, e)
+    return update
