@@ -37,7 +37,8 @@ def test_predict_shape_dtype_and_finiteness(model, n, dtype, data):
     assert out.shape == (n, model.output_dim)
     assert out.dtype == model.dtype
     assert np.isfinite(out).all()
-    np.testing.assert_array_equal(out, model.predict(x, batch_size=1 + n // 2))
+    # batching changes only the BLAS kernel, so results agree to rounding
+    np.testing.assert_allclose(out, model.predict(x, batch_size=1 + n // 2), rtol=1e-5, atol=1e-6)
 
 
 @SETTINGS

@@ -449,7 +449,8 @@ class Sequential:
         """Outputs ``ŷ`` for inputs ``x`` of shape (n_samples, n_features).
 
         Returns an array of shape (n_samples, n_outputs) in the model's dtype.
-        ``batch_size`` only bounds memory use; the result does not depend on it.
+        ``batch_size`` only bounds memory use; results for different batch
+        sizes agree to rounding (BLAS may pick another kernel).
         """
         if not self.built:
             x = check.as_matrix(x, "x", self.dtype)
