@@ -98,6 +98,29 @@ def worker_mlp(framework, epochs, seed=0):
     return {"epoch_s": statistics.median(times), "peak_mb": _peak_mb(), "accuracy": accuracy}
 
 
+def worker_gemm(framework, epochs):
+    """The floor for case 1: only the matrix products of one epoch (forward and backward)."""
+    rng = np.random.default_rng(0)
+    sizes, batch, steps = [784, 256, 128, 10], 128, -(-60000 // 128)
+    W = [rng.random((a, b), dtype=np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    acts = [rng.random((batch, s), dtype=np.float32) for s in sizes]
+    deltas = [rng.random((batch, s), dtype=np.float32) for s in sizes[1:]]
+    dW = [np.empty_like(w) for w in W]
+    out = [np.empty_like(a) for a in acts]
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        for _ in range(steps):
+            for i, w in enumerate(W):                      # forward: z = x·W
+                np.matmul(acts[i], w, out=out[i + 1])
+            for i in range(len(W) - 1, -1, -1):            # backward: xᵀ·δ and δ·Wᵀ
+                np.matmul(acts[i].T, deltas[i], out=dW[i])
+                if i > 0:
+                    np.matmul(deltas[i], W[i].T, out=out[i])
+        times.append(time.perf_counter() - start)
+    return {"epoch_s": statistics.median(times)}
+
+
 def worker_xor(framework, steps):
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
@@ -172,7 +195,7 @@ def worker_load(framework, csv_path):
     return {"load_s": time.perf_counter() - start}
 
 
-WORKERS = {"mlp": worker_mlp, "xor": worker_xor, "predict": worker_predict, "load": worker_load}
+WORKERS = {"gemm": worker_gemm, "mlp": worker_mlp, "xor": worker_xor, "predict": worker_predict, "load": worker_load}
 
 
 # ----------------------------------------------------------------------------------------
@@ -256,6 +279,9 @@ def main():
                      f"{t['accuracy']:.4f}" if t else "-",
                      f"{100 * (g['accuracy'] - t['accuracy']):+.2f} pts" if t else "-",
                      "within 0.5 pts"))
+        floor = _median_runs("gemm", ["numpy"], args.epochs, args.repeats)["numpy"]["epoch_s"]
+        rows.append(("1. GEMM floor (matrix products only), s/epoch", f"{floor:.3f}", "-",
+                     f"glassnet/floor {ratio(g['epoch_s'], floor)}", ""))
         if "sklearn" in r:
             s = r["sklearn"]
             rows.append(("1. scikit-learn MLPClassifier, s/epoch", f"{s['epoch_s']:.3f}", "-",

@@ -14,12 +14,30 @@ class Registry:
         Each has a ``name`` class attribute, its canonical name.
     aliases : dict, optional
         Other accepted names, mapped to canonical ones.
+    base : type, optional
+        Instances of this class are accepted by :meth:`get` as they are.
     """
 
-    def __init__(self, kind, classes, aliases=None):
+    def __init__(self, kind, classes, aliases=None, base=None):
         self.kind = kind
         self.classes = {cls.name: cls for cls in classes}
         self.aliases = dict(aliases or {})
+        self.base = base
+
+    def get(self, identifier, accepted="a name"):
+        """An instance for an instance of ``base``, a name (default arguments) or a config dict.
+
+        ``accepted`` completes the error message for anything else
+        (e.g. "a name, an Activation or None").
+        """
+        if self.base is not None and isinstance(identifier, self.base):
+            return identifier
+        if isinstance(identifier, dict):
+            return self.from_config(identifier)
+        if isinstance(identifier, str):
+            return self.lookup(identifier)()
+        raise ValueError(f"{self.kind} must be {accepted}; received {identifier!r} of type "
+                         f"{type(identifier).__name__}")
 
     def names(self):
         """Canonical names, sorted."""

@@ -306,7 +306,8 @@ _SIGMOID = Sigmoid()
 REGISTRY = Registry("activation", (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus,
                                    Swish, Softmax, Step),
                     aliases={"identity": "linear", "none": "linear", "logistic": "sigmoid",
-                             "silu": "swish", "leakyrelu": "leaky_relu", "heaviside": "step"})
+                             "silu": "swish", "leakyrelu": "leaky_relu", "heaviside": "step"},
+                    base=Activation)
 names = REGISTRY.names
 
 
@@ -325,12 +326,4 @@ def get(identifier):
     """
     if identifier is None:
         return Linear()
-    if isinstance(identifier, Activation):
-        return identifier
-    if isinstance(identifier, dict):
-        return REGISTRY.from_config(identifier)
-    if isinstance(identifier, str):
-        return REGISTRY.lookup(identifier)()
-    raise ValueError(
-        f"activation must be a name, an Activation or None; received {identifier!r} "
-        f"of type {type(identifier).__name__}")
+    return REGISTRY.get(identifier, "a name, an Activation or None")

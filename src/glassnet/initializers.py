@@ -177,7 +177,8 @@ REGISTRY = Registry("initializer", (Zeros, Ones, Constant, Uniform, Normal, Glor
                     aliases={"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
                              "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
                              "random_uniform": "uniform", "random_normal": "normal",
-                             "zero": "zeros", "one": "ones"})
+                             "zero": "zeros", "one": "ones"},
+                    base=Initializer)
 names = REGISTRY.names
 
 
@@ -187,16 +188,8 @@ def get(identifier):
     A ``(low, high)`` tuple means ``Uniform(low, high)`` (seed 004's
     ``weightBounds``), and a number means ``Constant(number)``.
     """
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, dict):
-        return REGISTRY.from_config(identifier)
-    if isinstance(identifier, str):
-        return REGISTRY.lookup(identifier)()
     if isinstance(identifier, (tuple, list)) and len(identifier) == 2:
         return Uniform(*identifier)
     if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
         return Constant(identifier)
-    raise ValueError(
-        f"initializer must be a name, an Initializer, a (low, high) tuple or a number; "
-        f"received {identifier!r}")
+    return REGISTRY.get(identifier, "a name, an Initializer, a (low, high) tuple or a number")

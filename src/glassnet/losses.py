@@ -237,7 +237,8 @@ REGISTRY = Registry("loss", (MeanSquaredError, MeanAbsoluteError, BinaryCrossent
                              "bce": "binary_crossentropy", "cce": "categorical_crossentropy",
                              "crossentropy": "categorical_crossentropy",
                              "cross_entropy": "categorical_crossentropy",
-                             "sparse_crossentropy": "sparse_categorical_crossentropy"})
+                             "sparse_crossentropy": "sparse_categorical_crossentropy"},
+                    base=Loss)
 names = REGISTRY.names
 
 
@@ -249,10 +250,4 @@ def get(identifier):
     ValueError
         For an unknown name, listing the valid ones.
     """
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, dict):
-        return REGISTRY.from_config(identifier)
-    if isinstance(identifier, str):
-        return REGISTRY.lookup(identifier)()
-    raise ValueError(f"loss must be a name or a Loss; received {identifier!r}")
+    return REGISTRY.get(identifier, "a name or a Loss")

@@ -347,16 +347,10 @@ class RMSprop(Optimizer):
                 "momentum": self.momentum}
 
 
-REGISTRY = Registry("optimizer", (SGD, Adam, RMSprop), aliases={"gd": "sgd"})
+REGISTRY = Registry("optimizer", (SGD, Adam, RMSprop), aliases={"gd": "sgd"}, base=Optimizer)
 names = REGISTRY.names
 
 
 def get(identifier):
     """Return an :class:`Optimizer` for a name (with defaults), an instance or a config dict."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, dict):
-        return REGISTRY.from_config(identifier)
-    if isinstance(identifier, str):
-        return REGISTRY.lookup(identifier)()
-    raise ValueError(f"optimizer must be a name or an Optimizer; received {identifier!r}")
+    return REGISTRY.get(identifier, "a name or an Optimizer")

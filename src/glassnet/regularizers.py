@@ -92,17 +92,12 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-REGISTRY = Registry("regularizer", (L1, L2, L1L2), aliases={"l1l2": "l1_l2"})
+REGISTRY = Registry("regularizer", (L1, L2, L1L2), aliases={"l1l2": "l1_l2"}, base=Regularizer)
 names = REGISTRY.names
 
 
 def get(identifier):
     """A penalty for a name ("l1", "l2", "l1_l2"), an instance, a config dict or None."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, dict):
-        return REGISTRY.from_config(identifier)
-    if isinstance(identifier, str):
-        return REGISTRY.lookup(identifier)()
-    raise ValueError(f"kernel_regularizer must be a name, a Regularizer or None; "
-                     f"received {identifier!r}")
+    if identifier is None:
+        return None
+    return REGISTRY.get(identifier, "a name, a Regularizer or None")
