@@ -288,3 +288,20 @@ def test_verbose_training_prints_one_line_per_epoch_when_not_a_terminal(capsys):
     model.fit(XOR_X, XOR_Y, epochs=2, verbose=1)
     lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("Epoch")]
     assert len(lines) == 2 and "loss:" in lines[0] and "accuracy:" in lines[0]
+
+
+def test_gradients_and_trace_from_a_callback_during_fit(rng):
+    # a learner's callback may inspect the network mid-training, with any number of rows
+    x = rng.normal(size=(40, 3))
+    y = rng.integers(0, 2, size=40)
+    model = gn.Sequential([gn.Dense(6, "tanh"), gn.Dense(2, "softmax")], seed=0)
+    model.compile("sparse_categorical_crossentropy", gn.SGD(0.1))
+    seen = []
+
+    class Inspect(gn.Callback):
+        def on_batch_end(self, batch, logs=None):
+            loss, grads = self.model.loss_and_gradients(x, y)      # 40 rows > batch of 8
+            seen.append((loss, self.model.trace(x[0], y[0]).loss))
+
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[Inspect()])
+    assert len(seen) == 5 and all(np.isfinite(a) and np.isfinite(b) for a, b in seen)

@@ -202,14 +202,14 @@ class Dense(Layer):
         if self.use_bias:
             z += self.b
         a = self.activation.forward(z, out=None if bufs is None else bufs["a"][:n])
-        self._cache = (x, z, a)
+        self._cache = (x, z, a, bufs)
         return a
 
     # -- backward: δ = dL/da ⊙ σ'(z), then dL/dW, dL/db, dL/dx -------------------------
     def backward(self, grad_out, need_input_grad=True):
         """Given ``dL/da`` (n, units), fill ``dW``, ``db`` and return ``dL/dx`` (n, inputs)."""
-        x, z, a = self._cache
-        out = None if self._buffers is None else self._buffers["delta"][:grad_out.shape[0]]
+        x, z, a, bufs = self._cache
+        out = None if bufs is None else bufs["delta"][:grad_out.shape[0]]
         delta = self.activation.backward(z, a, grad_out, out=out)
         return self.backward_from_delta(delta, need_input_grad)
 
@@ -219,7 +219,7 @@ class Dense(Layer):
         The model calls this directly when the loss supplies δ in fused form
         (softmax + cross-entropy, sigmoid + binary cross-entropy).
         """
-        x = self._cache[0]
+        x, _, _, bufs = self._cache
         np.matmul(x.T, delta, out=self.dW)                      # dL/dW = xᵀ δ
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.W, self.dW)
@@ -227,9 +227,7 @@ class Dense(Layer):
             np.add.reduce(delta, axis=0, out=self.db)           # dL/db = Σ_i δ_i
         if not need_input_grad:
             return None
-        bufs = self._buffers
-        out = None if bufs is None or bufs["dx"].shape[0] < delta.shape[0] \
-            else bufs["dx"][:delta.shape[0]]
+        out = None if bufs is None else bufs["dx"][:delta.shape[0]]
         return np.matmul(delta, self.W.T, out=out)              # dL/dx = δ Wᵀ
 
     def penalty(self):

@@ -368,7 +368,7 @@ class Sequential:
         xb_buf = np.empty((batch_size, x.shape[1]), dtype=self.dtype) if do_shuffle else None
         yb_buf = np.empty((batch_size,) + y.shape[1:], dtype=y.dtype) if do_shuffle else None
         delta_buf = np.empty((batch_size, self.output_dim), dtype=self.dtype)
-        backup = np.empty_like(self.params)
+        backup = self.params.copy()          # the last weights whose loss was finite
         train_metrics = self.metrics
         epoch = first_epoch
         # NumPy's overflow warnings would only repeat what the divergence check below
@@ -401,7 +401,6 @@ class Sequential:
                             wb = None if w is None else w[idx]
                         if cb.wants_batches:
                             cb.on_batch_begin(batch, {"size": m})
-                        np.copyto(backup, self.params)
                         loss = self._loss_and_backward(xb, yb, wb, training=True, buffered=True,
                                                        delta_out=delta_buf[:m])
                         if not math.isfinite(loss):
@@ -412,6 +411,7 @@ class Sequential:
                                 f"learning rate (now "
                                 f"{self.optimizer.current_learning_rate():g}) or scale the "
                                 f"inputs", epoch=epoch, batch=batch)
+                        np.copyto(backup, self.params)      # their loss is finite: keep them
                         self.optimizer.step(self.params, self.grads)
                         loss_sum += loss * m
                         if train_metrics:
