@@ -305,3 +305,25 @@ def test_gradients_and_trace_from_a_callback_during_fit(rng):
 
     model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[Inspect()])
     assert len(seen) == 5 and all(np.isfinite(a) and np.isfinite(b) for a, b in seen)
+
+
+def test_early_stopping_restores_best_weights_when_epochs_run_out(rng):
+    x = rng.normal(size=(40, 2))
+    y = x @ np.array([[1.0], [-2.0]])
+    model = gn.Sequential([gn.Dense(1)], seed=0)
+    model.compile("mse", gn.SGD(0.05))
+    losses = []
+
+    class Record(gn.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            losses.append((logs["val_loss"], self.model.params.copy()))
+
+    # good steps first, then a rate that makes things worse, ending before patience runs out
+    sched = gn.LearningRateScheduler(lambda epoch, lr: 0.05 if epoch < 4 else 1.2)
+    stopper = gn.EarlyStopping(patience=100)
+    model.fit(x, y, epochs=6, batch_size=40, validation_data=(x, y), verbose=0,
+              callbacks=[sched, Record(), stopper])
+    assert stopper.stopped_epoch is None
+    best = min(losses, key=lambda item: item[0])
+    assert best[0] < losses[-1][0]
+    np.testing.assert_array_equal(model.params, best[1])

@@ -128,3 +128,24 @@ def test_html_report_renders_every_image_and_section_in_chromium(tmp_path):
     for section in ("summary", "training", "network", "histograms", "trace"):
         assert f'<section id="{section}">' in dom
     assert "Sample 5, traced through every equation" in dom
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed")
+def test_snapshot_report_embeds_the_animation_and_renders(tmp_path):
+    pytest.importorskip("PIL")
+    from glassnet.visualize import Snapshots
+    X, y = logic_gate("xor")
+    model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
+    model.compile("binary_crossentropy", gn.Adam(0.05), metrics=["accuracy"])
+    snaps = Snapshots(X, y, every=5)
+    model.fit(X, y, epochs=20, batch_size=4, verbose=0, callbacks=[snaps])
+    report = tmp_path / "xor.html"
+    snaps.to_report(report, sample=3)
+    assert "data:image/gif;base64," in report.read_text()
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+         report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert 'data-images-rendered="4/4"' in dom
+    assert '<section id="learning">' in dom and "Sample 3, traced" in dom

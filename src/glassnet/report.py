@@ -1,7 +1,8 @@
 """A self-contained HTML report of a model: one file, no server, no network.
 
 Sections: the model summary, the training curves (from the History saved
-with the model), a drawing of the network, histograms of each layer's
+with the model), an animation of the training when :class:`Snapshots
+<glassnet.visualize.Snapshots>` were recorded, a drawing of the network, histograms of each layer's
 weights and activations, and the trace of one sample through every
 equation (:mod:`glassnet.trace`).  Pictures are embedded as base64 PNGs.
 """
@@ -54,7 +55,17 @@ def _img(data, alt):
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def html_report(model, x=None, y=None, sample=0, title=None):
+def _gif(snapshots, fps):
+    import os
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "learning.gif")
+        snapshots.to_gif(path, fps=fps)
+        with open(path, "rb") as handle:
+            return base64.b64encode(handle.read()).decode("ascii")
+
+
+def html_report(model, x=None, y=None, sample=0, title=None, snapshots=None, fps=4):
     """The report as an HTML string.
 
     Parameters
@@ -65,6 +76,8 @@ def html_report(model, x=None, y=None, sample=0, title=None):
         Data for the activation histograms and the traced sample.
     sample : int
         Which row of ``x`` to trace.
+    snapshots : glassnet.visualize.Snapshots, optional
+        Recorded during ``fit``; embedded as an animation of the training.
     """
     from .plotting import plot_history, plot_layer_histograms, plot_network
     if not model.built:
@@ -78,6 +91,11 @@ def html_report(model, x=None, y=None, sample=0, title=None):
     else:
         sections.append(_section("training", "Training curves",
                                  "<p>This model has no training history.</p>"))
+    if snapshots is not None and snapshots.frames:
+        gif = _gif(snapshots, fps)
+        sections.append(_section(
+            "learning", "Learning, epoch by epoch",
+            f'<img alt="training animation" src="data:image/gif;base64,{gif}">'))
     sections.append(_section("network", "Network",
                              _img(_png(plot_network(model)), "network diagram")))
     sections.append(_section("histograms", "Weights and activations per layer",
@@ -97,9 +115,9 @@ def html_report(model, x=None, y=None, sample=0, title=None):
             f"<script>{_CHECK}</script></body></html>\n")
 
 
-def write_report(path, model, x=None, y=None, sample=0, title=None):
+def write_report(path, model, x=None, y=None, sample=0, title=None, snapshots=None, fps=4):
     """Write :func:`html_report` to ``path`` (atomically)."""
     from .serialization import atomic_write
-    text = html_report(model, x, y, sample, title).encode("utf-8")
+    text = html_report(model, x, y, sample, title, snapshots, fps).encode("utf-8")
     atomic_write(path, lambda handle: handle.write(text))
     return path

@@ -97,19 +97,30 @@ class Snapshots(Callback):
         ax_loss, ax_fn, ax_w, ax_a = axes
         epochs = np.array([f["epoch"] for f in frames])
         losses = np.array([f["logs"].get("loss", np.nan) for f in frames], dtype=float)
-        (loss_line,) = ax_loss.plot([], [], "o-", ms=2)
+        (loss_line,) = ax_loss.plot([], [], "o-", ms=2, label="loss")
         ax_loss.set_xlim(0, epochs.max() + 1)
         top = np.nanmax(losses) if np.isfinite(losses).any() else 1.0
         ax_loss.set_ylim(0, top * 1.05)
         ax_loss.set_xlabel("epoch")
         ax_loss.grid(alpha=0.3)
+        acc_key = next((k for k in frames[-1]["logs"] if "acc" in k and
+                        not k.startswith("val_")), None)
+        acc_line = None
+        if acc_key is not None:                  # accuracy on its own 0..1 axis
+            ax_acc = ax_loss.twinx()
+            (acc_line,) = ax_acc.plot([], [], "s-", ms=2, color="tab:green", label=acc_key)
+            ax_acc.set_ylim(0, 1.05)
+            accuracy = np.array([f["logs"].get(acc_key, np.nan) for f in frames], dtype=float)
+            ax_loss.legend(handles=[loss_line, acc_line], loc="center right", fontsize=8)
         update_fn = self._setup_function_panel(ax_fn)
         update_w = _setup_histograms(ax_w, [f["weights"] for f in frames], "weights")
         update_a = _setup_histograms(ax_a, [f["activations"] for f in frames], "activations")
 
         def update(i):
             loss_line.set_data(epochs[:i + 1], losses[:i + 1])
-            ax_loss.set_title(f"loss, epoch {epochs[i]}")
+            if acc_line is not None:
+                acc_line.set_data(epochs[:i + 1], accuracy[:i + 1])
+            ax_loss.set_title(f"epoch {epochs[i]}")
             update_fn(i)
             update_w(i)
             update_a(i)
@@ -143,10 +154,19 @@ class Snapshots(Callback):
                           alpha=0.85)
         if targets is not None:
             colors = targets.argmax(axis=1) if targets.shape[1] > 1 else targets[:, 0]
-            ax.scatter(self.x[:, 0], self.x[:, 1], c=colors, cmap="coolwarm", edgecolor="black",
-                       s=60)
+            # targets in grey levels (0 white ... last class black), so a point stays
+            # visible on a background of its own class colour
+            ax.scatter(self.x[:, 0], self.x[:, 1], c=colors, cmap="gray_r", edgecolor="black",
+                       s=70, zorder=3)
         ax.set_title("decision regions")
         return lambda i: image.set_data(to_image(outs[i]))
+
+    def to_report(self, path, x=None, y=None, sample=0, fps=4):
+        """A self-contained HTML report of the model, with this animation embedded."""
+        from .report import write_report
+        return write_report(path, self.model, x if x is not None else self.x,
+                            y if y is not None else self.y, sample=sample, snapshots=self,
+                            fps=fps)
 
     def to_gif(self, path, fps=4, dpi=72):
         """Render the recorded frames as an animated GIF at ``path``.
