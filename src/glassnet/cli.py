@@ -369,6 +369,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:                  # e.g. `glassnet evaluate ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
     except (ValueError, OSError, ImportError, RuntimeError, FloatingPointError) as exc:
         if args.debug:
             raise
