@@ -83,3 +83,8 @@ def test_demo_runs_an_example():
     result = run("demo", "predefined")
     assert result.returncode == 0, result.stderr
     assert "error, bias folded in : 0" in result.stdout
+
+
+def test_every_demo_name_points_to_an_example():
+    for name, script in cli.DEMOS.items():
+        assert (cli.examples_dir() / script).is_file(), name

@@ -279,7 +279,9 @@ def examples_dir():
 
 DEMOS = {"xor": "xor.py", "predefined": "image2x2_predefined.py",
          "image2x2": "image2x2_recognition.py", "network": "configurable_network.py",
-         "linear": "linear.py", "cubic": "cubic.py", "mnist": "mnist.py"}
+         "linear": "linear.py", "cubic": "cubic.py", "mnist": "mnist.py",
+         "xor-regions": "xor_regions.py", "cubic-convergence": "cubic_convergence.py",
+         "grid-search": "sklearn_grid_search.py"}
 
 
 def cmd_demo(args):
