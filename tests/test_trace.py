@@ -109,6 +109,17 @@ def test_cli_explain_prints_the_trace(tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _rendered_dom(page, tmp_path):
+    """The page's DOM after headless Chromium loaded it and ran its scripts (offline)."""
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+         page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed")
 def test_html_report_renders_every_image_and_section_in_chromium(tmp_path):
     pytest.importorskip("matplotlib")
@@ -118,13 +129,8 @@ def test_html_report_renders_every_image_and_section_in_chromium(tmp_path):
     assert cli.main(["report", str(model_path), "--sample", "5", "--out", str(report)]) == 0
     text = report.read_text()
     assert "http://" not in text and "https://" not in text and "<script src" not in text
-    result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-         report.as_uri()], capture_output=True, text=True, timeout=120)
-    dom = result.stdout
-    assert 'data-images-rendered="3/3"' in dom, result.stderr[-2000:]
+    dom = _rendered_dom(report, tmp_path)
+    assert 'data-images-rendered="3/3"' in dom
     for section in ("summary", "training", "network", "histograms", "trace"):
         assert f'<section id="{section}">' in dom
     assert "Sample 5, traced through every equation" in dom
@@ -142,10 +148,6 @@ def test_snapshot_report_embeds_the_animation_and_renders(tmp_path):
     report = tmp_path / "xor.html"
     snaps.to_report(report, sample=3)
     assert "data:image/gif;base64," in report.read_text()
-    dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-         report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = _rendered_dom(report, tmp_path)
     assert 'data-images-rendered="4/4"' in dom
     assert '<section id="learning">' in dom and "Sample 3, traced" in dom

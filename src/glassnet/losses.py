@@ -47,6 +47,12 @@ def _safe_log(p):
         return np.maximum(np.log(p), LOG_FLOOR)
 
 
+def _logsumexp(z):
+    """``log Σ_k e^(z_k)`` per row, as ``m + log Σ_k e^(z_k - m)`` with m the row maximum."""
+    m = z.max(axis=1, keepdims=True)
+    return m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
+
+
 def _reduce(per_sample, sample_weight):
     """``(1/n) Σ w_i l_i``: the mean over samples, weighted when weights are given."""
     if sample_weight is None:
@@ -176,10 +182,8 @@ class CategoricalCrossentropy(Loss):
         return g
 
     def fused_per_sample(self, y_true, z, a):
-        # log a_k = z_k - logsumexp(z), with logsumexp(z) = m + log Σ e^(z - m)
-        m = z.max(axis=1, keepdims=True)
-        lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
-        return lse * y_true.sum(axis=1) - np.einsum("ij,ij->i", y_true, z)
+        # -Σ_k y_k log a_k with log a_k = z_k - logsumexp(z)
+        return _logsumexp(z) * y_true.sum(axis=1) - np.einsum("ij,ij->i", y_true, z)
 
     def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
         g = np.multiply(a, y_true.sum(axis=1, keepdims=True), out=out)
@@ -215,9 +219,7 @@ class SparseCategoricalCrossentropy(Loss):
         return g
 
     def fused_per_sample(self, y_true, z, a):
-        m = z.max(axis=1, keepdims=True)
-        lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
-        return lse - z[self._rows(y_true), y_true]
+        return _logsumexp(z) - z[self._rows(y_true), y_true]        # -log a_y
 
     def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
         g = a.copy() if out is None else _copy_into(out, a)
