@@ -292,7 +292,7 @@ def main():
             rows.append(("1. scikit-learn MLPClassifier, s/epoch", f"{s['epoch_s']:.3f}", "-",
                          f"glassnet/sklearn {ratio(g['epoch_s'], s['epoch_s'])}", ""))
     else:
-        print(f"(case 1 and 4 skipped: apt-get install dataset-fashion-mnist)")
+        print("(case 1 and 4 skipped: apt-get install dataset-fashion-mnist)")
     if have_torch:
         r = _median_runs("xor", ["glassnet", "torch"], 20000, args.repeats)
         rows.append(("2. XOR 2-4-1 fit, us/step", f"{r['glassnet']['step_us']:.1f}",

@@ -4,7 +4,6 @@
 """
 import argparse
 
-import numpy as np
 
 import glassnet as gn
 from glassnet.datasets import logic_gate

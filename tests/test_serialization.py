@@ -1,7 +1,6 @@
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import zipfile

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import Dense, Dropout, Rescaling, Sequential, datasets, load_model, optimizers
+from . import Dense, Rescaling, Sequential, datasets, load_model, optimizers
 from . import activations
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130

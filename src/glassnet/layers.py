@@ -152,7 +152,8 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.W = self.b = self.dW = self.db = None
-        self._cache = None
+        # the last forward's (x, z, a, buffers) and backward's dL/da and δ
+        self._cache = self._grad_a = self._delta = None
 
     def build(self, input_dim):
         if self.declared_input_dim is not None and input_dim != self.declared_input_dim:
@@ -209,6 +210,7 @@ class Dense(Layer):
     def backward(self, grad_out, need_input_grad=True):
         """Given ``dL/da`` (n, units), fill ``dW``, ``db`` and return ``dL/dx`` (n, inputs)."""
         x, z, a, bufs = self._cache
+        self._grad_a = grad_out                  # kept, like x, z and a, for model.trace
         out = None if bufs is None else bufs["delta"][:grad_out.shape[0]]
         delta = self.activation.backward(z, a, grad_out, out=out)
         return self.backward_from_delta(delta, need_input_grad)
@@ -220,6 +222,7 @@ class Dense(Layer):
         (softmax + cross-entropy, sigmoid + binary cross-entropy).
         """
         x, _, _, bufs = self._cache
+        self._delta = delta
         np.matmul(x.T, delta, out=self.dW)                      # dL/dW = xᵀ δ
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.W, self.dW)

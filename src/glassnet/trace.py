@@ -1,9 +1,8 @@
 """Trace the math of one sample through a network, with the network's own numbers.
 
-``model.trace(x, y)`` walks the same equations the model trains with — the
-activation and loss functions of :mod:`glassnet.activations` and
-:mod:`glassnet.losses`, the products of :class:`glassnet.layers.Dense` — one
-step at a time, and keeps every intermediate value:
+``model.trace(x, y)`` runs the model's own forward pass (and, with a
+target, its loss and backward pass, the code ``fit`` trains with) on a few
+samples, then reads back every intermediate value the layers kept:
 
 forward, layer by layer
     input ``x``, weights ``W``, bias ``b``, weighted sum ``z = x·W + b``,
@@ -107,28 +106,36 @@ def format_trace(tr):
     return "\n".join(lines)
 
 
-def _dense_forward(layer, x, steps):
-    """The forward equations of a Dense layer, each kept as a Step."""
-    steps.append(Step("x", "input (n, inputs)", x))
-    steps.append(Step("W", f"weights {layer.W.shape}", layer.W.copy()))
-    z = np.matmul(x, layer.W)
-    if layer.use_bias:
-        steps.append(Step("b", f"bias {layer.b.shape}", layer.b.copy()))
-        z = z + layer.b
-        steps.append(Step("z", "weighted sum z = x·W + b", z))
-    else:
-        steps.append(Step("z", "weighted sum z = x·W", z))
+def _forward_steps(layer, lt):
+    """What a layer's own forward pass computed, read back from its cache."""
+    if isinstance(layer, Rescaling):
+        lt.title = f"Rescaling(scale={layer.scale:g}, offset={layer.offset:g})"
+        lt.forward.append(Step("a", "a = x · scale + offset", None))
+        return
+    if isinstance(layer, Dropout):
+        lt.title = f"Dropout({layer.rate:g}): the identity at inference"
+        lt.forward.append(Step("a", "a = x", None))
+        return
+    if not isinstance(layer, Dense):
+        raise ValueError(f"cannot trace layer {type(layer).__name__}")
+    x, z, a, _ = layer._cache
     act = layer.activation
+    lt.title = f"Dense({layer.input_dim} → {layer.units}), activation {act.name}"
+    lt.forward += [Step("x", "input (n, inputs)", x),
+                   Step("W", f"weights {layer.W.shape}", layer.W.copy())]
+    if layer.use_bias:
+        lt.forward += [Step("b", f"bias {layer.b.shape}", layer.b.copy()),
+                       Step("z", "weighted sum z = x·W + b", z)]
+    else:
+        lt.forward.append(Step("z", "weighted sum z = x·W", z))
     if act.name == "softmax":
+        # the three steps inside Softmax.forward, spelled out for the reader
         shifted = z - z.max(axis=-1, keepdims=True)
         exp = np.exp(shifted)
-        total = exp.sum(axis=-1, keepdims=True)
-        steps.append(Step("z-max", "shift by the row maximum (no overflow)", shifted))
-        steps.append(Step("exp", "e^(z - max)", exp))
-        steps.append(Step("sum", "Σ_k e^(z_k - max)", total))
-    a = act.forward(z.copy())
-    steps.append(Step("a", f"activation a = {act.name}(z)", a))
-    return z, a
+        lt.forward += [Step("z-max", "shift by the row maximum (no overflow)", shifted),
+                       Step("exp", "e^(z - max)", exp),
+                       Step("sum", "Σ_k e^(z_k - max)", exp.sum(axis=-1, keepdims=True))]
+    lt.forward.append(Step("a", f"activation a = {act.name}(z)", a))
 
 
 def trace(model, x, y=None):
@@ -158,94 +165,67 @@ def trace(model, x, y=None):
     if not model.built:
         model.build(np.asarray(x).shape[1])
     x = check.as_matrix(x, "x", model.dtype, model.input_dim)
-    records, a = [], x
+    if y is not None:
+        if model.loss is None:
+            raise RuntimeError("trace with a target needs a compiled model (it uses the loss)")
+        y = check.as_targets(y, model.loss, model.output_dim, model.dtype)
+        check.check_length(x, y)
+    blocked = [layer for layer in model.layers if isinstance(layer, Dense)
+               and not layer.activation.trainable]
+    if y is None or blocked:
+        model._forward(x)                        # the model's own forward pass
+    else:
+        # the model's own forward pass, loss and backward pass, exactly as in training
+        loss_value = model._loss_and_backward(x, y, None, training=False, buffered=False)
+    layers = []
+    a = x
     for i, layer in enumerate(model.layers, start=1):
-        if isinstance(layer, Dense):
-            lt = LayerTrace(i, f"Dense({layer.input_dim} → {layer.units}), activation "
-                               f"{layer.activation.name}")
-            z, out = _dense_forward(layer, a, lt.forward)
-            records.append((layer, lt, a, z, out))
-        elif isinstance(layer, Rescaling):
-            lt = LayerTrace(i, f"Rescaling(scale={layer.scale:g}, offset={layer.offset:g})")
-            out = layer.forward(a)
-            lt.forward += [Step("x", "input", a), Step("a", "a = x · scale + offset", out)]
-            records.append((layer, lt, a, None, out))
-        elif isinstance(layer, Dropout):
-            lt = LayerTrace(i, f"Dropout({layer.rate:g}): the identity at inference")
-            out = a
-            lt.forward.append(Step("a", "a = x", out))
-            records.append((layer, lt, a, None, out))
-        else:
-            raise ValueError(f"cannot trace layer {type(layer).__name__}")
-        a = out
-    result = Trace([r[1] for r in records], output=a)
+        lt = LayerTrace(i, "")
+        _forward_steps(layer, lt)
+        if lt.forward[-1].value is None:         # Rescaling / Dropout: recompute their output
+            lt.forward.insert(0, Step("x", "input", a))
+            lt.forward[-1].value = layer.forward(a)
+        a = lt.forward[-1].value
+        layers.append(lt)
+    result = Trace(layers, output=a)
     if y is None:
         return result
-    if model.loss is None:
-        raise RuntimeError("trace with a target needs a compiled model (it uses the loss)")
-    y = check.as_targets(y, model.loss, model.output_dim, model.dtype)
-    check.check_length(x, y)
-    blocked = [r[0] for r in records if isinstance(r[0], Dense) and not r[0].activation.trainable]
-    loss = model.loss
-    result.loss_name = loss.name
-    last, lt_last, _, z_last, a_last = records[-1]
-    fused = model._fused
-    per_sample = loss.fused_per_sample(y, z_last, a_last) if fused else loss.per_sample(y, a_last)
-    result.loss = float(np.mean(per_sample, dtype=np.float64)) + model._penalty()
+    result.loss_name = model.loss.name
     if blocked:
+        result.loss = model._evaluate_checked(x, y)["loss"]
         result.note = (f"No backward pass: the {blocked[0].activation.name!r} activation has no "
                        f"useful derivative, so gradient descent cannot train this network.")
         return result
-    grads = {}
-    if fused:
-        delta = loss.fused_delta(y, z_last, a_last)
-        grad_a = None
-        fused_note = f"dL/dz, fused {last.activation.name} + {loss.name}: no dL/da needed"
-    else:
-        grad_a = loss.gradient(y, a_last)
-        delta = None
-        fused_note = None
-    for layer, lt, x_in, z, out in reversed(records):
-        if isinstance(layer, Dense):
-            if delta is None:
-                lt.backward.append(Step("dL/da", "from the layer above (or the loss)", grad_a))
-                delta = layer.activation.backward(z, out, grad_a)
-                lt.backward.append(Step("δ", f"dL/dz = dL/da ⊙ {layer.activation.name}'(z)",
-                                        delta))
-            else:
-                lt.backward.append(Step("δ", fused_note, delta))
-            dW = np.matmul(x_in.T, delta)
-            if layer.kernel_regularizer is not None:
-                layer.kernel_regularizer.add_gradient(layer.W, dW)
-            lt.backward.append(Step("dL/dW", "xᵀ · δ" + (" + dR/dW" if layer.kernel_regularizer
-                                                          is not None else ""), dW))
-            grads[id(layer)] = [dW]
-            if layer.use_bias:
-                db = delta.sum(axis=0)
-                lt.backward.append(Step("dL/db", "Σ_samples δ", db))
-                grads[id(layer)].append(db)
-            grad_a = np.matmul(delta, layer.W.T)          # dL/dx, handed to the layer below
-            delta = None
-        elif isinstance(layer, Rescaling):
-            grad_a = grad_a * layer.scale
-    result.gradients = [g for layer, *_ in records if id(layer) in grads
-                        for g in grads[id(layer)]]
-    # the change the optimizer would make: run one step on copies
+    result.loss = loss_value
+    fused = model._fused
+    for layer, lt in zip(model.layers, layers):
+        if not isinstance(layer, Dense):
+            continue
+        if fused and layer is model.layers[-1]:
+            lt.backward.append(Step("δ", f"dL/dz, fused {layer.activation.name} + "
+                                         f"{model.loss.name}: no dL/da needed", layer._delta))
+        else:
+            lt.backward += [Step("dL/da", "from the layer above (or the loss)", layer._grad_a),
+                            Step("δ", f"dL/dz = dL/da ⊙ {layer.activation.name}'(z)",
+                                 layer._delta)]
+        reg = " + dR/dW" if layer.kernel_regularizer is not None else ""
+        lt.backward.append(Step("dL/dW", "xᵀ · δ" + reg, layer.dW.copy()))
+        if layer.use_bias:
+            lt.backward.append(Step("dL/db", "Σ_samples δ", layer.db.copy()))
+    result.gradients = [g.copy() for g in model._grad_views()]
+    # the change the optimizer would make: one step on copies of the weights and its state
     optimizer = copy.deepcopy(model.optimizer)
     params = model.params.copy()
-    flat = np.concatenate([g.ravel() for g in result.gradients]).astype(model.dtype)
-    optimizer.step(params, flat)
+    optimizer.step(params, model.grads.copy())
     change = params - model.params
     result.updates, offset = [], 0
     for g in result.gradients:
         result.updates.append(change[offset:offset + g.size].reshape(g.shape))
         offset += g.size
-    k = 0
+    updates = iter(result.updates)
     lr = model.optimizer.current_learning_rate()
-    for layer, lt, *_ in records:
-        if id(layer) in grads:
-            for label in ("ΔW", "Δb")[:len(grads[id(layer)])]:
-                lt.backward.append(Step(label, f"{type(model.optimizer).__name__} step, "
-                                               f"learning rate {lr:g}", result.updates[k]))
-                k += 1
+    for layer, lt in zip(model.layers, layers):
+        for label in ("ΔW", "Δb")[:len(layer.param_views)]:
+            lt.backward.append(Step(label, f"{type(model.optimizer).__name__} step, "
+                                           f"learning rate {lr:g}", next(updates)))
     return result
