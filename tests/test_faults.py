@@ -75,7 +75,8 @@ def test_fit_rejects_bad_arguments(kwargs, message):
     (lambda: gn.RMSprop(rho=-1), r"rho must be in \[0, 1\)"),
     (lambda: _model().compile("hinge"), "unknown loss 'hinge'; valid names are"),
     (lambda: _model().compile("mse", "adagrad"), "unknown optimizer 'adagrad'; valid names are"),
-    (lambda: _model().compile("mse", metrics=["f1"]), "unknown metric 'f1'"),
+    (lambda: _model().compile("mse", metrics=["f1"]),
+     "unknown metric .f1.; valid names are: accuracy"),
     (lambda: gn.Sequential(dtype="int8"), "dtype must be 'float32' or 'float64'"),
 ])
 def test_constructors_and_compile_reject_bad_settings(make, message):

@@ -327,3 +327,13 @@ def test_early_stopping_restores_best_weights_when_epochs_run_out(rng):
     best = min(losses, key=lambda item: item[0])
     assert best[0] < losses[-1][0]
     np.testing.assert_array_equal(model.params, best[1])
+
+
+def test_history_records_what_other_callbacks_add_to_the_logs(rng):
+    x = rng.normal(size=(20, 2))
+    y = rng.normal(size=(20, 1))
+    model = gn.Sequential([gn.Dense(1)], seed=0)
+    model.compile("mse", gn.SGD(0.1))
+    sched = gn.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[sched])
+    assert history.history["lr"] == pytest.approx([0.1, 0.05, 0.1 / 3])

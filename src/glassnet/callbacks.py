@@ -13,13 +13,12 @@ A callback can stop training by setting ``self.model.stop_training = True``.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
-           "ProgbarLogger", "TerminateOnNaN"]
+           "ProgbarLogger"]
 
 
 class Callback:
@@ -220,14 +219,6 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["lr"] = self.model.optimizer.current_learning_rate()
-
-
-class TerminateOnNaN(Callback):
-    """Stop as soon as a batch loss is NaN or infinite (fit already does this and restores)."""
-
-    def on_batch_end(self, batch, logs=None):
-        if logs and not math.isfinite(logs.get("loss", 0.0)):
-            self.model.stop_training = True
 
 
 def format_logs(logs):

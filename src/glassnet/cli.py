@@ -146,23 +146,22 @@ def cmd_train(args):
     print(f"Training on {args.data}: {len(data.x_train)} samples, {data.x_train.shape[1]} "
           f"features -> {data.n_outputs} outputs; layers {layers}, {args.activation}, "
           f"{args.optimizer}, {epochs} epochs", flush=True)
+    n_val = int(round(len(data.x_train) * args.validation))
+    cut = len(data.x_train) - n_val                  # the last fraction validates, as in Keras
+    parts = {"train": (data.x_train[:cut], data.y_train[:cut])}
+    if n_val:
+        parts["validation"] = (data.x_train[cut:], data.y_train[cut:])
+    parts["test"] = (data.x_test, data.y_test)
     start = time.perf_counter()
-    callbacks = []
-    history = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=args.batch_size,
-                        validation_split=args.validation, verbose=0 if args.quiet else 1,
-                        callbacks=callbacks)
+    history = model.fit(*parts["train"], epochs=epochs, batch_size=args.batch_size,
+                        validation_data=parts.get("validation"),
+                        verbose=0 if args.quiet else 1)
     elapsed = time.perf_counter() - start
     metric = "accuracy" if data.task != "regression" else "mae"
     rows = [("split", "loss", metric)]
-    n_val = int(round(len(data.x_train) * args.validation)) if args.validation else 0
-    train_part = slice(0, len(data.x_train) - n_val)
-    res = model.evaluate(data.x_train[train_part], data.y_train[train_part])
-    rows.append(("train", f"{res['loss']:.4f}", f"{res[metric]:.4f}"))
-    if n_val:
-        res = model.evaluate(data.x_train[-n_val:], data.y_train[-n_val:])
-        rows.append(("validation", f"{res['loss']:.4f}", f"{res[metric]:.4f}"))
-    test = model.evaluate(data.x_test, data.y_test)
-    rows.append(("test", f"{test['loss']:.4f}", f"{test[metric]:.4f}"))
+    for name, (x, y) in parts.items():
+        res = model.evaluate(x, y)
+        rows.append((name, f"{res['loss']:.4f}", f"{res[metric]:.4f}"))
     print()
     _print_table(rows)
     print(f"\ntime: {elapsed:.2f} s for {len(history.epoch)} epochs"
@@ -240,9 +239,10 @@ def cmd_summary(args):
 
 def cmd_export(args):
     model = load_model(args.model)
+    from .export import OPSET
     model.export_onnx(args.output)
-    print(f"{args.model} exported to {args.output} (ONNX opset "
-          f"{__import__('glassnet.export').export.OPSET}, input 'input', output 'output')")
+    print(f"{args.model} exported to {args.output} (ONNX opset {OPSET}, input 'input', "
+          f"output 'output')")
     return 0
 
 

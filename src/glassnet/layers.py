@@ -184,8 +184,7 @@ class Dense(Layer):
     def allocate(self, batch_size, dtype):
         def buf(width):
             return np.empty((batch_size, width), dtype=dtype)
-        # z and a share one buffer when σ is linear (a = z) ...
-        z = buf(self.units)
+        z = buf(self.units)                 # z and a share one buffer when σ is linear (a = z)
         a = z if isinstance(self.activation, activations.Linear) else buf(self.units)
         self._buffers = {"z": z, "a": a, "delta": buf(self.units), "dx": buf(self.input_dim)}
 
@@ -202,7 +201,9 @@ class Dense(Layer):
         z = np.matmul(x, self.W, out=None if bufs is None else bufs["z"][:n])
         if self.use_bias:
             z += self.b
-        a = self.activation.forward(z, out=None if bufs is None else bufs["a"][:n])
+        # (a linear layer's "a" buffer is its "z" buffer: then a = z, nothing to copy)
+        a_out = None if bufs is None or bufs["a"] is bufs["z"] else bufs["a"][:n]
+        a = self.activation.forward(z, out=a_out)
         self._cache = (x, z, a, bufs)
         return a
 

@@ -15,8 +15,9 @@ Each loss has, side by side,
 ``per_sample(y_true, y_pred)``  → ``l`` of shape (n,)
 ``gradient(y_true, y_pred, w)``  → ``dL/dŷ`` of shape (n, k)
 
-and the two cross-entropies also have a *fused* form used when the output
-activation is their natural partner (softmax, sigmoid).  There the chain rule
+and the losses with a natural output partner (softmax or sigmoid for the
+cross-entropies, linear for mse) also have a *fused* form used when the
+output layer has that activation.  There the chain rule
 collapses: with ``a = softmax(z)`` and ``l = -Σ_k y_k log a_k``,
 
     dl/dz_k = a_k Σ_j y_j - y_k          ( = a_k - y_k for one-hot y )

@@ -102,4 +102,6 @@ def get(identifier, loss=None, output_units=None):
             metric = CategoricalAccuracy()
         metric.name = identifier
         return metric
+    if key not in REGISTRY.classes and key not in REGISTRY.aliases:
+        raise ValueError(f"unknown metric {identifier!r}; valid names are: {', '.join(names())}")
     return REGISTRY.lookup(key)()

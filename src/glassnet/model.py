@@ -231,15 +231,10 @@ class Sequential:
             grad = self.loss.gradient(y, a, sample_weight)
         for i in range(len(layers) - 1, -1, -1):                    # backward, last to first
             grad = layers[i].backward(grad, i > 0)      # the first layer needs no dL/dx
-        value = losses._reduce(per_sample, sample_weight)
-        return value + self._penalty() if self._has_penalty else value
+        return losses._reduce(per_sample, sample_weight) + self._penalty()
 
     def _penalty(self):
         return sum(layer.penalty() for layer in self.layers)
-
-    @property
-    def _has_penalty(self):
-        return any(getattr(layer, "kernel_regularizer", None) is not None for layer in self.layers)
 
     def loss_and_gradients(self, x, y, sample_weight=None):
         """The mean loss on (x, y) and its gradient for every parameter.
@@ -350,10 +345,9 @@ class Sequential:
         n = x.shape[0]
         batch_size = min(batch_size, n)
 
-        cbs = [self.history]
-        if verbose:
-            cbs.append(callbacks_module.ProgbarLogger(verbose=int(verbose)))
+        cbs = [callbacks_module.ProgbarLogger(verbose=int(verbose))] if verbose else []
         cbs.extend(callbacks or [])
+        cbs.append(self.history)       # last: it records what the others added to the logs
         first_epoch = len(self.history.epoch)
         cb = callbacks_module.CallbackList(cbs, self, {
             "epochs": first_epoch + epochs, "samples": n, "batch_size": batch_size,

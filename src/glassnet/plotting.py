@@ -131,12 +131,16 @@ def plot_network(model, path=None, max_nodes=12, title=None):
 
 
 def draw_histograms(ax, histograms, what):
-    """Step outlines of ``(counts, edges)`` histograms, one per Dense layer, on ``ax``."""
-    for i, (counts, edges) in enumerate(histograms, start=1):
-        ax.stairs(counts, edges, label=f"layer {i}", lw=1.5)
+    """Step outlines of ``(counts, edges)`` histograms, one per Dense layer, on ``ax``.
+
+    Returns the artists, so an animation can update them.
+    """
+    artists = [ax.stairs(counts, edges, label=f"layer {i}", lw=1.5)
+               for i, (counts, edges) in enumerate(histograms, start=1)]
     ax.set_title(f"{what} per layer")
     if histograms:
         ax.legend(fontsize=8)
+    return artists
 
 
 def plot_layer_histograms(model, x=None, path=None, bins=30):

@@ -28,6 +28,7 @@ temporary file behind.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -74,26 +75,18 @@ def atomic_write(path, write):
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        with _suppress_oserror():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
             raise OSError(exc.errno, f"saving {path!r} failed ({exc.strerror or exc}); "
                                      f"any existing file there is unchanged") from exc
         raise
-    with _suppress_oserror():           # make the rename itself durable
+    with contextlib.suppress(OSError):           # make the rename itself durable
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-
-
-class _suppress_oserror:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        return kind is not None and issubclass(kind, OSError)
 
 
 def save_model(model, path):
@@ -105,7 +98,7 @@ def save_model(model, path):
                          "set_weights first")
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "glassnet_version": __version__,
             "model": model.get_config(),
-            "rng_state": _jsonable_rng_state(model.rng),
+            "rng_state": model.rng.bit_generator.state,
             "history": {"history": model.history.history, "epoch": model.history.epoch},
             "compile": None}
     arrays = {_PARAMS: model.params}
@@ -131,10 +124,6 @@ def _json_default(value):
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"cannot store {type(value).__name__} in a model file")
-
-
-def _jsonable_rng_state(rng):
-    return rng.bit_generator.state
 
 
 class _Reader:

@@ -199,14 +199,12 @@ class Snapshots(Callback):
 
 def _setup_histograms(ax, per_frame, what):
     """One step outline per layer; limits cover every frame.  Returns update(i)."""
+    from .plotting import draw_histograms
     edges = [e for frame in per_frame for _, e in frame]
     counts = [c for frame in per_frame for c, _ in frame]
-    stairs = [ax.stairs(c, e, label=f"layer {k}", lw=1.5)
-              for k, (c, e) in enumerate(per_frame[0], start=1)]
+    stairs = draw_histograms(ax, per_frame[0], what)
     ax.set_xlim(min(e[0] for e in edges), max(e[-1] for e in edges))
     ax.set_ylim(0, max(c.max() for c in counts) * 1.05 or 1)
-    ax.set_title(f"{what} per layer")
-    ax.legend(fontsize=8)
 
     def update(i):
         for artist, (c, e) in zip(stairs, per_frame[i]):
