@@ -55,7 +55,7 @@ def worker_mlp(framework, epochs, seed=0):
         import glassnet as gn
         model = gn.Sequential([gn.Dense(256, "relu"), gn.Dense(128, "relu"),
                                gn.Dense(10, "softmax")], seed=seed)
-        model.compile("sparse_categorical_crossentropy", gn.Adam(1e-3))
+        model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.Adam(1e-3))
 
         class EpochTimer(gn.Callback):        # seconds per epoch, as inside one fit call
             def on_epoch_begin(self, epoch, logs=None):
@@ -132,7 +132,7 @@ def worker_xor(framework, steps):
     if framework == "glassnet":
         import glassnet as gn
         model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
-        model.compile("mse", gn.SGD(0.5))
+        model.compile(loss="mse", optimizer=gn.SGD(0.5))
         model.fit(X, Y, epochs=50, batch_size=4, verbose=0)           # warm-up
         start = time.perf_counter()
         model.fit(X, Y, epochs=steps, batch_size=4, verbose=0)

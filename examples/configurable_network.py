@@ -30,7 +30,7 @@ for spec in args.layers.split(","):
     layers.append(gn.Dense(int(units), activation or "sigmoid"))
 layers.append(gn.Dense(y.shape[1], args.output))
 model = gn.Sequential(layers, seed=0)
-model.compile(args.loss, gn.SGD(args.lr), metrics=["accuracy"])
+model.compile(loss=args.loss, optimizer=gn.SGD(args.lr), metrics=["accuracy"])
 model.build(X.shape[1])
 model.summary()
 history = model.fit(X, y, epochs=args.epochs, batch_size=len(X), verbose=0)

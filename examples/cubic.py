@@ -21,7 +21,7 @@ X, y = function_samples("cubic", n=1000, x_range=(-5, 5), seed=0)
 y_scaler = StandardScaler().fit(y)
 model = gn.Sequential([gn.Rescaling(0.2), gn.Dense(8, "tanh"), gn.Dense(1)], seed=0)
 steps = args.epochs * -(-len(X) // 128)          # optimizer steps in the whole run
-model.compile("mse", gn.Adam(gn.CosineDecay(0.05, decay_steps=steps)))
+model.compile(loss="mse", optimizer=gn.Adam(gn.CosineDecay(0.05, decay_steps=steps)))
 model.fit(X, y_scaler.transform(y), epochs=args.epochs, batch_size=128, verbose=0)
 
 grid = np.linspace(-5, 5, 201, dtype=np.float32)[:, None]

@@ -21,7 +21,7 @@ X, y = image2x2(sets=args.sets, grayscale=True, include_unknown=True, seed=0)
 model = gn.Sequential([gn.Dense(16, "tanh"), gn.Dense(8, "tanh"), gn.Dense(4, "sigmoid")],
                       seed=0)
 # sigmoid outputs: each shape is a yes/no question, so "none" can be all-no
-model.compile("binary_crossentropy", gn.Adam(0.01))
+model.compile(loss="binary_crossentropy", optimizer=gn.Adam(0.01))
 history = model.fit(X, y, epochs=args.epochs, batch_size=32, verbose=0)
 print(f"final loss {history.history['loss'][-1]:.4f}")
 

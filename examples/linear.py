@@ -16,7 +16,7 @@ args = parser.parse_args()
 
 X, y = function_samples("linear", n=200, x_range=(-1, 1), seed=0)
 model = gn.Sequential([gn.Dense(1, input_dim=1)], seed=0)
-model.compile("mse", gn.SGD(learning_rate=0.1))
+model.compile(loss="mse", optimizer=gn.SGD(learning_rate=0.1))
 model.fit(X, y, epochs=args.epochs, batch_size=20, verbose=0)
 (W, b) = model.get_weights()
 print(f"learned a = {W[0, 0]:.4f} (true 2), b = {b[0]:.4f} (true 3)")

@@ -37,7 +37,7 @@ if args.limit:
 
 model = gn.Sequential([gn.Dense(args.hidden, "relu", kernel_initializer="he_uniform"),
                        gn.Dense(10, "softmax")], seed=0)
-model.compile("sparse_categorical_crossentropy", gn.SGD(args.lr), metrics=["accuracy"])
+model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.SGD(args.lr), metrics=["accuracy"])
 
 
 class Every(gn.Callback):

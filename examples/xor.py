@@ -17,7 +17,7 @@ for n_inputs in (2, 3):
     # One hidden layer of tanh units, a sigmoid output, squared error and plain
     # gradient descent on the whole truth table: the seed's setup.
     model = gn.Sequential([gn.Dense(2 * n_inputs, "tanh"), gn.Dense(1, "sigmoid")], seed=1)
-    model.compile("mse", gn.SGD(learning_rate=2.0), metrics=["accuracy"])
+    model.compile(loss="mse", optimizer=gn.SGD(learning_rate=2.0), metrics=["accuracy"])
     history = model.fit(X, y, epochs=args.epochs, batch_size=len(X), verbose=0)
     out = model.predict(X)
     print(f"XOR with {n_inputs} inputs: final loss {history.history['loss'][-1]:.5f}, "

@@ -15,7 +15,7 @@ args = parser.parse_args()
 
 X, y = logic_gate("xor")
 model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
-model.compile("binary_crossentropy", gn.Adam(0.05), metrics=["accuracy"])
+model.compile(loss="binary_crossentropy", optimizer=gn.Adam(0.05), metrics=["accuracy"])
 snapshots = Snapshots(X, y, every=max(1, args.epochs // 40))
 history = model.fit(X, y, epochs=args.epochs, batch_size=4, verbose=0, callbacks=[snapshots])
 print(f"accuracy {history.history['accuracy'][-1]:.0%} after {args.epochs} epochs; "

@@ -50,7 +50,7 @@ def test_training_matches_pytorch_step_for_step(opt, rng):
         "rmsprop": (gn.RMSprop(0.01, rho=0.9),
                     lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9)),
     }[opt]
-    model.compile("sparse_categorical_crossentropy", ours)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=ours)
     model.fit(x, labels, epochs=5, batch_size=16, shuffle=False, verbose=0)
     topt = theirs(net.parameters())
     xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
@@ -69,7 +69,7 @@ def test_loss_and_gradients_match_autograd(act, loss, rng):
     x = rng.normal(size=(9, 5))
     out_act = "sigmoid" if loss == "binary_crossentropy" else "linear"
     model, net = _pair([5, 7, 3], [act, out_act], "float64")
-    model.compile(loss, "sgd")
+    model.compile(loss=loss, optimizer="sgd")
     y = rng.uniform(0, 1, size=(9, 3))
     value, grads = model.loss_and_gradients(x, y)
     fn = {"mse": torch.nn.functional.mse_loss, "mae": torch.nn.functional.l1_loss,
@@ -86,7 +86,7 @@ def test_float32_adam_run_agrees_with_pytorch_to_float32_rounding(rng):
     x = rng.normal(size=(256, 20)).astype(np.float32)
     labels = rng.integers(0, 5, size=256)
     model, net = _pair([20, 32, 5], ["relu", "softmax"], "float32")
-    model.compile("sparse_categorical_crossentropy", gn.Adam(1e-3))
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.Adam(1e-3))
     model.fit(x, labels, epochs=3, batch_size=32, shuffle=False, verbose=0)
     topt = torch.optim.Adam(net.parameters(), lr=1e-3)
     xt, yt = torch.from_numpy(x), torch.from_numpy(labels)

@@ -74,12 +74,12 @@ def test_unbuilt_model_and_unknown_layer_give_clear_errors(tmp_path):
         gn.Sequential([gn.Dense(2)]).export_onnx(tmp_path / "m.onnx")
 
     class Custom(gn.layers.Layer):
-        def forward(self, x, training=False, buffered=False):
+        def forward(self, x, training=False):
             return x
 
     model = gn.Sequential([gn.Dense(2), Custom()])
     model.build(2)
-    with pytest.raises(ValueError, match="layer Custom cannot be exported to ONNX"):
+    with pytest.raises(ValueError, match="layer Custom has no ONNX form; give its class a to_onnx"):
         model.export_onnx(tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
 

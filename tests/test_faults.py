@@ -12,7 +12,7 @@ import glassnet as gn
 
 def _model(out=3, act="softmax", loss="sparse_categorical_crossentropy", **kw):
     model = gn.Sequential([gn.Dense(5, "relu"), gn.Dense(out, act)], seed=0, **kw)
-    model.compile(loss, "adam", metrics=["accuracy"])
+    model.compile(loss=loss, optimizer="adam", metrics=["accuracy"])
     return model
 
 
@@ -73,9 +73,9 @@ def test_fit_rejects_bad_arguments(kwargs, message):
     (lambda: gn.SGD(0.1, momentum=1.5), r"momentum must be in \[0, 1\)"),
     (lambda: gn.Adam(beta_1=1.0), r"beta_1 must be in \[0, 1\)"),
     (lambda: gn.RMSprop(rho=-1), r"rho must be in \[0, 1\)"),
-    (lambda: _model().compile("hinge"), "unknown loss 'hinge'; valid names are"),
-    (lambda: _model().compile("mse", "adagrad"), "unknown optimizer 'adagrad'; valid names are"),
-    (lambda: _model().compile("mse", metrics=["f1"]),
+    (lambda: _model().compile(loss="hinge"), "unknown loss 'hinge'; valid names are"),
+    (lambda: _model().compile(loss="mse", optimizer="adagrad"), "unknown optimizer 'adagrad'; valid names are"),
+    (lambda: _model().compile(loss="mse", metrics=["f1"]),
      "unknown metric .f1.; valid names are: accuracy"),
     (lambda: gn.Sequential(dtype="int8"), "dtype must be 'float32' or 'float64'"),
 ])
@@ -105,7 +105,7 @@ def test_diverging_training_stops_and_restores_the_last_finite_weights():
     x = rng.normal(size=(64, 3)).astype(np.float32) * 1000
     y = (x @ np.array([[1.0], [2.0], [3.0]], dtype=np.float32)) ** 2
     model = gn.Sequential([gn.Dense(16, "relu"), gn.Dense(1)], seed=0)
-    model.compile("mse", gn.SGD(10.0))
+    model.compile(loss="mse", optimizer=gn.SGD(10.0))
     seen = []
 
     class Keep(gn.Callback):

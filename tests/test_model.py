@@ -12,7 +12,7 @@ XOR_Y = np.array([[0], [1], [1], [0]], dtype=float)
 
 def _xor_model(seed=0):
     model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=seed)
-    model.compile("binary_crossentropy", gn.Adam(0.05), metrics=["accuracy"])
+    model.compile(loss="binary_crossentropy", optimizer=gn.Adam(0.05), metrics=["accuracy"])
     return model
 
 
@@ -26,7 +26,7 @@ def test_xor_learned_to_100_percent():
 
 def test_xor_with_mse_and_plain_sgd_as_in_the_seeds():
     model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=3)
-    model.compile("mse", gn.SGD(1.0))
+    model.compile(loss="mse", optimizer=gn.SGD(1.0))
     model.fit(XOR_X, XOR_Y, epochs=2000, batch_size=4, verbose=0)
     np.testing.assert_array_equal(model.predict(XOR_X) > 0.5, XOR_Y > 0.5)
 
@@ -37,7 +37,7 @@ def test_gradcheck_every_activation_in_a_network(act, loss, rng):
     model = gn.Sequential([gn.Dense(5, act), gn.Dense(3, act if loss != "binary_crossentropy"
                                                          else "sigmoid")],
                           dtype="float64", seed=1)
-    model.compile(loss, "sgd")
+    model.compile(loss=loss, optimizer="sgd")
     x = rng.normal(size=(7, 4))
     y = rng.uniform(0.1, 0.9, size=(7, 3)) if loss == "binary_crossentropy" \
         else rng.normal(size=(7, 3))
@@ -53,7 +53,7 @@ def test_gradcheck_fused_and_unfused_outputs_with_weights_and_regularizer(loss, 
     model = gn.Sequential([gn.Dense(6, "relu", kernel_regularizer="l2"),
                            gn.Dense(4, "tanh", use_bias=False), gn.Dense(3, out)],
                           dtype="float64", seed=2)
-    model.compile(loss, "adam")
+    model.compile(loss=loss, optimizer="adam")
     x = rng.normal(size=(8, 5))
     labels = rng.integers(0, 3, size=8)
     y = labels if loss.startswith("sparse") else np.eye(3)[labels]
@@ -63,7 +63,7 @@ def test_gradcheck_fused_and_unfused_outputs_with_weights_and_regularizer(loss, 
 
 def test_loss_and_gradients_order_and_shapes(rng):
     model = gn.Sequential([gn.Dense(3, "relu", input_dim=2), gn.Dense(1)], seed=0)
-    model.compile("mse")
+    model.compile(loss="mse")
     loss, grads = model.loss_and_gradients(rng.normal(size=(5, 2)), rng.normal(size=(5, 1)))
     assert isinstance(loss, float)
     assert [g.shape for g in grads] == [w.shape for w in model.get_weights()] \
@@ -72,8 +72,7 @@ def test_loss_and_gradients_order_and_shapes(rng):
 
 def test_dropout_is_inverted_and_only_active_while_training(rng):
     layer = gn.Dropout(0.5)
-    layer.build(1000)
-    layer.rng = rng
+    layer.build(1000, rng)
     x = np.ones((200, 1000), dtype=np.float32)
     np.testing.assert_array_equal(layer.forward(x, training=False), x)
     out = layer.forward(x, training=True)
@@ -85,7 +84,7 @@ def test_dropout_is_inverted_and_only_active_while_training(rng):
 
 def test_dropout_model_trains_and_predicts_deterministically(rng):
     model = gn.Sequential([gn.Dense(16, "relu"), gn.Dropout(0.3), gn.Dense(1)], seed=0)
-    model.compile("mse", gn.Adam(0.01))
+    model.compile(loss="mse", optimizer=gn.Adam(0.01))
     x = rng.normal(size=(64, 3))
     y = x.sum(axis=1, keepdims=True)
     history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
@@ -100,7 +99,7 @@ def test_same_seed_same_weights_and_same_training_run(rng):
     def run():
         model = gn.Sequential([gn.Dense(8, "relu"), gn.Dropout(0.2), gn.Dense(1, "sigmoid")],
                               seed=42)
-        model.compile("binary_crossentropy", "adam")
+        model.compile(loss="binary_crossentropy", optimizer="adam")
         model.fit(x, y, epochs=3, batch_size=8, verbose=0)
         return model.get_weights()
 
@@ -115,7 +114,7 @@ def test_fit_history_keys_validation_and_continued_training(rng):
     x = rng.normal(size=(100, 4)).astype(np.float32)
     y = (x.sum(axis=1) > 0).astype(int)
     model = gn.Sequential([gn.Dense(8, "relu"), gn.Dense(2, "softmax")], seed=0)
-    model.compile("sparse_categorical_crossentropy", gn.Adam(0.01), metrics=["accuracy"])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.Adam(0.01), metrics=["accuracy"])
     h = model.fit(x, y, epochs=3, batch_size=10, validation_split=0.2, verbose=0)
     assert set(h.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(h.history["loss"]) == 3
@@ -136,7 +135,7 @@ def test_epoch_loss_equals_mean_of_batch_losses_as_keras_reports(rng):
             seen.append((logs["loss"], logs["size"]))
 
     model = gn.Sequential([gn.Dense(1)], seed=0)
-    model.compile("mse", gn.SGD(0.01))
+    model.compile(loss="mse", optimizer=gn.SGD(0.01))
     h = model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0, callbacks=[Record()])
     assert [s for _, s in seen] == [4, 4, 2]
     assert h.history["loss"][0] == pytest.approx(sum(l * s for l, s in seen) / 10)
@@ -146,7 +145,7 @@ def test_full_batch_gradient_descent_equals_manual_update(rng):
     x = rng.normal(size=(6, 3))
     y = rng.normal(size=(6, 1))
     model = gn.Sequential([gn.Dense(1)], dtype="float64", seed=0)
-    model.compile("mse", gn.SGD(0.1))
+    model.compile(loss="mse", optimizer=gn.SGD(0.1))
     model.build(3)
     W, b = model.get_weights()
     # dL/dW = xᵀ · 2(ŷ - y)/n for mean squared error
@@ -163,10 +162,10 @@ def test_sample_weight_zero_ignores_samples(rng):
     y = rng.normal(size=(8, 1))
     w = np.array([1, 1, 1, 1, 0, 0, 0, 0], dtype=float)
     a = gn.Sequential([gn.Dense(1)], dtype="float64", seed=0)
-    a.compile("mse", gn.SGD(0.1))
+    a.compile(loss="mse", optimizer=gn.SGD(0.1))
     a.fit(x, y, epochs=1, batch_size=8, verbose=0, sample_weight=w)
     b = gn.Sequential([gn.Dense(1)], dtype="float64", seed=0)
-    b.compile("mse", gn.SGD(0.05))        # half the samples: L is scaled by 4/8
+    b.compile(loss="mse", optimizer=gn.SGD(0.05))        # half the samples: L is scaled by 4/8
     b.fit(x[:4], y[:4], epochs=1, batch_size=4, verbose=0)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-12)
@@ -176,7 +175,7 @@ def test_early_stopping_restores_best_weights(rng):
     x = rng.normal(size=(40, 2))
     y = x @ np.array([[1.0], [-2.0]])
     model = gn.Sequential([gn.Dense(1)], seed=0)
-    model.compile("mse", gn.SGD(0.05))
+    model.compile(loss="mse", optimizer=gn.SGD(0.05))
     snapshots = []
 
     class Snap(gn.Callback):
@@ -198,7 +197,7 @@ def test_model_checkpoint_saves_loadable_models(tmp_path, rng):
     x = rng.normal(size=(20, 2))
     y = rng.normal(size=(20, 1))
     model = gn.Sequential([gn.Dense(1)], seed=0)
-    model.compile("mse", "sgd")
+    model.compile(loss="mse", optimizer="sgd")
     ckpt = gn.ModelCheckpoint(str(tmp_path / "m-{epoch:02d}.glassnet"), monitor="loss")
     model.fit(x, y, epochs=2, verbose=0, callbacks=[ckpt])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m-01.glassnet", "m-02.glassnet"]
@@ -214,7 +213,7 @@ def test_summary_lists_layers_shapes_and_parameter_counts():
     model.summary(print_fn=lambda s: out.write(s))
     text = out.getvalue()
     assert "(None, 128)" in text and "(None, 10)" in text
-    assert "100480" in text and "1290" in text and "Total params: 101,770" in text
+    assert "100,480" in text and "1,290" in text and "Total params: 101,770" in text
 
 
 def test_set_weights_builds_and_validates():
@@ -259,14 +258,14 @@ def test_both_bias_conventions_of_seed_001_predict_identically():
 
 def test_step_activation_refuses_training():
     model = gn.Sequential([gn.Dense(1, "step")])
-    model.compile("mse")
+    model.compile(loss="mse")
     with pytest.raises(ValueError, match="'step' activation, which cannot be trained"):
         model.fit(XOR_X, XOR_Y[:, 0], verbose=0)
 
 
 def test_float32_end_to_end(rng):
     model = gn.Sequential([gn.Dense(4, "relu"), gn.Dense(2, "softmax")], seed=0)
-    model.compile("categorical_crossentropy", "adam")
+    model.compile(loss="categorical_crossentropy", optimizer="adam")
     x = rng.normal(size=(10, 3))          # float64 in
     y = np.eye(2)[rng.integers(0, 2, 10)]
     model.fit(x, y, epochs=1, verbose=0)
@@ -295,7 +294,7 @@ def test_gradients_and_trace_from_a_callback_during_fit(rng):
     x = rng.normal(size=(40, 3))
     y = rng.integers(0, 2, size=40)
     model = gn.Sequential([gn.Dense(6, "tanh"), gn.Dense(2, "softmax")], seed=0)
-    model.compile("sparse_categorical_crossentropy", gn.SGD(0.1))
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.SGD(0.1))
     seen = []
 
     class Inspect(gn.Callback):
@@ -311,7 +310,7 @@ def test_early_stopping_restores_best_weights_when_epochs_run_out(rng):
     x = rng.normal(size=(40, 2))
     y = x @ np.array([[1.0], [-2.0]])
     model = gn.Sequential([gn.Dense(1)], seed=0)
-    model.compile("mse", gn.SGD(0.05))
+    model.compile(loss="mse", optimizer=gn.SGD(0.05))
     losses = []
 
     class Record(gn.Callback):
@@ -333,7 +332,7 @@ def test_history_records_what_other_callbacks_add_to_the_logs(rng):
     x = rng.normal(size=(20, 2))
     y = rng.normal(size=(20, 1))
     model = gn.Sequential([gn.Dense(1)], seed=0)
-    model.compile("mse", gn.SGD(0.1))
+    model.compile(loss="mse", optimizer=gn.SGD(0.1))
     sched = gn.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
     history = model.fit(x, y, epochs=3, verbose=0, callbacks=[sched])
     assert history.history["lr"] == pytest.approx([0.1, 0.05, 0.1 / 3])

@@ -67,7 +67,7 @@ def test_any_non_finite_input_is_refused(model, n, bad, data):
 def test_fit_on_any_valid_regression_data_gives_finite_history(model, n, batch, data):
     x = data.draw(arrays(np.float64, (n, model.input_dim), elements=st.floats(-3, 3)))
     y = data.draw(arrays(np.float64, (n, model.output_dim), elements=st.floats(-3, 3)))
-    model.compile("mse", gn.SGD(0.01))
+    model.compile(loss="mse", optimizer=gn.SGD(0.01))
     history = model.fit(x, y, epochs=2, batch_size=batch, verbose=0)
     assert len(history.history["loss"]) == 2
     assert all(np.isfinite(history.history["loss"]))

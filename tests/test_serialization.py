@@ -14,7 +14,7 @@ import glassnet as gn
 def _trained(rng, epochs=2):
     model = gn.Sequential([gn.Dense(8, "relu", kernel_regularizer=gn.regularizers.L2(1e-3)),
                            gn.Dropout(0.1), gn.Dense(3, "softmax")], seed=7)
-    model.compile("sparse_categorical_crossentropy", gn.Adam(gn.CosineDecay(0.01, 100)),
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.Adam(gn.CosineDecay(0.01, 100)),
                   metrics=["accuracy"])
     x = rng.normal(size=(60, 4)).astype(np.float32)
     y = rng.integers(0, 3, size=60)
@@ -62,7 +62,7 @@ def test_model_file_is_a_zip_of_json_and_npy(tmp_path, rng):
         assert sorted(z.namelist()) == ["glassnet.json", "optimizer/m.npy", "optimizer/v.npy",
                                         "params.npy"]
         meta = json.loads(z.read("glassnet.json"))
-    assert meta["format_version"] == 1
+    assert meta["format_version"] == 2
     assert [layer["class"] for layer in meta["model"]["layers"]] == ["dense", "dropout", "dense"]
 
 
@@ -132,7 +132,7 @@ def test_pickle_payload_is_refused_without_running(tmp_path, rng):
     (lambda m: {**m, "extra.pkl": b"x"}, "unexpected members"),
     (lambda m: {k: v for k, v in m.items() if k != "params.npy"}, "no params.npy"),
     (lambda m: {**m, "glassnet.json": b"not json"}, "cannot be read"),
-    (lambda m: {**m, "glassnet.json": m["glassnet.json"].replace(b'"format_version": 1',
+    (lambda m: {**m, "glassnet.json": m["glassnet.json"].replace(b'"format_version": 2',
                                                                  b'"format_version": 99')},
      "format version 99 is not supported"),
     (lambda m: {**m, "params.npy": _npy(np.zeros(3, np.float32))}, "shape"),

@@ -15,7 +15,7 @@ def _digits_like(loss="sparse_categorical_crossentropy", opt=None):
     rng = np.random.default_rng(0)
     model = gn.Sequential([gn.Rescaling(0.5), gn.Dense(6, "relu", kernel_regularizer="l2"),
                            gn.Dropout(0.2), gn.Dense(5, "tanh"), gn.Dense(3, "softmax")], seed=0)
-    model.compile(loss, opt or gn.SGD(0.1, momentum=0.9))
+    model.compile(loss=loss, optimizer=opt or gn.SGD(0.1, momentum=0.9))
     x = rng.normal(size=(30, 4))
     y = rng.integers(0, 3, size=30)
     model.fit(x, y if loss.startswith("sparse") else np.eye(3)[y], epochs=2, verbose=0)
@@ -69,7 +69,7 @@ def test_printed_report_uses_the_seeds_notation_and_summarises_large_arrays():
 
 def test_step_networks_trace_forward_and_explain_why_no_backward():
     model = gn.Sequential([gn.Dense(1, "step")])
-    model.compile("mse")
+    model.compile(loss="mse")
     model.set_weights([np.array([[1.0], [1.0]]), np.array([-1.5])])
     tr = model.trace([1, 1], [1])
     assert tr.output[0, 0] == 1.0 and tr.gradients is None
@@ -81,7 +81,7 @@ def test_snapshots_record_and_render_a_gif(tmp_path):
     from glassnet.visualize import Snapshots
     X, y = logic_gate("xor")
     model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
-    model.compile("binary_crossentropy", gn.Adam(0.05))
+    model.compile(loss="binary_crossentropy", optimizer=gn.Adam(0.05))
     snaps = Snapshots(X, y, every=10)
     model.fit(X, y, epochs=35, batch_size=4, verbose=0, callbacks=[snaps])
     assert [f["epoch"] for f in snaps.frames] == [10, 20, 30, 35]
@@ -141,7 +141,7 @@ def test_snapshot_report_embeds_the_animation_and_renders(tmp_path):
     from glassnet.visualize import Snapshots
     X, y = logic_gate("xor")
     model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
-    model.compile("binary_crossentropy", gn.Adam(0.05), metrics=["accuracy"])
+    model.compile(loss="binary_crossentropy", optimizer=gn.Adam(0.05), metrics=["accuracy"])
     snaps = Snapshots(X, y, every=5)
     model.fit(X, y, epochs=20, batch_size=4, verbose=0, callbacks=[snaps])
     report = tmp_path / "xor.html"

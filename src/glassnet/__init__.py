@@ -8,25 +8,35 @@ activation a = σ(z)    :mod:`glassnet.activations`
 loss                   :mod:`glassnet.losses`
 backpropagation        :meth:`glassnet.layers.Dense.backward`
 gradient descent       :mod:`glassnet.optimizers`
-the training loop      :meth:`glassnet.Sequential.fit`
+one training step      :meth:`glassnet.Sequential.train_step`
+the training loop      :meth:`glassnet.Sequential.fit` (:mod:`glassnet.trainer`)
 =====================  ================================================
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from . import activations, callbacks, initializers, losses, metrics, optimizers, regularizers
+from . import (activations, callbacks, datasets, initializers, layers, losses, metrics,
+               optimizers, regularizers)
+from ._registry import register
 from .callbacks import (Callback, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint,
                         ProgbarLogger)
+from .layers import (BatchNormalization, Dense, Dropout, InputLayer, Rescaling, fold_bias,
+                     unfold_bias)
+from .model import Sequential, TrainingDiverged, load_model
 from .gradcheck import gradcheck
-from .layers import Dense, Dropout, Rescaling, fold_bias, unfold_bias
-from .model import Sequential, TrainingDiverged
 from .optimizers import SGD, Adam, CosineDecay, ExponentialDecay, RMSprop, StepDecay
-from .serialization import load_model
+
+
+def Input(shape, name=None):
+    """Keras's ``Input(shape=(n,))`` for a Sequential model: an :class:`InputLayer`."""
+    return InputLayer(shape=shape, name=name)
+
 
 __all__ = [
-    "Sequential", "Dense", "Dropout", "Rescaling", "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay",
-    "CosineDecay", "Callback", "History", "EarlyStopping", "ModelCheckpoint",
-    "LearningRateScheduler", "ProgbarLogger", "load_model", "gradcheck", "fold_bias",
-    "unfold_bias", "TrainingDiverged", "activations", "callbacks", "initializers", "losses",
-    "metrics", "optimizers", "regularizers", "__version__",
+    "Sequential", "Dense", "Dropout", "Rescaling", "BatchNormalization", "InputLayer", "Input",
+    "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay", "CosineDecay", "Callback",
+    "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ProgbarLogger",
+    "load_model", "gradcheck", "fold_bias", "unfold_bias", "TrainingDiverged", "register",
+    "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
+    "optimizers", "regularizers", "__version__",
 ]

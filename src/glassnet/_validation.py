@@ -140,6 +140,17 @@ def as_sample_weight(sample_weight, n, dtype):
     return w.astype(dtype)
 
 
+def as_weight(value, shape, name):
+    """A weight array for a view of ``shape``: numeric, finite, exactly that shape."""
+    value = np.asarray(value)
+    if value.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}; received {value.shape}")
+    if value.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; received dtype {value.dtype}")
+    check_finite(value.astype(np.float64), name)
+    return value
+
+
 def positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer; received {value!r}")

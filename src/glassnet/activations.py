@@ -7,27 +7,32 @@ layers approximate functions a single linear map cannot (XOR, for one).
 Every activation below has two methods that sit side by side, so the chain
 rule is visible:
 
-``forward(z, out=None)``
-    ``a = σ(z)``, elementwise (softmax: row by row).
-``backward(z, a, grad_a, out=None)``
+``forward(z, steps=None)``
+    ``a = σ(z)``, elementwise (softmax: row by row).  An activation computed
+    in several named steps (softmax) records them in the dict ``steps`` when
+    one is given (label → (formula, value)), so that ``model.trace`` shows
+    what the real pass computed.
+``backward(z, a, grad_a)``
     ``dL/dz = dL/da · σ'(z)``: given the gradient of the loss with respect to the
     activation, return the gradient with respect to the weighted sum.
 
-Shapes are ``(n_samples, units)`` throughout.  ``out`` lets the training loop
-reuse preallocated buffers; ``out`` may be ``z`` itself (computing in place)
-for every activation whose derivative can be written from ``a`` alone
-(``needs_z = False``), which saves one buffer per layer.
+Shapes are ``(n_samples, units)`` throughout.  A third method,
+``to_onnx(graph, z)``, writes the same function as ONNX operators
+(:mod:`glassnet.export`).  Your own activation: subclass :class:`Activation`,
+give it a ``name`` and these methods, and :func:`glassnet.register` it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Registry, serialize
+from ._registry import Registry
 
 __all__ = [
     "Activation", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU",
     "Softplus", "Swish", "Softmax", "Step", "get", "names", "serialize",
+    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish", "silu",
+    "softmax", "step",
 ]
 
 
@@ -41,11 +46,16 @@ class Activation:
     #: False for functions whose gradient is zero almost everywhere (step)
     trainable = True
 
-    def forward(self, z, out=None):  # pragma: no cover - abstract
+    def forward(self, z, steps=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def backward(self, z, a, grad_a, out=None):  # pragma: no cover - abstract
+    def backward(self, z, a, grad_a):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def to_onnx(self, graph, z):
+        """The same function as ONNX operators on the tensor named ``z``; returns the output's name."""
+        raise ValueError(f"the activation {self.name!r} has no ONNX form; give its class a "
+                         f"to_onnx(graph, z) method")
 
     def __call__(self, z):
         return self.forward(np.asarray(z))
@@ -70,17 +80,14 @@ class Linear(Activation):
 
     name = "linear"
 
-    def forward(self, z, out=None):
-        if out is None or out is z:
-            return z
-        np.copyto(out, z)
-        return out
+    def forward(self, z, steps=None):
+        return z
 
-    def backward(self, z, a, grad_a, out=None):
-        if out is None or out is grad_a:
-            return grad_a
-        np.copyto(out, grad_a)
-        return out
+    def backward(self, z, a, grad_a):
+        return grad_a
+
+    def to_onnx(self, graph, z):
+        return z
 
 
 class Sigmoid(Activation):
@@ -93,20 +100,24 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def forward(self, z, out=None):
+    def forward(self, z, steps=None):
         e = np.abs(z)
         np.negative(e, out=e)
         np.exp(e, out=e)                         # e = e^(-|z|) ∈ (0, 1]: no overflow
-        a = np.add(e, 1.0, out=out)
+        a = np.add(e, 1.0)
         np.divide(1.0, a, out=a)                 # 1 / (1 + e): σ(z) for z ≥ 0
         np.multiply(a, e, out=a, where=z < 0)    # e / (1 + e): σ(z) for z < 0
         return a
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         # σ'(z) = σ(z) (1 - σ(z)) = a (1 - a)
         d = np.subtract(1.0, a, dtype=a.dtype)
         d *= a
-        return np.multiply(grad_a, d, out=out)
+        d *= grad_a
+        return d
+
+    def to_onnx(self, graph, z):
+        return graph.op("Sigmoid", [z])
 
 
 class Tanh(Activation):
@@ -114,13 +125,17 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def forward(self, z, out=None):
-        return np.tanh(z, out=out)
+    def forward(self, z, steps=None):
+        return np.tanh(z)
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         d = np.square(a)
         np.subtract(1.0, d, out=d)
-        return np.multiply(grad_a, d, out=out)
+        d *= grad_a
+        return d
+
+    def to_onnx(self, graph, z):
+        return graph.op("Tanh", [z])
 
 
 class ReLU(Activation):
@@ -132,11 +147,14 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def forward(self, z, out=None):
-        return np.maximum(z, 0, out=out)
+    def forward(self, z, steps=None):
+        return np.maximum(z, 0)
 
-    def backward(self, z, a, grad_a, out=None):
-        return np.multiply(grad_a, a > 0, out=out)
+    def backward(self, z, a, grad_a):
+        return np.multiply(grad_a, a > 0)
+
+    def to_onnx(self, graph, z):
+        return graph.op("Relu", [z])
 
 
 class LeakyReLU(Activation):
@@ -158,14 +176,20 @@ class LeakyReLU(Activation):
                 f"LeakyReLU negative_slope must be in (0, 1), received {negative_slope!r}")
         self.negative_slope = negative_slope
 
-    def forward(self, z, out=None):
+    def forward(self, z, steps=None):
         # for 0 < slope < 1, max(z, slope·z) is z for z > 0 and slope·z otherwise
         scaled = np.multiply(z, self.negative_slope, dtype=z.dtype)
-        return np.maximum(z, scaled, out=out)
+        return np.maximum(z, scaled, out=scaled)
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         d = np.where(a > 0, 1.0, self.negative_slope).astype(grad_a.dtype, copy=False)
-        return np.multiply(grad_a, d, out=out)
+        d *= grad_a
+        return d
+
+    def to_onnx(self, graph, z):
+        # spelled out (Max(z, slope·z)): ONNX Runtime has no float64 LeakyRelu kernel
+        return graph.op("Max", [z, graph.op("Mul", [z, graph.const(self.negative_slope,
+                                                                    "slope")])])
 
     def get_config(self):
         return {"negative_slope": self.negative_slope}
@@ -187,15 +211,23 @@ class ELU(Activation):
             raise ValueError(f"ELU alpha must be positive, received {alpha!r}")
         self.alpha = alpha
 
-    def forward(self, z, out=None):
+    def forward(self, z, steps=None):
         negative = np.expm1(np.minimum(z, 0))
         negative *= self.alpha
-        return np.where(z > 0, z, negative) if out is None else _where_into(z > 0, z, negative, out)
+        return np.where(z > 0, z, negative)
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         d = np.add(a, self.alpha, dtype=a.dtype)
         np.copyto(d, 1.0, where=a > 0)
-        return np.multiply(grad_a, d, out=out)
+        d *= grad_a
+        return d
+
+    def to_onnx(self, graph, z):
+        # Where(z > 0, z, α(e^min(z, 0) - 1)), with basic operators (no float64 Elu kernel)
+        zero = graph.const(0.0, "zero")
+        negative = graph.op("Mul", [graph.const(self.alpha, "alpha"), graph.op(
+            "Sub", [graph.op("Exp", [graph.op("Min", [z, zero])]), graph.const(1.0, "one")])])
+        return graph.op("Where", [graph.op("Greater", [z, zero]), z, negative])
 
     def get_config(self):
         return {"alpha": self.alpha}
@@ -211,14 +243,22 @@ class Softplus(Activation):
 
     name = "softplus"
 
-    def forward(self, z, out=None):
+    def forward(self, z, steps=None):
         soft = np.log1p(np.exp(-np.abs(z)))
-        return np.add(np.maximum(z, 0), soft, out=out)
+        soft += np.maximum(z, 0)
+        return soft
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         d = np.expm1(np.negative(a))
         np.negative(d, out=d)
-        return np.multiply(grad_a, d, out=out)
+        d *= grad_a
+        return d
+
+    def to_onnx(self, graph, z):
+        # max(z, 0) + log(1 + e^(-|z|)), the stable form above
+        soft = graph.op("Log", [graph.op("Add", [graph.const(1.0, "one"), graph.op(
+            "Exp", [graph.op("Neg", [graph.op("Abs", [z])])])])])
+        return graph.op("Add", [graph.op("Max", [z, graph.const(0.0, "zero")]), soft])
 
 
 class Swish(Activation):
@@ -231,16 +271,19 @@ class Swish(Activation):
     name = "swish"
     needs_z = True
 
-    def forward(self, z, out=None):
-        s = _SIGMOID.forward(z)
-        return np.multiply(z, s, out=out)
+    def forward(self, z, steps=None):
+        return np.multiply(z, _SIGMOID.forward(z))
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         s = _SIGMOID.forward(z)
         d = np.subtract(1.0, s, dtype=s.dtype)
         d *= a
         d += s
-        return np.multiply(grad_a, d, out=out)
+        d *= grad_a
+        return d
+
+    def to_onnx(self, graph, z):
+        return graph.op("Mul", [z, graph.op("Sigmoid", [z])])
 
 
 class Softmax(Activation):
@@ -258,57 +301,60 @@ class Softmax(Activation):
 
     name = "softmax"
 
-    def forward(self, z, out=None):
-        shifted = np.subtract(z, np.maximum.reduce(z, axis=-1, keepdims=True), out=out)
-        np.exp(shifted, out=shifted)
-        shifted /= np.add.reduce(shifted, axis=-1, keepdims=True)
-        return shifted
+    def forward(self, z, steps=None):
+        shifted = np.subtract(z, np.maximum.reduce(z, axis=-1, keepdims=True))
+        exp = np.exp(shifted)
+        total = np.add.reduce(exp, axis=-1, keepdims=True)
+        if steps is not None:                   # what model.trace shows, step by step
+            steps.update({"z-max": ("shift by the row maximum (no overflow)", shifted),
+                          "exp": ("e^(z - max)", exp), "sum": ("Σ_k e^(z_k - max)", total)})
+        return exp / total
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         inner = np.einsum("ij,ij->i", grad_a, a)[:, None]
-        d = np.subtract(grad_a, inner, out=out)
+        d = np.subtract(grad_a, inner)
         d *= a
         return d
+
+    def to_onnx(self, graph, z):
+        return graph.op("Softmax", [z], axis=-1)
 
 
 class Step(Activation):
     """Heaviside step ``a = 1 if z > 0 else 0``: the classic perceptron.
 
-    Useful for hand-built inference networks (seed 001's 2×2 line detector).
-    Its derivative is 0 wherever it exists, so gradient descent cannot train
-    through it: :meth:`backward` raises.
+    Useful for hand-built inference networks (the 2×2 line detector of the
+    seed documents).  Its derivative is 0 wherever it exists, so gradient
+    descent cannot train through it: :meth:`backward` raises.
     """
 
     name = "step"
     trainable = False
 
-    def forward(self, z, out=None):
-        if out is None:
-            return (z > 0).astype(z.dtype)
-        return np.greater(z, 0, out=out)
+    def forward(self, z, steps=None):
+        return (z > 0).astype(z.dtype)
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         raise TypeError(
             "the 'step' activation cannot be trained: its derivative is 0 everywhere "
             "except at 0, where it is undefined, so backpropagation has no signal. "
             "Use it for inference with hand-set weights, or train with 'sigmoid' "
             "and swap in 'step' afterwards.")
 
-
-def _where_into(cond, x, y, out):
-    np.copyto(out, y)
-    np.copyto(out, x, where=cond)
-    return out
+    def to_onnx(self, graph, z):
+        return graph.op("Cast", [graph.op("Greater", [z, graph.const(0.0, "zero")])],
+                        to=graph.elem_type)
 
 
 _SIGMOID = Sigmoid()
 
-REGISTRY = Registry("activation", (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus,
-                                   Swish, Softmax, Step),
+REGISTRY = Registry("activation", Activation,
+                    {c.name: c for c in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus,
+                                         Swish, Softmax, Step)},
                     aliases={"identity": "linear", "none": "linear", "logistic": "sigmoid",
-                             "silu": "swish", "leakyrelu": "leaky_relu", "heaviside": "step"},
-                    base=Activation)
+                             "silu": "swish", "leakyrelu": "leaky_relu", "heaviside": "step"})
 names = REGISTRY.names
+serialize = REGISTRY.serialize
 
 
 def get(identifier):
@@ -326,4 +372,22 @@ def get(identifier):
     """
     if identifier is None:
         return Linear()
+    if callable(identifier) and getattr(identifier, "activation", None) is not None:
+        return identifier.activation            # gn.activations.relu and friends
     return REGISTRY.get(identifier, "a name, an Activation or None")
+
+
+# Keras-style functions: ``gn.activations.relu(x)`` on an array, or ``activation=relu``.
+def _function(activation):
+    def apply(x):
+        return activation.forward(np.asarray(x, dtype=np.result_type(np.asarray(x), np.float32)))
+    apply.__name__ = apply.__qualname__ = activation.name
+    apply.__doc__ = f"{type(activation).__name__} applied to an array: {type(activation).__doc__.splitlines()[0]}"
+    apply.activation = activation
+    return apply
+
+
+linear, sigmoid, tanh, relu, leaky_relu, elu, softplus, swish, softmax, step = (
+    _function(cls()) for cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus, Swish,
+                                 Softmax, Step))
+silu = swish

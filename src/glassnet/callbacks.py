@@ -17,6 +17,8 @@ import os
 import sys
 import time
 
+from ._registry import Registry
+
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
            "ProgbarLogger"]
 
@@ -87,6 +89,13 @@ class History(Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
+    def restore(self, saved):
+        """Put back what a model file saved: ``{"history": {...}, "epoch": [...]}``."""
+        history, epoch = saved.get("history"), saved.get("epoch")
+        if isinstance(history, dict) and isinstance(epoch, list):
+            self.history = {str(k): [float(v) for v in values] for k, values in history.items()}
+            self.epoch = [int(e) for e in epoch]
+
     def __repr__(self):
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
@@ -152,7 +161,7 @@ class EarlyStopping(Callback):
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = self.model.params.copy()
+                self.best_weights = self.model.variables.copy()
         else:
             self.wait += 1
             if self.wait > self.patience:
@@ -161,7 +170,7 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:
-            self.model.params[...] = self.best_weights
+            self.model.variables[...] = self.best_weights
 
 
 class ModelCheckpoint(Callback):
@@ -296,6 +305,13 @@ class ProgbarLogger(Callback):
             self._bar = None
 
 
+REGISTRY = Registry("callback", Callback,
+                    {"history": History, "early_stopping": EarlyStopping,
+                     "model_checkpoint": ModelCheckpoint,
+                     "learning_rate_scheduler": LearningRateScheduler,
+                     "progbar_logger": ProgbarLogger})
+
+
 class CallbackList:
     """Dispatches each event to every callback (and skips per-batch work when none need it)."""
 
@@ -323,7 +339,9 @@ class CallbackList:
         self._dispatch("on_epoch_end", epoch, logs)
 
     def on_batch_begin(self, batch, logs=None):
-        self._dispatch("on_batch_begin", batch, logs)
+        if self.wants_batches:
+            self._dispatch("on_batch_begin", batch, logs)
 
     def on_batch_end(self, batch, logs=None):
-        self._dispatch("on_batch_end", batch, logs)
+        if self.wants_batches:
+            self._dispatch("on_batch_end", batch, logs)

@@ -8,88 +8,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import runpy
 import sys
 import time
-from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from . import Dense, Rescaling, Sequential, datasets, load_model, optimizers
-from . import activations
+from . import Rescaling, activations, datasets, load_model, optimizers
+from .datasets import catalog
+from .datasets.preprocessing import validation_split
+from .export import OPSET
+from .model import build_mlp
+from .plotting import confusion_matrix, plot_confusion_matrix, plot_history
+from .report import write_report
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
-NAMED_DATA = ("digits", "xor", "image2x2", "cubic", "fashion-mnist")
-
-
-@dataclass
-class Data:
-    """A data set ready for the CLI: train and test parts and how to model them."""
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    task: str             # "multiclass", "binary" or "regression"
-    n_outputs: int
-    scale: float = 1.0    # put in front of the model as a Rescaling layer
-    labels: tuple = ()
-
-
-def load_data(spec, seed=0, test_size=0.2, for_training=True):
-    """Turn ``--data`` (a name, a CSV file or an IDX directory) into a :class:`Data`."""
-    split = (lambda x, y: datasets.train_test_split(x, y, test_size=test_size, seed=seed,
-                                                    stratify=y if y.ndim == 1 else None))
-    if spec == "digits":
-        x, y = datasets.digits()
-        x_tr, x_te, y_tr, y_te = split(x, y)
-        return Data(x_tr, y_tr, x_te, y_te, "multiclass", 10, 1 / 16, tuple("0123456789"))
-    if spec == "xor":
-        x, y = datasets.logic_gate("xor", 2)
-        return Data(x, y, x, y, "binary", 1)
-    if spec == "image2x2":
-        x, y = datasets.image2x2(sets=50, grayscale=True, seed=seed)
-        labels = y.argmax(axis=1)
-        x_tr, x_te, y_tr, y_te = split(x, labels)
-        return Data(x_tr, y_tr, x_te, y_te, "multiclass", 4, 1.0, datasets.IMAGE2X2_CLASSES)
-    if spec == "cubic":
-        x, y = datasets.function_samples("cubic", n=2000, seed=seed)
-        x_tr, x_te, y_tr, y_te = split(x, y)
-        return Data(x_tr, y_tr, x_te, y_te, "regression", 1, 0.2)
-    if spec in ("fashion-mnist", "fashion_mnist"):
-        (x_tr, y_tr), (x_te, y_te) = datasets.fashion_mnist(normalize=False)
-        return Data(x_tr, y_tr, x_te, y_te, "multiclass", 10, 1 / 255,
-                    datasets.files.FASHION_MNIST_CLASSES)
-    if os.path.isdir(spec):
-        (x_tr, y_tr), (x_te, y_te) = datasets.load_mnist(spec, normalize=False)
-        n_out = int(max(y_tr.max(), y_te.max())) + 1
-        return Data(x_tr, y_tr, x_te, y_te, "multiclass", n_out, 1 / 255)
-    if os.path.isfile(spec):
-        x, y = datasets.load_csv(spec)
-        if y.dtype.kind != "i":
-            raise ValueError(f"{spec!r}: the first column must hold integer class labels")
-        scale = 1 / 255 if x.max() > 1 and x.max() <= 255 and x.min() >= 0 else 1.0
-        n_out = int(y.max()) + 1
-        if not for_training:
-            return Data(x[:0], y[:0], x, y, "multiclass", n_out, scale)
-        x_tr, x_te, y_tr, y_te = split(x, y)
-        return Data(x_tr, y_tr, x_te, y_te, "multiclass", n_out, scale)
-    raise ValueError(f"--data must be one of {', '.join(NAMED_DATA)}, a CSV file or an IDX "
-                     f"directory; received {spec!r} (no such file or directory)")
-
-
-def build_model(data, layers, activation, optimizer, lr, seed):
-    output, loss = {"multiclass": ("softmax", "sparse_categorical_crossentropy"),
-                    "binary": ("sigmoid", "binary_crossentropy"),
-                    "regression": ("linear", "mse")}[data.task]
-    stack = [Rescaling(data.scale)] if data.scale != 1.0 else []
-    for units in layers:
-        stack.append(Dense(units, activation))
-    stack.append(Dense(data.n_outputs, output))
-    model = Sequential(stack, seed=seed)
-    opt = optimizers.get(optimizer)
-    if lr is not None:
-        opt.learning_rate = lr
-    model.compile(loss, opt, metrics=["accuracy"] if data.task != "regression" else ["mae"])
-    return model
 
 
 def _layers(text):
@@ -132,25 +66,25 @@ def _print_table(rows, out=sys.stdout):
 
 
 def cmd_train(args):
-    data = load_data(args.data, seed=args.seed)
-    defaults = {"digits": (40, [128, 64]), "xor": (500, [4]), "image2x2": (60, [16, 8]),
-                "cubic": (300, [32, 32]), "fashion-mnist": (10, [256, 128])}
-    epochs, layers = defaults.get(args.data, (10, [128]))
-    epochs = args.epochs if args.epochs is not None else epochs
-    layers = args.layers if args.layers is not None else layers
-    lr = args.lr if args.lr is not None else (0.05 if args.data == "xor" else
-                                              0.01 if args.data == "cubic" else None)
+    data = catalog.load(args.data, seed=args.seed)
+    epochs = args.epochs if args.epochs is not None else data.epochs
+    layers = args.layers if args.layers is not None else data.hidden
+    lr = args.lr if args.lr is not None else data.learning_rate
     if args.validation is None:
         args.validation = 0.1 if len(data.x_train) >= 50 else 0.0
-    model = build_model(data, layers, args.activation, args.optimizer, lr, args.seed)
+    model = build_mlp(data.n_outputs, data.task, layers, args.activation, args.optimizer, lr,
+                      front=[Rescaling(data.scale)] if data.scale != 1.0 else [],
+                      seed=args.seed)
     print(f"Training on {args.data}: {len(data.x_train)} samples, {data.x_train.shape[1]} "
           f"features -> {data.n_outputs} outputs; layers {layers}, {args.activation}, "
           f"{args.optimizer}, {epochs} epochs", flush=True)
-    n_val = int(round(len(data.x_train) * args.validation))
-    cut = len(data.x_train) - n_val                  # the last fraction validates, as in Keras
-    parts = {"train": (data.x_train[:cut], data.y_train[:cut])}
-    if n_val:
-        parts["validation"] = (data.x_train[cut:], data.y_train[cut:])
+    parts = {"train": (data.x_train, data.y_train)}
+    if args.validation:
+        # a seeded random sample (stratified by class): sorted data still validates on all
+        labels = data.y_train if data.task == "multiclass" else None
+        train, val = validation_split([data.x_train, data.y_train], args.validation,
+                                      rng=np.random.default_rng(args.seed), stratify=labels)
+        parts = {"train": tuple(train), "validation": tuple(val)}
     parts["test"] = (data.x_test, data.y_test)
     start = time.perf_counter()
     history = model.fit(*parts["train"], epochs=epochs, batch_size=args.batch_size,
@@ -169,7 +103,6 @@ def cmd_train(args):
     model.save(args.out)
     print(f"model saved to {args.out}")
     if args.plot:
-        from .plotting import plot_history
         plot_history(history, args.plot, title=f"glassnet on {args.data}")
         print(f"training curves saved to {args.plot}")
     return EXIT_INTERRUPTED if history.interrupted else 0
@@ -183,14 +116,13 @@ def _check_model_fits(model, data):
 
 def cmd_evaluate(args):
     model = load_model(args.model)
-    data = load_data(args.data, seed=args.seed, for_training=False)
+    data = catalog.load(args.data, seed=args.seed, for_training=False)
     _check_model_fits(model, data)
     if model.loss is None:
         raise ValueError(f"{args.model!r} was saved without compile settings; cannot evaluate")
     result = model.evaluate(data.x_test, data.y_test)
     print("  ".join(f"{k}: {v:.4f}" for k, v in result.items()))
     if data.task == "multiclass":
-        from .plotting import confusion_matrix
         predicted = model.predict(data.x_test).argmax(axis=1)
         matrix = confusion_matrix(data.y_test, predicted, model.output_dim)
         labels = list(data.labels) or [str(i) for i in range(model.output_dim)]
@@ -198,7 +130,6 @@ def cmd_evaluate(args):
         _print_table([[""] + labels] + [[labels[i]] + list(map(str, row))
                                         for i, row in enumerate(matrix)])
         if args.plot:
-            from .plotting import plot_confusion_matrix
             plot_confusion_matrix(matrix, labels, path=args.plot)
             print(f"confusion matrix saved to {args.plot}")
     return 0
@@ -239,7 +170,6 @@ def cmd_summary(args):
 
 def cmd_export(args):
     model = load_model(args.model)
-    from .export import OPSET
     model.export_onnx(args.output)
     print(f"{args.model} exported to {args.output} (ONNX opset {OPSET}, input 'input', "
           f"output 'output')")
@@ -248,7 +178,7 @@ def cmd_export(args):
 
 def _sample(args):
     model = load_model(args.model)
-    data = load_data(args.data, seed=args.seed, for_training=False)
+    data = catalog.load(args.data, seed=args.seed, for_training=False)
     _check_model_fits(model, data)
     if not 0 <= args.sample < len(data.x_test):
         raise ValueError(f"--sample must be in 0..{len(data.x_test) - 1}; received {args.sample}")
@@ -264,7 +194,6 @@ def cmd_explain(args):
 
 
 def cmd_report(args):
-    from .report import write_report
     model, data = _sample(args)
     n = min(len(data.x_test), 2000)
     write_report(args.out, model, data.x_test[:n], data.y_test[:n], sample=args.sample)
@@ -273,7 +202,6 @@ def cmd_report(args):
 
 
 def examples_dir():
-    from pathlib import Path
     return Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -285,7 +213,6 @@ DEMOS = {"xor": "xor.py", "predefined": "image2x2_predefined.py",
 
 
 def cmd_demo(args):
-    import runpy
     folder = examples_dir()
     script = folder / DEMOS[args.name]
     if not script.is_file():
@@ -303,7 +230,7 @@ def make_parser():
 
     train = sub.add_parser("train", help="train a network (default: the embedded digits)")
     train.add_argument("--data", default="digits",
-                       help=f"{', '.join(NAMED_DATA)}, a CSV file (label first) or an IDX "
+                       help=f"{', '.join(catalog.names())}, a CSV file (label first) or an IDX "
                             f"directory (default: digits)")
     train.add_argument("--layers", type=_layers, help="hidden layer sizes, e.g. 128,64")
     train.add_argument("--activation", default="relu", choices=activations.names(),

@@ -1,10 +1,13 @@
 """Export to ONNX, the format deployment runtimes read (ONNX Runtime and others).
 
 Needs the ``onnx`` package (``pip install 'glassnet[onnx]'``).  The graph is
-the forward pass of :mod:`glassnet.layers`, one ONNX node per equation:
+the forward pass of :mod:`glassnet.layers`, one ONNX node per equation; each
+layer and each activation writes its own nodes (their ``to_onnx`` methods),
+on a :class:`Graph` from here:
 
-================  ===============================================
-Rescaling         ``Mul(x, scale)``, ``Add(·, offset)``
+==================  =============================================
+Rescaling           ``Mul(x, scale)``, ``Add(·, offset)``
+BatchNormalization  ``(x - mean) / std · γ + β`` (inference form)
 Dense             ``MatMul(x, W)``, ``Add(·, b)``, then σ
 Dropout           nothing (identity at inference)
 linear            nothing
@@ -30,12 +33,12 @@ import json
 import numpy as np
 
 from . import __version__
-from .layers import Dense, Dropout, Rescaling
+from .io import atomic_write
 
 #: ONNX opset the exported graphs use (Softmax over the last axis needs 13+)
 OPSET = 17
 
-__all__ = ["export_onnx", "OPSET"]
+__all__ = ["export_onnx", "to_onnx", "Graph", "OPSET"]
 
 
 def _onnx():
@@ -48,8 +51,13 @@ def _onnx():
     return onnx, TensorProto, helper, numpy_helper
 
 
-class _Graph:
-    """Accumulates nodes and constants; each method returns the name of its output."""
+class Graph:
+    """Accumulates nodes and constants; each method returns the name of its output.
+
+    ``const(value, hint)`` stores an array in the model's dtype;
+    ``op(op_type, inputs, **attributes)`` appends a node; ``elem_type`` is
+    the ONNX element type of the model's dtype.
+    """
 
     def __init__(self, dtype):
         self.onnx, self.TensorProto, self.helper, self.numpy_helper = _onnx()
@@ -75,61 +83,15 @@ class _Graph:
         return out
 
 
-def _activation(graph, activation, z):
-    name = activation.name
-    if name == "linear":
-        return z
-    simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
-    if name in simple:
-        return graph.op(simple[name], [z])
-    if name == "softmax":
-        return graph.op("Softmax", [z], axis=-1)
-    # leaky_relu and elu are spelled out with basic operators (the formulas of
-    # activations.py): ONNX Runtime has no float64 kernels for LeakyRelu and Elu
-    if name == "leaky_relu":
-        scaled = graph.op("Mul", [z, graph.const(activation.negative_slope, "slope")])
-        return graph.op("Max", [z, scaled])
-    if name == "elu":
-        zero = graph.const(0.0, "zero")
-        negative = graph.op("Mul", [graph.const(activation.alpha, "alpha"), graph.op(
-            "Sub", [graph.op("Exp", [graph.op("Min", [z, zero])]), graph.const(1.0, "one")])])
-        return graph.op("Where", [graph.op("Greater", [z, zero]), z, negative])
-    if name == "softplus":
-        # max(z, 0) + log(1 + e^(-|z|)), as glassnet computes it
-        zero = graph.const(0.0, "zero")
-        one = graph.const(1.0, "one")
-        soft = graph.op("Log", [graph.op("Add", [one, graph.op(
-            "Exp", [graph.op("Neg", [graph.op("Abs", [z])])])])])
-        return graph.op("Add", [graph.op("Max", [z, zero]), soft])
-    if name == "swish":
-        return graph.op("Mul", [z, graph.op("Sigmoid", [z])])
-    if name == "step":
-        above = graph.op("Greater", [z, graph.const(0.0, "zero")])
-        return graph.op("Cast", [above], to=graph.elem_type)
-    raise ValueError(f"the activation {name!r} cannot be exported to ONNX")
-
-
 def to_onnx(model):
     """The model as an ``onnx.ModelProto`` (checked with ``onnx.checker``)."""
     if not model.built:
         raise ValueError("the model has no weights yet; build or train it before exporting")
-    graph = _Graph(model.dtype)
+    graph = Graph(model.dtype)
     helper = graph.helper
     x = "input"
     for layer in model.layers:
-        if isinstance(layer, Rescaling):
-            x = graph.op("Mul", [x, graph.const(layer.scale, "scale")])
-            if layer.offset:
-                x = graph.op("Add", [x, graph.const(layer.offset, "offset")])
-        elif isinstance(layer, Dropout):
-            continue                                   # identity at inference
-        elif isinstance(layer, Dense):
-            z = graph.op("MatMul", [x, graph.const(layer.W, "W")], hint="matmul")
-            if layer.use_bias:
-                z = graph.op("Add", [z, graph.const(layer.b, "b")], hint="z")
-            x = _activation(graph, layer.activation, z)
-        else:
-            raise ValueError(f"layer {type(layer).__name__} cannot be exported to ONNX")
+        x = layer.to_onnx(graph, x)
     # name the last value "output" (an Identity keeps the graph simple to read)
     graph.nodes.append(helper.make_node("Identity", [x], ["output"]))
     inputs = [helper.make_tensor_value_info("input", graph.elem_type, ["batch", model.input_dim])]
@@ -148,7 +110,6 @@ def to_onnx(model):
 
 def export_onnx(model, path):
     """Write ``model`` to ``path`` as ONNX (atomically, like :meth:`Sequential.save`)."""
-    from .serialization import atomic_write
     proto = to_onnx(model)
     data = proto.SerializeToString()
     atomic_write(path, lambda handle: handle.write(data))

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .model import Sequential
+
 __all__ = ["gradcheck"]
 
 
@@ -41,16 +43,14 @@ def gradcheck(model, x, y, sample_weight=None, eps=1e-6, max_params=None, seed=0
         gradient and f the finite difference; values around 1e-7 or below
         mean the gradients are right.
     """
-    from .model import Sequential
     if model.loss is None:
         raise RuntimeError("gradcheck needs a compiled model")
-    probe = Sequential([_clone_layer(layer) for layer in model.layers], dtype="float64")
-    probe.compile(model.loss, "sgd")
     x = np.asarray(x, dtype=np.float64)
     if not model.built:
         model.build(x.shape[1])
-    probe.build(model.input_dim)
-    probe.params[...] = model.params
+    probe = Sequential.from_config({**model.get_config(), "dtype": "float64"})
+    probe.compile(loss=model.loss, optimizer="sgd")
+    probe.variables[...] = model.variables
     _, grads = probe.loss_and_gradients(x, y, sample_weight)
     analytic = np.concatenate([g.ravel() for g in grads])
     indices = np.arange(probe.params.size)
@@ -68,8 +68,3 @@ def gradcheck(model, x, y, sample_weight=None, eps=1e-6, max_params=None, seed=0
         err = abs(analytic[j] - numeric) / max(abs(analytic[j]) + abs(numeric), 1e-8)
         worst = max(worst, err)
     return float(worst)
-
-
-def _clone_layer(layer):
-    from .layers import get, serialize
-    return get(serialize(layer))

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ._registry import Registry, serialize
+from ._registry import Registry
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "Uniform", "Normal",
            "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunNormal",
@@ -172,14 +172,16 @@ class LecunUniform(_VarianceScaling):
     name, mode, distribution = "lecun_uniform", "fan_in", "uniform"
 
 
-REGISTRY = Registry("initializer", (Zeros, Ones, Constant, Uniform, Normal, GlorotUniform,
-                                    GlorotNormal, HeUniform, HeNormal, LecunNormal, LecunUniform),
+REGISTRY = Registry("initializer", Initializer,
+                    {c.name: c for c in (Zeros, Ones, Constant, Uniform, Normal, GlorotUniform,
+                                         GlorotNormal, HeUniform, HeNormal, LecunNormal,
+                                         LecunUniform)},
                     aliases={"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
                              "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
                              "random_uniform": "uniform", "random_normal": "normal",
-                             "zero": "zeros", "one": "ones"},
-                    base=Initializer)
+                             "zero": "zeros", "one": "ones"})
 names = REGISTRY.names
+serialize = REGISTRY.serialize
 
 
 def get(identifier):

@@ -8,8 +8,8 @@ shape ``(units,)``, so a whole batch goes forward in one matrix product:
     z = x · W + b          (n, inputs) · (inputs, units) + (units,) → (n, units)
     a = σ(z)               the activation, elementwise
 
-Row i of ``z`` holds, for every neuron j, seed 000's ``Σ_k x_ik w_kj`` plus the
-bias.
+Row i of ``z`` holds, for every neuron j, the first seed document's
+``Σ_k x_ik w_kj`` plus the bias.
 
 Backpropagation runs the same layer in reverse.  Given ``dL/da`` from the
 layer above, the chain rule gives, in order,
@@ -21,50 +21,108 @@ layer above, the chain rule gives, in order,
 
 (The mean over the batch is already inside δ: the loss divides by n.)
 
-The model keeps all parameters in one flat vector and hands each layer views
-into it (:meth:`Layer.bind`), so ``W`` and ``b`` here *are* slices of that
-vector and the optimizer updates every layer at once.  During ``fit`` each
-layer also reuses preallocated buffers for z, a and the gradients
-(:meth:`Layer.allocate`), so the training loop allocates nothing.
+The layer contract
+------------------
+Every layer is a subclass of :class:`Layer` and says, in one class, how it
+
+* **builds**: ``build(input_dim, rng)`` fixes the input width and returns the
+  output width; ``param_shapes()`` (trained) and ``state_shapes()`` (not
+  trained, e.g. moving averages) declare its arrays, ``initial_weights(dtype)``
+  fills them, and ``bind(weights, grads)`` hands it views into the model's
+  flat vectors, so ``W`` and ``b`` *are* slices of ``model.params`` and the
+  optimizer updates every layer at once;
+* **computes**: ``forward(x, training)`` and ``backward(dL/da)``, side by
+  side.  ``forward`` keeps what it computed in ``layer.record`` (a
+  :class:`Record` with named fields: ``x``, ``a`` and the layer's own steps),
+  which ``backward`` reads and adds its gradients to;
+* **explains**: ``trace_forward()`` / ``trace_backward()`` read the record
+  back as the steps of :mod:`glassnet.trace`; ``to_onnx(graph, x)`` writes the
+  same forward pass as ONNX operators; ``get_config()`` describes it for
+  saving.
+
+Your own layer: subclass :class:`Layer`, implement these, and
+:func:`glassnet.register` it; nothing outside the class needs to change.
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
 from . import activations, initializers, regularizers
+from ._registry import Registry
+from .trace import Step
 
-__all__ = ["Layer", "Dense", "Dropout", "Rescaling", "fold_bias", "unfold_bias", "get"]
+__all__ = ["Layer", "Record", "Dense", "Dropout", "Rescaling", "BatchNormalization",
+           "InputLayer", "fold_bias", "unfold_bias", "get", "serialize", "deserialize"]
+
+
+def _positive_int_or_none(value, what):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                              or value < 1):
+        raise ValueError(f"{what} must be a positive integer or None, received {value!r}")
+    return None if value is None else int(value)
+
+
+class Record(SimpleNamespace):
+    """What a layer's last forward (and backward) pass computed, by name.
+
+    Every layer records at least ``x`` (its input) and ``a`` (its output);
+    :class:`Dense` adds ``z``, the activation's ``steps`` and, after
+    ``backward``, ``grad_a`` (dL/da) and ``delta`` (dL/dz).
+    """
 
 
 class Layer:
-    """Base class.
+    """Base class of every layer (see the module docstring for the contract).
 
-    A layer is built once its input width is known (:meth:`build`), is given
-    views into the model's flat parameter and gradient vectors (:meth:`bind`),
-    and then runs :meth:`forward` and :meth:`backward`.
+    Parameters
+    ----------
+    name : str, optional
+        The layer's name (``layer.name``, ``model.get_layer(name)``).  Left
+        out, the model names it after its kind: ``dense``, ``dense_1``, ...
+    input_dim : int, optional
+        The width of the input, when this layer comes first; a model whose
+        first layer knows it is built at once.
     """
 
-    name = "layer"
+    #: the activation σ of layers that have one (Dense); the loss may fuse with it
+    activation = None
+    #: the weight matrix of layers that have one (Dense), for drawings
+    kernel = None
+    #: short names of the trained arrays, then of the state arrays, in order
+    param_names = ()
+    state_names = ()
 
-    def __init__(self, name=None):
-        self.layer_name = name
-        self.input_dim = None
-        self.output_dim = None
-        #: views into the model's flat parameter / gradient vectors, set by :meth:`bind`
-        self.param_views = []
-        self.grad_views = []
-        #: the owning model's numpy.random.Generator, set when the model is built
+    def __init__(self, name=None, input_dim=None):
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"a layer name must be a non-empty string; received {name!r}")
+        #: True while the name is the automatic one (the model may number it)
+        self.auto_named = name is None
+        self.name = name if name is not None else REGISTRY.name_of(self)
+        self.declared_input_dim = _positive_int_or_none(
+            input_dim, f"{type(self).__name__} input_dim")
+        self.input_dim = self.output_dim = None
         self.rng = None
-        self._buffers = None
+        #: views into the model's flat vectors, set by :meth:`bind`
+        self.weights, self.grads = [], []
+        #: what the last forward/backward pass computed (see :class:`Record`)
+        self.record = None
 
     # -- construction ----------------------------------------------------------------
-    def build(self, input_dim):
-        """Fix the input width; return the output width."""
-        self.input_dim = int(input_dim)
-        self.output_dim = self.input_dim
+    def build(self, input_dim, rng):
+        """Fix the input width; return the output width.
+
+        ``rng`` is the model's ``numpy.random.Generator``, for layers that
+        draw random numbers (initial weights, dropout masks).
+        """
+        if self.declared_input_dim is not None and input_dim != self.declared_input_dim:
+            raise ValueError(f"layer {self.name!r} was declared with input_dim="
+                             f"{self.declared_input_dim} but receives {input_dim} inputs")
+        self.input_dim = self.output_dim = int(input_dim)
+        self.rng = rng
         return self.output_dim
 
     @property
@@ -72,44 +130,111 @@ class Layer:
         return self.output_dim is not None
 
     def param_shapes(self):
-        """Shapes of the trainable arrays, in the order of ``get_weights``."""
+        """Shapes of the trained arrays, in the order of ``get_weights``."""
         return []
 
-    def initial_params(self, rng, dtype):
-        """Freshly initialised arrays, one per entry of :meth:`param_shapes`."""
+    def state_shapes(self):
+        """Shapes of the arrays that are saved but not trained (moving averages)."""
         return []
 
-    def bind(self, params, grads):
-        """Receive views into the model's flat parameter and gradient vectors."""
-        self.param_views, self.grad_views = list(params), list(grads)
+    def initial_weights(self, dtype):
+        """Fresh arrays for :meth:`param_shapes` then :meth:`state_shapes`."""
+        return []
 
-    def allocate(self, batch_size, dtype):
-        """Preallocate the buffers one training step needs for up to ``batch_size`` rows."""
+    def bind(self, weights, grads):
+        """Receive views into the model's flat vectors: every weight, and the trained ones' gradients."""
+        self.weights, self.grads = list(weights), list(grads)
 
-    def release(self):
-        self._buffers = None
+    @property
+    def params(self):
+        """The trained arrays (views into ``model.params``)."""
+        return self.weights[:len(self.grads)]
+
+    @property
+    def can_backpropagate(self):
+        """False for layers whose gradient carries no signal (a step activation)."""
+        return True
 
     def penalty(self):
         """The regularization term this layer adds to the loss."""
         return 0.0
 
     # -- computation -----------------------------------------------------------------
-    def forward(self, x, training=False, buffered=False):  # pragma: no cover - abstract
+    def forward(self, x, training=False):  # pragma: no cover - abstract
+        """Return the output ``a`` for a batch ``x`` and keep both in ``self.record``."""
         raise NotImplementedError
 
-    def backward(self, grad_out, need_input_grad=True):  # pragma: no cover - abstract
+    def backward(self, grad_a, need_input_grad=True):  # pragma: no cover - abstract
+        """Given ``dL/da``, fill this layer's gradients and return ``dL/dx`` (None if not needed)."""
         raise NotImplementedError
+
+    @property
+    def output(self):
+        """The output ``a`` of the last forward pass."""
+        return self.record.a
 
     # -- description -----------------------------------------------------------------
     def count_params(self):
-        return sum(math.prod(s) for s in self.param_shapes())
+        return sum(math.prod(s) for s in self.param_shapes() + self.state_shapes())
+
+    def title(self):
+        """One line for the trace, e.g. ``Dense(2 → 4), activation tanh``."""
+        return f"{type(self).__name__} {self.name!r}"
+
+    def trace_forward(self):
+        """The forward pass as :class:`~glassnet.trace.Step` s, read from :attr:`record`."""
+        return [Step("x", "input", self.record.x), Step("a", "output", self.record.a)]
+
+    def trace_backward(self):
+        """The backward pass as steps (empty for layers without weights)."""
+        return []
+
+    def to_onnx(self, graph, x):
+        """Append this layer's forward pass to ``graph`` (see :mod:`glassnet.export`)."""
+        raise ValueError(f"layer {type(self).__name__} has no ONNX form; give its class a "
+                         f"to_onnx(graph, x) method")
 
     def get_config(self):
-        return {"name": self.layer_name} if self.layer_name else {}
+        config = {} if self.auto_named else {"name": self.name}
+        if self.declared_input_dim is not None:
+            config["input_dim"] = self.declared_input_dim
+        return config
 
-    @property
-    def display_name(self):
-        return self.layer_name or type(self).__name__.lower()
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class InputLayer(Layer):
+    """Declares the input width (Keras's ``Input(shape=(n,))``); the identity.
+
+    ``Sequential([InputLayer(shape=(4,)), Dense(8), ...])`` builds at once.
+    """
+
+    def __init__(self, shape=None, name=None, input_dim=None):
+        if shape is not None:
+            if not isinstance(shape, (tuple, list)) or len(shape) != 1:
+                raise ValueError(f"InputLayer shape must be a one-element tuple (n_features,): "
+                                 f"glassnet's layers take 2-D batches; received {shape!r}")
+            input_dim = shape[0]
+        super().__init__(name, input_dim)
+        if self.declared_input_dim is None:
+            raise ValueError("InputLayer needs shape=(n_features,)")
+
+    def forward(self, x, training=False):
+        self.record = Record(x=x, a=x)
+        return x
+
+    def backward(self, grad_a, need_input_grad=True):
+        return grad_a if need_input_grad else None
+
+    def to_onnx(self, graph, x):
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config["shape"] = [config.pop("input_dim")]
+        return config
 
 
 class Dense(Layer):
@@ -124,96 +249,74 @@ class Dense(Layer):
     input_dim : int, optional
         Number of inputs; inferred from the data (or the previous layer) if omitted.
     kernel_initializer, bias_initializer : str, Initializer, (low, high) or number
-        How W and b start.  ``(-1, 1)`` is seed 004's ``weightBounds``.
+        How W and b start.  ``(-1, 1)`` is seed document 004's ``weightBounds``.
     use_bias : bool, default True
     kernel_regularizer : str, Regularizer or None
         Penalty on W added to the loss (see :mod:`glassnet.regularizers`).
     name : str, optional
     """
 
-    name = "dense"
-
     def __init__(self, units, activation=None, input_dim=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  use_bias=True, kernel_regularizer=None, name=None):
-        super().__init__(name)
+        super().__init__(name, input_dim)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"Dense units must be a positive integer, received {units!r}")
-        if input_dim is not None and (isinstance(input_dim, bool)
-                                      or not isinstance(input_dim, (int, np.integer))
-                                      or input_dim < 1):
-            raise ValueError(f"Dense input_dim must be a positive integer or None, "
-                             f"received {input_dim!r}")
         self.units = int(units)
         self.activation = activations.get(activation)
-        self.declared_input_dim = None if input_dim is None else int(input_dim)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.use_bias = bool(use_bias)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.param_names = ("W", "b") if self.use_bias else ("W",)
         self.W = self.b = self.dW = self.db = None
-        # the last forward's (x, z, a, buffers) and backward's dL/da and δ
-        self._cache = self._grad_a = self._delta = None
 
-    def build(self, input_dim):
-        if self.declared_input_dim is not None and input_dim != self.declared_input_dim:
-            raise ValueError(f"layer {self.display_name!r} was declared with input_dim="
-                             f"{self.declared_input_dim} but receives {input_dim} inputs")
-        self.input_dim = int(input_dim)
+    def build(self, input_dim, rng):
+        super().build(input_dim, rng)
         self.output_dim = self.units
         return self.units
 
     def param_shapes(self):
-        shapes = [(self.input_dim, self.units)]
-        if self.use_bias:
-            shapes.append((self.units,))
-        return shapes
+        return [(self.input_dim, self.units), (self.units,)][:len(self.param_names)]
 
-    def initial_params(self, rng, dtype):
-        arrays = [self.kernel_initializer((self.input_dim, self.units), rng, dtype)]
+    def initial_weights(self, dtype):
+        arrays = [self.kernel_initializer((self.input_dim, self.units), self.rng, dtype)]
         if self.use_bias:
-            arrays.append(self.bias_initializer((self.units,), rng, dtype))
+            arrays.append(self.bias_initializer((self.units,), self.rng, dtype))
         return arrays
 
-    def bind(self, params, grads):
-        super().bind(params, grads)
-        self.W, self.dW = params[0], grads[0]
+    def bind(self, weights, grads):
+        super().bind(weights, grads)
+        self.W = self.kernel = weights[0]
+        self.dW = grads[0]
         if self.use_bias:
-            self.b, self.db = params[1], grads[1]
+            self.b, self.db = weights[1], grads[1]
 
-    def allocate(self, batch_size, dtype):
-        def buf(width):
-            return np.empty((batch_size, width), dtype=dtype)
-        z = buf(self.units)                 # z and a share one buffer when σ is linear (a = z)
-        a = z if isinstance(self.activation, activations.Linear) else buf(self.units)
-        self._buffers = {"z": z, "a": a, "delta": buf(self.units), "dx": buf(self.input_dim)}
+    @property
+    def bias(self):
+        return self.b
+
+    @property
+    def can_backpropagate(self):
+        return self.activation.trainable
 
     # -- forward: z = x·W + b, a = σ(z) ----------------------------------------------------
-    def forward(self, x, training=False, buffered=False):
-        """Compute ``a = σ(x · W + b)`` for a batch ``x`` of shape (n, inputs).
-
-        Keeps x, z and a for :meth:`backward`.  With ``buffered`` (used by
-        ``fit``), the results are written into the layer's preallocated
-        buffers instead of new arrays.
-        """
-        n = x.shape[0]
-        bufs = self._buffers if buffered else None
-        z = np.matmul(x, self.W, out=None if bufs is None else bufs["z"][:n])
+    def forward(self, x, training=False):
+        """Compute ``a = σ(x · W + b)`` for a batch ``x`` of shape (n, inputs)."""
+        z = x @ self.W
         if self.use_bias:
             z += self.b
-        # (a linear layer's "a" buffer is its "z" buffer: then a = z, nothing to copy)
-        a_out = None if bufs is None or bufs["a"] is bufs["z"] else bufs["a"][:n]
-        a = self.activation.forward(z, out=a_out)
-        self._cache = (x, z, a, bufs)
+        steps = {}
+        a = self.activation.forward(z, steps)
+        self.record = Record(x=x, z=z, a=a, steps=steps, grad_a=None, delta=None)
         return a
 
     # -- backward: δ = dL/da ⊙ σ'(z), then dL/dW, dL/db, dL/dx -------------------------
-    def backward(self, grad_out, need_input_grad=True):
+    def backward(self, grad_a, need_input_grad=True):
         """Given ``dL/da`` (n, units), fill ``dW``, ``db`` and return ``dL/dx`` (n, inputs)."""
-        x, z, a, bufs = self._cache
-        self._grad_a = grad_out                  # kept, like x, z and a, for model.trace
-        out = None if bufs is None else bufs["delta"][:grad_out.shape[0]]
-        delta = self.activation.backward(z, a, grad_out, out=out)
+        r = self.record
+        r.grad_a = grad_a
+        delta = self.activation.backward(r.z, r.a, grad_a)          # δ = dL/da ⊙ σ'(z)
         return self.backward_from_delta(delta, need_input_grad)
 
     def backward_from_delta(self, delta, need_input_grad=True):
@@ -222,25 +325,59 @@ class Dense(Layer):
         The model calls this directly when the loss supplies δ in fused form
         (softmax + cross-entropy, sigmoid + binary cross-entropy).
         """
-        x, _, _, bufs = self._cache
-        self._delta = delta
-        np.matmul(x.T, delta, out=self.dW)                      # dL/dW = xᵀ δ
+        self.record.delta = delta
+        np.matmul(self.record.x.T, delta, out=self.dW)          # dL/dW = xᵀ δ
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.W, self.dW)
         if self.use_bias:
             np.add.reduce(delta, axis=0, out=self.db)           # dL/db = Σ_i δ_i
         if not need_input_grad:
             return None
-        out = None if bufs is None else bufs["dx"][:delta.shape[0]]
-        return np.matmul(delta, self.W.T, out=out)              # dL/dx = δ Wᵀ
+        return delta @ self.W.T                                 # dL/dx = δ Wᵀ
 
     def penalty(self):
         """The regularization term R(W) this layer adds to the loss (0 if none)."""
         return 0.0 if self.kernel_regularizer is None else self.kernel_regularizer.penalty(self.W)
 
+    # -- description -----------------------------------------------------------------------
+    def title(self):
+        return f"Dense({self.input_dim} → {self.units}), activation {self.activation.name}"
+
+    def trace_forward(self):
+        r = self.record
+        steps = [Step("x", "input (n, inputs)", r.x),
+                 Step("W", f"weights {self.W.shape}", self.W.copy())]
+        if self.use_bias:
+            steps += [Step("b", f"bias {self.b.shape}", self.b.copy()),
+                      Step("z", "weighted sum z = x·W + b", r.z)]
+        else:
+            steps.append(Step("z", "weighted sum z = x·W", r.z))
+        steps += [Step(label, formula, value) for label, (formula, value) in r.steps.items()]
+        steps.append(Step("a", f"activation a = {self.activation.name}(z)", r.a))
+        return steps
+
+    def trace_backward(self):
+        r = self.record
+        if r.grad_a is None:        # the loss handed over δ directly
+            steps = [Step("δ", f"dL/dz, fused {self.activation.name} + loss: no dL/da needed",
+                          r.delta)]
+        else:
+            steps = [Step("dL/da", "from the layer above (or the loss)", r.grad_a),
+                     Step("δ", f"dL/dz = dL/da ⊙ {self.activation.name}'(z)", r.delta)]
+        reg = " + dR/dW" if self.kernel_regularizer is not None else ""
+        steps.append(Step("dL/dW", "xᵀ · δ" + reg, self.dW.copy()))
+        if self.use_bias:
+            steps.append(Step("dL/db", "Σ_samples δ", self.db.copy()))
+        return steps
+
+    def to_onnx(self, graph, x):
+        z = graph.op("MatMul", [x, graph.const(self.W, "W")], hint="matmul")
+        if self.use_bias:
+            z = graph.op("Add", [z, graph.const(self.b, "b")], hint="z")
+        return self.activation.to_onnx(graph, z)
+
     def get_config(self):
         config = {"units": self.units, "activation": activations.serialize(self.activation),
-                  "input_dim": self.declared_input_dim,
                   "kernel_initializer": initializers.serialize(self.kernel_initializer),
                   "bias_initializer": initializers.serialize(self.bias_initializer),
                   "use_bias": self.use_bias,
@@ -267,41 +404,41 @@ class Dropout(Layer):
         Fraction of inputs to drop.
     """
 
-    name = "dropout"
-
-    def __init__(self, rate, name=None):
-        super().__init__(name)
+    def __init__(self, rate, name=None, input_dim=None):
+        super().__init__(name, input_dim)
         rate = float(rate)
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout rate must be in [0, 1), received {rate!r}")
         self.rate = rate
-        self._mask = None
 
-    def allocate(self, batch_size, dtype):
-        self._buffers = {"mask": np.empty((batch_size, self.input_dim), dtype=dtype),
-                         "a": np.empty((batch_size, self.input_dim), dtype=dtype)}
-
-    def forward(self, x, training=False, buffered=False):
+    def forward(self, x, training=False):
         if not training or self.rate == 0.0:
-            self._mask = None
+            self.record = Record(x=x, mask=None, a=x)
             return x
-        n = x.shape[0]
-        bufs = self._buffers if buffered else None
-        if bufs is None:
-            mask = self.rng.random(x.shape, dtype=x.dtype)
-        else:
-            mask = bufs["mask"][:n]
-            self.rng.random(out=mask, dtype=x.dtype)
+        mask = self.rng.random(x.shape, dtype=x.dtype)
         # keep with probability 1 - rate, scaled so E[a] = x
         keep = mask >= self.rate
         np.multiply(keep, 1.0 / (1.0 - self.rate), out=mask)
-        self._mask = mask
-        return np.multiply(x, mask, out=None if bufs is None else bufs["a"][:n])
+        a = x * mask
+        self.record = Record(x=x, mask=mask, a=a)
+        return a
 
-    def backward(self, grad_out, need_input_grad=True):
+    def backward(self, grad_a, need_input_grad=True):
         if not need_input_grad:
             return None
-        return grad_out if self._mask is None else grad_out * self._mask
+        mask = self.record.mask
+        return grad_a if mask is None else grad_a * mask
+
+    def title(self):
+        return f"Dropout({self.rate:g}): the identity at inference"
+
+    def trace_forward(self):
+        r = self.record
+        formula = "a = x" if r.mask is None else "a = x ⊙ mask"
+        return [Step("x", "input", r.x), Step("a", formula, r.a)]
+
+    def to_onnx(self, graph, x):
+        return x                                   # the identity at inference
 
     def get_config(self):
         return {"rate": self.rate, **super().get_config()}
@@ -317,24 +454,36 @@ class Rescaling(Layer):
     with ``scale=1/255``).  No trainable parameters; ``dL/dx = dL/da · scale``.
     """
 
-    name = "rescaling"
-
-    def __init__(self, scale, offset=0.0, name=None):
-        super().__init__(name)
+    def __init__(self, scale, offset=0.0, name=None, input_dim=None):
+        super().__init__(name, input_dim)
         self.scale, self.offset = float(scale), float(offset)
         if not (np.isfinite(self.scale) and np.isfinite(self.offset)) or self.scale == 0:
             raise ValueError(f"Rescaling needs a finite non-zero scale and a finite offset; "
                              f"received scale={scale!r}, offset={offset!r}")
 
-    def forward(self, x, training=False, buffered=False):
+    def forward(self, x, training=False):
         a = x * np.asarray(self.scale, dtype=x.dtype)
         if self.offset:
             a += np.asarray(self.offset, dtype=x.dtype)
+        self.record = Record(x=x, a=a)
         return a
 
-    def backward(self, grad_out, need_input_grad=True):
-        return grad_out * np.asarray(self.scale, dtype=grad_out.dtype) if need_input_grad \
+    def backward(self, grad_a, need_input_grad=True):
+        return grad_a * np.asarray(self.scale, dtype=grad_a.dtype) if need_input_grad \
             else None
+
+    def title(self):
+        return f"Rescaling(scale={self.scale:g}, offset={self.offset:g})"
+
+    def trace_forward(self):
+        return [Step("x", "input", self.record.x),
+                Step("a", "a = x · scale + offset", self.record.a)]
+
+    def to_onnx(self, graph, x):
+        x = graph.op("Mul", [x, graph.const(self.scale, "scale")])
+        if self.offset:
+            x = graph.op("Add", [x, graph.const(self.offset, "offset")])
+        return x
 
     def get_config(self):
         return {"scale": self.scale, "offset": self.offset, **super().get_config()}
@@ -343,23 +492,137 @@ class Rescaling(Layer):
         return f"Rescaling({self.scale!r}, offset={self.offset!r})"
 
 
-_LAYERS = {"dense": Dense, "dropout": Dropout, "rescaling": Rescaling}
+class BatchNormalization(Layer):
+    """Normalise each feature over the batch, then scale and shift: ``a = γ x̂ + β``.
+
+    Training, on a batch of n rows, with the batch mean μ and (biased)
+    variance σ² of each feature:
+
+        x̂ = (x - μ) / √(σ² + ε)            a = γ ⊙ x̂ + β
+        moving_mean ← m · moving_mean + (1 - m) · μ
+        moving_var  ← m · moving_var  + (1 - m) · σ² · n / (n - 1)
+
+    (the moving variance takes the unbiased batch variance, as PyTorch's
+    ``BatchNorm1d`` does; Keras takes the biased one).  At inference the
+    moving averages replace μ and σ², so a prediction does not depend on the
+    rest of the batch.
+
+    Backward, training (μ and σ² depend on every row of the batch), with
+    ``g = dL/dx̂ = dL/da ⊙ γ`` and ``s = √(σ² + ε)``:
+
+        dL/dγ = Σ_i dL/da ⊙ x̂          dL/dβ = Σ_i dL/da
+        dL/dx = (n g - Σ_i g - x̂ Σ_i (g ⊙ x̂)) / (n s)
+
+    and at inference simply ``dL/dx = g / s``.
+
+    Parameters
+    ----------
+    momentum : float in [0, 1), default 0.99
+        m above (Keras's convention: PyTorch's ``momentum=0.1`` is ``0.9`` here).
+    epsilon : float > 0, default 1e-3
+        ε above (PyTorch's default is 1e-5).
+    """
+
+    param_names = ("gamma", "beta")
+    state_names = ("moving_mean", "moving_variance")
+
+    def __init__(self, momentum=0.99, epsilon=1e-3, name=None, input_dim=None):
+        super().__init__(name, input_dim)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"BatchNormalization momentum must be in [0, 1), received "
+                             f"{momentum!r}")
+        if not (math.isfinite(self.epsilon) and self.epsilon > 0):
+            raise ValueError(f"BatchNormalization epsilon must be positive, received {epsilon!r}")
+
+    def param_shapes(self):
+        return [(self.input_dim,)] * 2
+
+    def state_shapes(self):
+        return [(self.input_dim,)] * 2
+
+    def initial_weights(self, dtype):
+        ones, zeros = np.ones(self.input_dim, dtype), np.zeros(self.input_dim, dtype)
+        return [ones, zeros, zeros.copy(), ones.copy()]     # γ = 1, β = 0, μ = 0, σ² = 1
+
+    def bind(self, weights, grads):
+        super().bind(weights, grads)
+        self.gamma, self.beta, self.moving_mean, self.moving_variance = weights
+        self.dgamma, self.dbeta = grads
+
+    def forward(self, x, training=False):
+        if training:
+            mean, var = x.mean(axis=0), x.var(axis=0)
+            n = x.shape[0]
+            m = self.momentum
+            unbiased = var * (n / (n - 1)) if n > 1 else var
+            self.moving_mean[...] = m * self.moving_mean + (1 - m) * mean
+            self.moving_variance[...] = m * self.moving_variance + (1 - m) * unbiased
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        std = np.sqrt(var + self.epsilon)
+        x_hat = (x - mean) / std
+        a = self.gamma * x_hat + self.beta
+        self.record = Record(x=x, mean=mean, var=var, std=std, x_hat=x_hat, a=a,
+                             training=training)
+        return a
+
+    def backward(self, grad_a, need_input_grad=True):
+        r = self.record
+        np.add.reduce(grad_a * r.x_hat, axis=0, out=self.dgamma)     # dL/dγ = Σ dL/da ⊙ x̂
+        np.add.reduce(grad_a, axis=0, out=self.dbeta)                # dL/dβ = Σ dL/da
+        if not need_input_grad:
+            return None
+        g = grad_a * self.gamma                                      # dL/dx̂
+        if not r.training:
+            return g / r.std
+        n = g.shape[0]
+        return (n * g - g.sum(axis=0) - r.x_hat * (g * r.x_hat).sum(axis=0)) / (n * r.std)
+
+    def title(self):
+        return f"BatchNormalization({self.input_dim} features)"
+
+    def trace_forward(self):
+        r = self.record
+        which = "batch" if r.training else "moving"
+        return [Step("x", "input", r.x),
+                Step("μ", f"{which} mean per feature", r.mean),
+                Step("σ²", f"{which} variance per feature", r.var),
+                Step("x̂", "x̂ = (x - μ) / √(σ² + ε)", r.x_hat),
+                Step("a", "a = γ ⊙ x̂ + β", r.a)]
+
+    def trace_backward(self):
+        return [Step("dL/dγ", "Σ_samples dL/da ⊙ x̂", self.dgamma.copy()),
+                Step("dL/dβ", "Σ_samples dL/da", self.dbeta.copy())]
+
+    def to_onnx(self, graph, x):
+        # inference: (x - moving_mean) / √(moving_var + ε) · γ + β, in this order
+        std = np.sqrt(self.moving_variance + np.asarray(self.epsilon, self.moving_variance.dtype))
+        x_hat = graph.op("Div", [graph.op("Sub", [x, graph.const(self.moving_mean, "mean")]),
+                                 graph.const(std, "std")])
+        return graph.op("Add", [graph.op("Mul", [graph.const(self.gamma, "gamma"), x_hat]),
+                                graph.const(self.beta, "beta")])
+
+    def get_config(self):
+        return {"momentum": self.momentum, "epsilon": self.epsilon, **super().get_config()}
 
 
-def get(config):
+REGISTRY = Registry("layer", Layer,
+                    {"dense": Dense, "dropout": Dropout, "rescaling": Rescaling,
+                     "batch_normalization": BatchNormalization, "input_layer": InputLayer},
+                    aliases={"batchnormalization": "batch_normalization",
+                             "batch_norm": "batch_normalization", "input": "input_layer"})
+serialize = REGISTRY.serialize
+
+
+def deserialize(config):
     """Rebuild a layer from ``{"class": "dense", "config": {...}}`` (what saving writes)."""
-    if not isinstance(config, dict) or config.get("class") not in _LAYERS \
-            or not isinstance(config.get("config"), dict):
-        raise ValueError(f"unknown layer description {config!r}; valid layer classes are: "
-                         f"{', '.join(sorted(_LAYERS))}")
-    try:
-        return _LAYERS[config["class"]](**config["config"])
-    except TypeError as exc:
-        raise ValueError(f"invalid arguments for layer {config['class']!r}: {exc}") from None
+    return REGISTRY.deserialize(config)
 
 
-def serialize(layer):
-    return {"class": layer.name, "config": layer.get_config()}
+def get(identifier):
+    """A layer for a layer or a config dict."""
+    return REGISTRY.get(identifier, "a Layer or a config dict")
 
 
 # ----------------------------------------------------------------------------------------

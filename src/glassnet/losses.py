@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Registry, serialize
+from ._registry import Registry
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
            "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "get", "names",
-           "serialize", "LOG_FLOOR"]
+           "serialize", "reduce", "LOG_FLOOR"]
 
 #: log(p) is clamped at -100 for p → 0, as PyTorch's BCELoss does
 LOG_FLOOR = -100.0
@@ -54,7 +54,7 @@ def _logsumexp(z):
     return m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
 
 
-def _reduce(per_sample, sample_weight):
+def reduce(per_sample, sample_weight):
     """``(1/n) Σ w_i l_i``: the mean over samples, weighted when weights are given."""
     if sample_weight is None:
         return float(np.add.reduce(per_sample, dtype=np.float64)) / per_sample.shape[0]
@@ -78,7 +78,7 @@ class Loss:
     sparse = False
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        return _reduce(self.per_sample(y_true, y_pred), sample_weight)
+        return reduce(self.per_sample(y_true, y_pred), sample_weight)
 
     def per_sample(self, y_true, y_pred):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -103,14 +103,14 @@ class MeanSquaredError(Loss):
         diff = y_pred - y_true
         return np.einsum("ij,ij->i", diff, diff) / diff.shape[1]
 
-    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
-        g = np.subtract(y_pred, y_true, out=out)
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        g = np.subtract(y_pred, y_true)
         g *= _scale(y_pred, sample_weight, y_pred.size / 2.0)
         return g
 
     # With a linear output a = z, dL/dz = dL/da: the "fused" delta is the gradient.
-    def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
-        return self.gradient(y_true, a, sample_weight, out=out)
+    def fused_delta(self, y_true, z, a, sample_weight=None):
+        return self.gradient(y_true, a, sample_weight)
 
     def fused_per_sample(self, y_true, z, a):
         return self.per_sample(y_true, a)
@@ -124,8 +124,8 @@ class MeanAbsoluteError(Loss):
     def per_sample(self, y_true, y_pred):
         return np.abs(y_pred - y_true).mean(axis=1)
 
-    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
-        g = np.subtract(y_pred, y_true, out=out)
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        g = np.subtract(y_pred, y_true)
         np.sign(g, out=g)
         g *= _scale(y_pred, sample_weight, y_pred.size)
         return g
@@ -145,10 +145,10 @@ class BinaryCrossentropy(Loss):
         ll = y_true * _safe_log(y_pred) + (1 - y_true) * _safe_log(1 - y_pred)
         return -ll.mean(axis=1)
 
-    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
+    def gradient(self, y_true, y_pred, sample_weight=None):
         # ŷ(1-ŷ) is floored at 1e-12, as PyTorch does, so ŷ ∈ {0, 1} stays finite
         denom = np.maximum(y_pred * (1 - y_pred), 1e-12)
-        g = np.subtract(y_pred, y_true, out=out)
+        g = np.subtract(y_pred, y_true)
         g /= denom
         g *= _scale(y_pred, sample_weight, y_pred.size)
         return g
@@ -158,8 +158,8 @@ class BinaryCrossentropy(Loss):
         ll = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
         return ll.mean(axis=1)
 
-    def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
-        g = np.subtract(a, y_true, out=out)
+    def fused_delta(self, y_true, z, a, sample_weight=None):
+        g = np.subtract(a, y_true)
         g *= _scale(a, sample_weight, a.size)
         return g
 
@@ -177,8 +177,8 @@ class CategoricalCrossentropy(Loss):
     def per_sample(self, y_true, y_pred):
         return -np.einsum("ij,ij->i", y_true, _safe_log(y_pred))
 
-    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
-        g = np.divide(y_true, np.maximum(y_pred, np.finfo(y_pred.dtype).tiny), out=out)
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        g = np.divide(y_true, np.maximum(y_pred, np.finfo(y_pred.dtype).tiny))
         g *= -_scale(y_pred, sample_weight, y_pred.shape[0])
         return g
 
@@ -186,8 +186,8 @@ class CategoricalCrossentropy(Loss):
         # -Σ_k y_k log a_k with log a_k = z_k - logsumexp(z)
         return _logsumexp(z) * y_true.sum(axis=1) - np.einsum("ij,ij->i", y_true, z)
 
-    def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
-        g = np.multiply(a, y_true.sum(axis=1, keepdims=True), out=out)
+    def fused_delta(self, y_true, z, a, sample_weight=None):
+        g = np.multiply(a, y_true.sum(axis=1, keepdims=True))
         g -= y_true
         g *= _scale(a, sample_weight, a.shape[0])
         return g
@@ -210,9 +210,8 @@ class SparseCategoricalCrossentropy(Loss):
     def per_sample(self, y_true, y_pred):
         return -_safe_log(y_pred[self._rows(y_true), y_true])
 
-    def gradient(self, y_true, y_pred, sample_weight=None, out=None):
-        g = out if out is not None else np.empty_like(y_pred)
-        g.fill(0)
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        g = np.zeros_like(y_pred)
         rows = self._rows(y_true)
         picked = np.maximum(y_pred[rows, y_true], np.finfo(y_pred.dtype).tiny)
         g[rows, y_true] = -1.0 / picked
@@ -222,27 +221,23 @@ class SparseCategoricalCrossentropy(Loss):
     def fused_per_sample(self, y_true, z, a):
         return _logsumexp(z) - z[self._rows(y_true), y_true]        # -log a_y
 
-    def fused_delta(self, y_true, z, a, sample_weight=None, out=None):
-        g = a.copy() if out is None else _copy_into(out, a)
+    def fused_delta(self, y_true, z, a, sample_weight=None):
+        g = a.copy()
         g[self._rows(y_true), y_true] -= 1
         g *= _scale(a, sample_weight, a.shape[0])
         return g
 
 
-def _copy_into(out, a):
-    np.copyto(out, a)
-    return out
-
-
-REGISTRY = Registry("loss", (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
-                             CategoricalCrossentropy, SparseCategoricalCrossentropy),
+REGISTRY = Registry("loss", Loss,
+                    {c.name: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
+                                         CategoricalCrossentropy, SparseCategoricalCrossentropy)},
                     aliases={"mean_squared_error": "mse", "mean_absolute_error": "mae",
                              "bce": "binary_crossentropy", "cce": "categorical_crossentropy",
                              "crossentropy": "categorical_crossentropy",
                              "cross_entropy": "categorical_crossentropy",
-                             "sparse_crossentropy": "sparse_categorical_crossentropy"},
-                    base=Loss)
+                             "sparse_crossentropy": "sparse_categorical_crossentropy"})
 names = REGISTRY.names
+serialize = REGISTRY.serialize
 
 
 def get(identifier):

@@ -16,11 +16,21 @@ import numpy as np
 from ._registry import Registry
 
 __all__ = ["Metric", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
-           "MeanSquaredError", "MeanAbsoluteError", "get", "names"]
+           "MeanSquaredError", "MeanAbsoluteError", "get", "names", "serialize"]
 
 
 class Metric:
-    name = "metric"
+    """Base class: ``metric(y_true, y_pred)`` is the mean of :meth:`per_sample`.
+
+    Parameters
+    ----------
+    name : str, optional
+        The key in the logs and the History (default: the registered name,
+        e.g. ``"binary_accuracy"``).
+    """
+
+    def __init__(self, name=None):
+        self.name = name or REGISTRY.name_of(self)
 
     def __call__(self, y_true, y_pred):
         return float(np.mean(self.per_sample(y_true, y_pred)))
@@ -28,14 +38,15 @@ class Metric:
     def per_sample(self, y_true, y_pred):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def get_config(self):
+        return {"name": self.name}
+
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(name={self.name!r})"
 
 
 class BinaryAccuracy(Metric):
     """Fraction of outputs on the right side of 0.5 (averaged over outputs too)."""
-
-    name = "binary_accuracy"
 
     def per_sample(self, y_true, y_pred):
         return ((y_pred > 0.5) == (y_true > 0.5)).mean(axis=1)
@@ -44,8 +55,6 @@ class BinaryAccuracy(Metric):
 class CategoricalAccuracy(Metric):
     """Fraction of samples whose largest output is the one-hot target's class."""
 
-    name = "categorical_accuracy"
-
     def per_sample(self, y_true, y_pred):
         return y_pred.argmax(axis=1) == y_true.argmax(axis=1)
 
@@ -53,55 +62,61 @@ class CategoricalAccuracy(Metric):
 class SparseCategoricalAccuracy(Metric):
     """Fraction of samples whose largest output is the integer label."""
 
-    name = "sparse_categorical_accuracy"
-
     def per_sample(self, y_true, y_pred):
         return y_pred.argmax(axis=1) == y_true
 
 
 class MeanSquaredError(Metric):
-    name = "mse"
+    """Mean over outputs of ``(ŷ - y)²``."""
 
     def per_sample(self, y_true, y_pred):
         return np.square(y_pred - y_true).mean(axis=1)
 
 
 class MeanAbsoluteError(Metric):
-    name = "mae"
+    """Mean over outputs of ``|ŷ - y|``."""
 
     def per_sample(self, y_true, y_pred):
         return np.abs(y_pred - y_true).mean(axis=1)
 
 
-REGISTRY = Registry("metric", (BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-                               MeanSquaredError, MeanAbsoluteError),
+REGISTRY = Registry("metric", Metric,
+                    {"binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
+                     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+                     "mse": MeanSquaredError, "mae": MeanAbsoluteError},
                     aliases={"mean_squared_error": "mse", "mean_absolute_error": "mae"})
+serialize = REGISTRY.serialize
+
+#: names that mean "accuracy of the kind that fits the loss"
+ACCURACY = ("accuracy", "acc")
 
 
 def names():
     return sorted(REGISTRY.names() + ["accuracy"])
 
 
-def get(identifier, loss=None, output_units=None):
-    """Return a :class:`Metric`; ``"accuracy"``/``"acc"`` is resolved from the loss.
+def accuracy_class(loss=None, output_units=None):
+    """The accuracy that fits the loss and the output width, as Keras chooses it."""
+    if loss is not None and loss.sparse:
+        return SparseCategoricalAccuracy
+    if output_units == 1 or (loss is not None and loss.name == "binary_crossentropy"):
+        return BinaryAccuracy
+    return CategoricalAccuracy
 
-    The metric keeps the name the user asked for (``"accuracy"`` stays
-    ``"accuracy"`` in the History).
+
+def get(identifier, loss=None, output_units=None):
+    """Return a :class:`Metric` for a name, an instance or a config.
+
+    ``"accuracy"``/``"acc"`` becomes the accuracy that fits the loss and
+    keeps the name the user asked for (``"accuracy"`` stays ``"accuracy"``
+    in the History).
     """
-    if isinstance(identifier, Metric):
-        return identifier
-    if not isinstance(identifier, str):
-        raise ValueError(f"metric must be a name or a Metric; received {identifier!r}")
-    key = identifier.strip().lower()
-    if key in ("accuracy", "acc"):
-        if loss is not None and loss.sparse:
-            metric = SparseCategoricalAccuracy()
-        elif output_units == 1 or (loss is not None and loss.name == "binary_crossentropy"):
-            metric = BinaryAccuracy()
-        else:
-            metric = CategoricalAccuracy()
-        metric.name = identifier
-        return metric
-    if key not in REGISTRY.classes and key not in REGISTRY.aliases:
-        raise ValueError(f"unknown metric {identifier!r}; valid names are: {', '.join(names())}")
-    return REGISTRY.lookup(key)()
+    if isinstance(identifier, str) and identifier.strip().lower() in ACCURACY:
+        return accuracy_class(loss, output_units)(name=identifier)
+    if isinstance(identifier, str):
+        try:
+            return REGISTRY.lookup(identifier)()
+        except ValueError:
+            raise ValueError(f"unknown metric {identifier!r}; valid names are: "
+                             f"{', '.join(names())}") from None
+    return REGISTRY.get(identifier, "a name or a Metric")

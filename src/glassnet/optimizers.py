@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ._registry import Registry, serialize
+from ._registry import Registry
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "LearningRateSchedule", "StepDecay",
            "ExponentialDecay", "CosineDecay", "get", "names", "serialize"]
@@ -117,7 +117,8 @@ class CosineDecay(LearningRateSchedule):
         return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
 
 
-SCHEDULES = Registry("learning-rate schedule", (StepDecay, ExponentialDecay, CosineDecay))
+SCHEDULES = Registry("learning-rate schedule", LearningRateSchedule,
+                     {c.name: c for c in (StepDecay, ExponentialDecay, CosineDecay)})
 
 
 # ----------------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ class Optimizer:
     @learning_rate.setter
     def learning_rate(self, value):
         if isinstance(value, dict):
-            value = SCHEDULES.from_config(value)
+            value = SCHEDULES.deserialize(value)
         if not isinstance(value, LearningRateSchedule):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
                 raise ValueError("learning_rate must be a positive number or a "
@@ -198,7 +199,7 @@ class Optimizer:
 
     def get_config(self):
         lr = self._learning_rate
-        lr = serialize(lr) if isinstance(lr, LearningRateSchedule) else lr
+        lr = SCHEDULES.serialize(lr) if isinstance(lr, LearningRateSchedule) else lr
         return {"learning_rate": lr, "weight_decay": self.weight_decay}
 
     def __repr__(self):
@@ -347,8 +348,10 @@ class RMSprop(Optimizer):
                 "momentum": self.momentum}
 
 
-REGISTRY = Registry("optimizer", (SGD, Adam, RMSprop), aliases={"gd": "sgd"}, base=Optimizer)
+REGISTRY = Registry("optimizer", Optimizer, {c.name: c for c in (SGD, Adam, RMSprop)},
+                    aliases={"gd": "sgd"})
 names = REGISTRY.names
+serialize = REGISTRY.serialize
 
 
 def get(identifier):

@@ -12,7 +12,7 @@ __all__ = ["plot_history", "plot_function_fit", "plot_confusion_matrix", "plot_n
            "confusion_matrix", "plot_layer_histograms", "draw_histograms"]
 
 
-def _pyplot():
+def pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError:
@@ -24,13 +24,13 @@ def _finish(fig, path):
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)
-        _pyplot().close(fig)
+        pyplot().close(fig)
     return fig
 
 
 def plot_history(history, path=None, title="Training"):
     """Loss (and every metric) per epoch, training and validation side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     logs = history.history if hasattr(history, "history") else dict(history)
     keys = [k for k in logs if not k.startswith("val_") and k != "lr"]
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6), squeeze=False)
@@ -49,7 +49,7 @@ def plot_history(history, path=None, title="Training"):
 
 def plot_function_fit(x, y_true, y_pred, path=None, title="Function vs prediction"):
     """A 1-D function and the network's prediction of it, sorted along x."""
-    plt = _pyplot()
+    plt = pyplot()
     x = np.asarray(x).ravel()
     order = np.argsort(x)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -74,7 +74,7 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
 
 def plot_confusion_matrix(matrix, labels=None, path=None, title="Confusion matrix"):
     """Heat map of a confusion matrix with the counts written in each cell."""
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(matrix)
     k = matrix.shape[0]
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * k, 0.8 + 0.6 * k))
@@ -99,17 +99,17 @@ def plot_network(model, path=None, max_nodes=12, title=None):
     Blue edges are positive weights, red negative; thickness grows with |w|.
     Layers wider than ``max_nodes`` show their first ``max_nodes`` units.
     """
-    plt = _pyplot()
-    dense = [layer for layer in model.layers if getattr(layer, "W", None) is not None]
+    plt = pyplot()
+    dense = [layer for layer in model.layers if layer.kernel is not None]
     if not dense:
-        raise ValueError("the model has no Dense layers with weights to draw")
-    widths = [dense[0].input_dim] + [layer.units for layer in dense]
+        raise ValueError("the model has no layers with a kernel (Dense) to draw")
+    widths = [dense[0].input_dim] + [layer.output_dim for layer in dense]
     shown = [min(w, max_nodes) for w in widths]
     fig, ax = plt.subplots(figsize=(2.2 * len(widths), 0.45 * max(shown) + 1.5))
     pos = [np.linspace(0, 1, n) if n > 1 else np.array([0.5]) for n in shown]
-    biggest = max(float(np.abs(layer.W).max()) for layer in dense) or 1.0
+    biggest = max(float(np.abs(layer.kernel).max()) for layer in dense) or 1.0
     for li, layer in enumerate(dense):
-        W = layer.W[:shown[li], :shown[li + 1]]
+        W = layer.kernel[:shown[li], :shown[li + 1]]
         for i in range(W.shape[0]):
             for j in range(W.shape[1]):
                 w = float(W[i, j])
@@ -130,13 +130,17 @@ def plot_network(model, path=None, max_nodes=12, title=None):
     return _finish(fig, path)
 
 
-def draw_histograms(ax, histograms, what):
-    """Step outlines of ``(counts, edges)`` histograms, one per Dense layer, on ``ax``.
+def draw_histograms(ax, histograms, what, names=None):
+    """Step outlines of ``(counts, edges)`` histograms, one per layer, on ``ax``.
 
+    ``names`` labels them (the layers' names, as ``summary`` shows them).
     Returns the artists, so an animation can update them.
     """
-    artists = [ax.stairs(counts, edges, label=f"layer {i}", lw=1.5)
-               for i, (counts, edges) in enumerate(histograms, start=1)]
+    names = names or [f"layer {i}" for i in range(1, len(histograms) + 1)]
+    artists = [ax.stairs(counts, edges, label=name, lw=1.5)
+               for name, (counts, edges) in zip(names, histograms)]
+    ax.set_xlabel("value")
+    ax.set_ylabel("count")
     ax.set_title(f"{what} per layer")
     if histograms:
         ax.legend(fontsize=8)
@@ -144,17 +148,16 @@ def draw_histograms(ax, histograms, what):
 
 
 def plot_layer_histograms(model, x=None, path=None, bins=30):
-    """Histograms of each Dense layer's weights (and its activations on ``x``)."""
-    plt = _pyplot()
-    dense = [layer for layer in model.layers if getattr(layer, "W", None) is not None]
+    """Histograms of each weighted layer's kernel (and its outputs on ``x``)."""
+    plt = pyplot()
+    dense = [layer for layer in model.layers if layer.kernel is not None]
+    names = [layer.name for layer in dense]
     cols = 2 if x is not None else 1
     fig, axes = plt.subplots(1, cols, figsize=(5.5 * cols, 3.6), squeeze=False)
-    draw_histograms(axes[0, 0], [np.histogram(layer.W, bins=bins) for layer in dense], "weights")
+    draw_histograms(axes[0, 0], [np.histogram(layer.kernel, bins=bins) for layer in dense],
+                    "weights", names)
     if x is not None:
-        acts, a = [], np.asarray(x, dtype=model.dtype)
-        for layer in model.layers:
-            a = layer.forward(a)
-            if getattr(layer, "W", None) is not None:
-                acts.append(np.histogram(a, bins=bins))
-        draw_histograms(axes[0, 1], acts, "activations")
+        model.forward(np.asarray(x, dtype=model.dtype))
+        draw_histograms(axes[0, 1], [np.histogram(layer.output, bins=bins) for layer in dense],
+                        "activations", names)
     return _finish(fig, path)

@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from ._registry import Registry, serialize
+from ._registry import Registry
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "names", "serialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "names", "serialize"]
 
 
 def _rate(value, name):
@@ -92,8 +92,10 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-REGISTRY = Registry("regularizer", (L1, L2, L1L2), aliases={"l1l2": "l1_l2"}, base=Regularizer)
+REGISTRY = Registry("regularizer", Regularizer, {c.name: c for c in (L1, L2, L1L2)},
+                    aliases={"l1l2": "l1_l2"})
 names = REGISTRY.names
+serialize = REGISTRY.serialize
 
 
 def get(identifier):
@@ -101,3 +103,18 @@ def get(identifier):
     if identifier is None:
         return None
     return REGISTRY.get(identifier, "a name, a Regularizer or None")
+
+
+def l1(l1=0.01):
+    """Keras's ``regularizers.l1(0.01)``: an :class:`L1` penalty."""
+    return L1(l1)
+
+
+def l2(l2=0.01):
+    """Keras's ``regularizers.l2(0.01)``: an :class:`L2` penalty."""
+    return L2(l2)
+
+
+def l1_l2(l1=0.01, l2=0.01):
+    """Keras's ``regularizers.l1_l2(l1=0.01, l2=0.01)``: an :class:`L1L2` penalty."""
+    return L1L2(l1, l2)

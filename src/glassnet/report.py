@@ -12,8 +12,12 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
+import tempfile
 
 from . import __version__
+from .io import atomic_write
+from .plotting import plot_history, plot_layer_histograms, plot_network, pyplot
 
 __all__ = ["html_report", "write_report"]
 
@@ -40,10 +44,9 @@ window.addEventListener("load", function () {
 
 
 def _png(fig):
-    from .plotting import _pyplot
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -56,8 +59,6 @@ def _img(data, alt):
 
 
 def _gif(snapshots, fps):
-    import os
-    import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "learning.gif")
         snapshots.to_gif(path, fps=fps)
@@ -79,7 +80,6 @@ def html_report(model, x=None, y=None, sample=0, title=None, snapshots=None, fps
     snapshots : glassnet.visualize.Snapshots, optional
         Recorded during ``fit``; embedded as an animation of the training.
     """
-    from .plotting import plot_history, plot_layer_histograms, plot_network
     if not model.built:
         raise ValueError("the model has no weights yet; build or train it first")
     lines = []
@@ -117,7 +117,6 @@ def html_report(model, x=None, y=None, sample=0, title=None, snapshots=None, fps
 
 def write_report(path, model, x=None, y=None, sample=0, title=None, snapshots=None, fps=4):
     """Write :func:`html_report` to ``path`` (atomically)."""
-    from .serialization import atomic_write
     text = html_report(model, x, y, sample, title, snapshots, fps).encode("utf-8")
     atomic_write(path, lambda handle: handle.write(text))
     return path

@@ -31,9 +31,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
         from exc
 
 from . import callbacks as callbacks_module
-from . import optimizers
-from .layers import Dense
-from .model import Sequential
+from .datasets.preprocessing import validation_split
+from .optimizers import Optimizer
+from .model import build_mlp
 
 __all__ = ["GlassClassifier", "GlassRegressor"]
 
@@ -58,7 +58,7 @@ class _GlassEstimator(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
 
-    # subclasses define: _output (activation, loss, metrics), _encode_targets, n_outputs
+    # subclasses define: _task ("multiclass" or "regression"), _prepare
     def _seed(self):
         rs = self.random_state
         if isinstance(rs, np.random.RandomState):
@@ -66,28 +66,20 @@ class _GlassEstimator(BaseEstimator):
         return rs
 
     def _build(self, n_features, n_outputs):
-        activation, loss, metrics = self._output(n_outputs)
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
-        layers = [Dense(int(units), self.activation) for units in sizes]
-        layers.append(Dense(n_outputs, activation))
-        model = Sequential(layers, dtype=self.dtype, seed=self._seed())
-        opt = optimizers.get(self.optimizer)
-        if not isinstance(self.optimizer, optimizers.Optimizer):
-            opt.learning_rate = self.learning_rate
-        model.compile(loss, opt, metrics=metrics)
-        model.build(n_features)
-        return model
+        model = build_mlp(n_outputs, self._task, sizes, self.activation, self.optimizer,
+                          None if isinstance(self.optimizer, Optimizer) else self.learning_rate,
+                          dtype=self.dtype, seed=self._seed())
+        return model.build(n_features)
 
     def _train(self, X, y, epochs):
         callbacks, validation = [], None
         n = len(X)
         if self.early_stopping and n >= 4:
-            n_val = max(1, int(round(self.validation_fraction * n)))
-            order = self.model_.rng.permutation(n)
-            val, train = order[:n_val], order[n_val:]
-            validation = (X[val], y[val])
-            X, y = X[train], y[train]
+            # a random sample from the network's own generator (not the last rows)
+            fraction = max(1, round(self.validation_fraction * n)) / n
+            (X, y), validation = validation_split([X, y], fraction, rng=self.model_.rng)
             callbacks.append(callbacks_module.EarlyStopping(
                 "val_loss", patience=self.n_iter_no_change, restore_best_weights=True))
         self.model_.fit(X, y, epochs=epochs, batch_size=min(self.batch_size, len(X)),
@@ -136,8 +128,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
     n_features_in_, feature_names_in_ : as in scikit-learn
     """
 
-    def _output(self, n_outputs):
-        return "softmax", "sparse_categorical_crossentropy", ["accuracy"]
+    _task = "multiclass"
 
     def _prepare(self, X, y, reset):
         X, y = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
@@ -190,8 +181,7 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
     column or several (multi-output regression).
     """
 
-    def _output(self, n_outputs):
-        return "linear", "mse", ["mae"]
+    _task = "regression"
 
     def _prepare(self, X, y, reset):
         X, y = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32],

@@ -2,7 +2,9 @@
 
 ``model.trace(x, y)`` runs the model's own forward pass (and, with a
 target, its loss and backward pass, the code ``fit`` trains with) on a few
-samples, then reads back every intermediate value the layers kept:
+samples, then asks each layer to read back what it recorded
+(``layer.trace_forward()``, ``layer.trace_backward()``); nothing is
+computed a second time here.  For a Dense layer that is:
 
 forward, layer by layer
     input ``x``, weights ``W``, bias ``b``, weighted sum ``z = x·W + b``,
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .layers import Dense, Dropout, Rescaling
+from . import _validation as check
 
 __all__ = ["Trace", "LayerTrace", "Step", "trace"]
 
@@ -106,38 +108,6 @@ def format_trace(tr):
     return "\n".join(lines)
 
 
-def _forward_steps(layer, lt):
-    """What a layer's own forward pass computed, read back from its cache."""
-    if isinstance(layer, Rescaling):
-        lt.title = f"Rescaling(scale={layer.scale:g}, offset={layer.offset:g})"
-        lt.forward.append(Step("a", "a = x · scale + offset", None))
-        return
-    if isinstance(layer, Dropout):
-        lt.title = f"Dropout({layer.rate:g}): the identity at inference"
-        lt.forward.append(Step("a", "a = x", None))
-        return
-    if not isinstance(layer, Dense):
-        raise ValueError(f"cannot trace layer {type(layer).__name__}")
-    x, z, a, _ = layer._cache
-    act = layer.activation
-    lt.title = f"Dense({layer.input_dim} → {layer.units}), activation {act.name}"
-    lt.forward += [Step("x", "input (n, inputs)", x),
-                   Step("W", f"weights {layer.W.shape}", layer.W.copy())]
-    if layer.use_bias:
-        lt.forward += [Step("b", f"bias {layer.b.shape}", layer.b.copy()),
-                       Step("z", "weighted sum z = x·W + b", z)]
-    else:
-        lt.forward.append(Step("z", "weighted sum z = x·W", z))
-    if act.name == "softmax":
-        # the three steps inside Softmax.forward, spelled out for the reader
-        shifted = z - z.max(axis=-1, keepdims=True)
-        exp = np.exp(shifted)
-        lt.forward += [Step("z-max", "shift by the row maximum (no overflow)", shifted),
-                       Step("exp", "e^(z - max)", exp),
-                       Step("sum", "Σ_k e^(z_k - max)", exp.sum(axis=-1, keepdims=True))]
-    lt.forward.append(Step("a", f"activation a = {act.name}(z)", a))
-
-
 def trace(model, x, y=None):
     """Trace the forward (and, with ``y``, backward) pass of a few samples.
 
@@ -154,7 +124,6 @@ def trace(model, x, y=None):
     -------
     Trace
     """
-    from . import _validation as check
     x = np.asarray(x)
     if x.ndim == 1:
         x = x[None, :]
@@ -163,69 +132,43 @@ def trace(model, x, y=None):
             y = y[None] if y.ndim == 0 or (model.loss is not None and not model.loss.sparse
                                            and y.ndim == 1) else y
     if not model.built:
-        model.build(np.asarray(x).shape[1])
+        model.build(x.shape[1])
     x = check.as_matrix(x, "x", model.dtype, model.input_dim)
     if y is not None:
         if model.loss is None:
             raise RuntimeError("trace with a target needs a compiled model (it uses the loss)")
         y = check.as_targets(y, model.loss, model.output_dim, model.dtype)
         check.check_length(x, y)
-    blocked = [layer for layer in model.layers if isinstance(layer, Dense)
-               and not layer.activation.trainable]
-    if y is None or blocked:
-        model._forward(x)                        # the model's own forward pass
+    blocked = model.first_untrainable_layer()
+    if y is None or blocked is not None:
+        model.forward(x)                         # the model's own forward pass
     else:
         # the model's own forward pass, loss and backward pass, exactly as in training
-        loss_value = model._loss_and_backward(x, y, None, training=False, buffered=False)
-    layers = []
-    a = x
-    for i, layer in enumerate(model.layers, start=1):
-        lt = LayerTrace(i, "")
-        _forward_steps(layer, lt)
-        if lt.forward[-1].value is None:         # Rescaling / Dropout: recompute their output
-            lt.forward.insert(0, Step("x", "input", a))
-            lt.forward[-1].value = layer.forward(a)
-        a = lt.forward[-1].value
-        layers.append(lt)
-    result = Trace(layers, output=a)
+        loss_value = model.compute_loss_and_gradients(x, y, training=False)
+    layers = [LayerTrace(i, f"{layer.name}: {layer.title()}", layer.trace_forward())
+              for i, layer in enumerate(model.layers, start=1)]
+    result = Trace(layers, output=model.layers[-1].output)
     if y is None:
         return result
     result.loss_name = model.loss.name
-    if blocked:
-        result.loss = model._evaluate_checked(x, y)["loss"]
-        result.note = (f"No backward pass: the {blocked[0].activation.name!r} activation has no "
+    if blocked is not None:
+        result.loss = model.compute_loss(y)            # of the forward pass above
+        result.note = (f"No backward pass: the {blocked.activation.name!r} activation has no "
                        f"useful derivative, so gradient descent cannot train this network.")
         return result
     result.loss = loss_value
-    fused = model._fused
     for layer, lt in zip(model.layers, layers):
-        if not isinstance(layer, Dense):
-            continue
-        if fused and layer is model.layers[-1]:
-            lt.backward.append(Step("δ", f"dL/dz, fused {layer.activation.name} + "
-                                         f"{model.loss.name}: no dL/da needed", layer._delta))
-        else:
-            lt.backward += [Step("dL/da", "from the layer above (or the loss)", layer._grad_a),
-                            Step("δ", f"dL/dz = dL/da ⊙ {layer.activation.name}'(z)",
-                                 layer._delta)]
-        reg = " + dR/dW" if layer.kernel_regularizer is not None else ""
-        lt.backward.append(Step("dL/dW", "xᵀ · δ" + reg, layer.dW.copy()))
-        if layer.use_bias:
-            lt.backward.append(Step("dL/db", "Σ_samples δ", layer.db.copy()))
-    result.gradients = [g.copy() for g in model._grad_views()]
+        lt.backward = layer.trace_backward()
+    result.gradients = [g.copy() for layer in model.layers for g in layer.grads]
     # the change the optimizer would make: one step on copies of the weights and its state
     optimizer = copy.deepcopy(model.optimizer)
     params = model.params.copy()
     optimizer.step(params, model.grads.copy())
-    change = params - model.params
-    result.updates, offset = [], 0
-    for g in result.gradients:
-        result.updates.append(change[offset:offset + g.size].reshape(g.shape))
-        offset += g.size
-    updates = iter(result.updates)
+    change = model.unflatten(params - model.params)
+    result.updates = [u for per_layer in change for u in per_layer]
     lr = model.optimizer.current_learning_rate()
-    for layer, lt in zip(model.layers, layers):
-        for label in ("ΔW", "Δb")[:len(layer.param_views)]:
-            lt.backward.append(Step(label, f"{type(model.optimizer).__name__} step, "
-                                           f"learning rate {lr:g}", next(updates)))
+    for layer, lt, updates in zip(model.layers, layers, change):
+        lt.backward += [Step("Δ" + label, f"{type(model.optimizer).__name__} step, learning "
+                                          f"rate {lr:g}", update)
+                        for label, update in zip(layer.param_names, updates)]
     return result

@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .callbacks import Callback
-from .layers import Dense
+from .io import atomic_write
+from .plotting import draw_histograms, pyplot
+from .report import write_report
 
 __all__ = ["Snapshots"]
 
@@ -38,7 +40,7 @@ class Snapshots(Callback):
     ----------
     frames : list of dict
         One per recorded epoch: "epoch", "logs", "weights" and "activations"
-        (lists of (counts, edges) per Dense layer) and "grid" (predictions on
+        (lists of (counts, edges) per layer with a kernel) and "grid" (predictions on
         the grid, or None).
     """
 
@@ -51,6 +53,7 @@ class Snapshots(Callback):
         self.bins = int(bins)
         self.frames = []
         self.grid = None
+        self.layer_names = []
 
     def _grid(self):
         lo, hi = self.x.min(axis=0), self.x.max(axis=0)
@@ -74,14 +77,11 @@ class Snapshots(Callback):
     def record(self, epoch, logs=None):
         """Take a snapshot now (fit calls this; you may too)."""
         model = self.model
-        weights = [np.histogram(layer.W, bins=self.bins) for layer in model.layers
-                   if isinstance(layer, Dense)]
-        acts = []
-        a = self.x.astype(model.dtype)
-        for layer in model.layers:
-            a = layer.forward(a)
-            if isinstance(layer, Dense):
-                acts.append(np.histogram(a, bins=self.bins))
+        weighted = [layer for layer in model.layers if layer.kernel is not None]
+        weights = [np.histogram(layer.kernel, bins=self.bins) for layer in weighted]
+        model.forward(self.x.astype(model.dtype))
+        acts = [np.histogram(layer.output, bins=self.bins) for layer in weighted]
+        self.layer_names = [layer.name for layer in weighted]
         grid = None if self.grid is None else model.predict(self.grid[0])
         self.frames.append({"epoch": epoch + 1, "logs": dict(logs or {}), "weights": weights,
                             "activations": acts, "grid": grid})
@@ -113,8 +113,10 @@ class Snapshots(Callback):
             accuracy = np.array([f["logs"].get(acc_key, np.nan) for f in frames], dtype=float)
             ax_loss.legend(handles=[loss_line, acc_line], loc="center right", fontsize=8)
         update_fn = self._setup_function_panel(ax_fn)
-        update_w = _setup_histograms(ax_w, [f["weights"] for f in frames], "weights")
-        update_a = _setup_histograms(ax_a, [f["activations"] for f in frames], "activations")
+        update_w = _setup_histograms(ax_w, [f["weights"] for f in frames], "weights",
+                                     self.layer_names)
+        update_a = _setup_histograms(ax_a, [f["activations"] for f in frames], "activations",
+                                     self.layer_names)
 
         def update(i):
             loss_line.set_data(epochs[:i + 1], losses[:i + 1])
@@ -163,7 +165,6 @@ class Snapshots(Callback):
 
     def to_report(self, path, x=None, y=None, sample=0, fps=4):
         """A self-contained HTML report of the model, with this animation embedded."""
-        from .report import write_report
         return write_report(path, self.model, x if x is not None else self.x,
                             y if y is not None else self.y, sample=sample, snapshots=self,
                             fps=fps)
@@ -175,10 +176,8 @@ class Snapshots(Callback):
         """
         if not self.frames:
             raise ValueError("no snapshots were recorded; pass this callback to fit first")
-        from PIL import Image
-
-        from .plotting import _pyplot
-        plt = _pyplot()
+        from PIL import Image                   # comes with matplotlib
+        plt = pyplot()
         fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), dpi=dpi)
         update = self._setup(axes)
         update(len(self.frames) - 1)
@@ -190,19 +189,17 @@ class Snapshots(Callback):
             rgba = np.asarray(fig.canvas.buffer_rgba())
             images.append(Image.fromarray(rgba[..., :3].copy()).quantize(colors=128))
         plt.close(fig)
-        from .serialization import atomic_write
         atomic_write(path, lambda handle: images[0].save(
             handle, format="GIF", save_all=True, append_images=images[1:],
             duration=int(1000 / fps), loop=0))
         return path
 
 
-def _setup_histograms(ax, per_frame, what):
+def _setup_histograms(ax, per_frame, what, names):
     """One step outline per layer; limits cover every frame.  Returns update(i)."""
-    from .plotting import draw_histograms
     edges = [e for frame in per_frame for _, e in frame]
     counts = [c for frame in per_frame for c, _ in frame]
-    stairs = draw_histograms(ax, per_frame[0], what)
+    stairs = draw_histograms(ax, per_frame[0], what, names)
     ax.set_xlim(min(e[0] for e in edges), max(e[-1] for e in edges))
     ax.set_ylim(0, max(c.max() for c in counts) * 1.05 or 1)
 

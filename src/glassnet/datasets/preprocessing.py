@@ -4,7 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["train_test_split", "one_hot", "MinMaxScaler", "StandardScaler"]
+__all__ = ["train_test_split", "validation_split", "one_hot", "MinMaxScaler", "StandardScaler"]
+
+
+def _split_indices(n, n_test, rng, shuffle=True, stratify=None):
+    """Row indices (train, test) with ``n_test`` test rows; see :func:`train_test_split`."""
+    if stratify is not None:
+        labels = np.asarray(stratify)
+        test_idx = []
+        for cls in np.unique(labels):
+            members = np.flatnonzero(labels == cls)
+            if shuffle:
+                members = rng.permutation(members)
+            test_idx.extend(members[:int(round(len(members) * n_test / n))])
+        test_mask = np.zeros(n, dtype=bool)
+        test_mask[test_idx] = True
+        train_idx, test_idx = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
+        if shuffle:
+            train_idx, test_idx = rng.permutation(train_idx), rng.permutation(test_idx)
+        return train_idx, test_idx
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    return order[:n - n_test], order[n - n_test:]
 
 
 def train_test_split(*arrays, test_size=0.25, shuffle=True, stratify=None, seed=None):
@@ -25,27 +45,48 @@ def train_test_split(*arrays, test_size=0.25, shuffle=True, stratify=None, seed=
     if not 0 < n_test < n:
         raise ValueError(f"test_size={test_size!r} gives {n_test} test samples out of {n}; need "
                          f"at least one in each part")
-    rng = np.random.default_rng(seed)
-    if stratify is not None:
-        labels = np.asarray(stratify)
-        test_idx = []
-        for cls in np.unique(labels):
-            members = np.flatnonzero(labels == cls)
-            if shuffle:
-                members = rng.permutation(members)
-            test_idx.extend(members[:int(round(len(members) * n_test / n))])
-        test_mask = np.zeros(n, dtype=bool)
-        test_mask[test_idx] = True
-        train_idx, test_idx = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
-        if shuffle:
-            train_idx, test_idx = rng.permutation(train_idx), rng.permutation(test_idx)
-    else:
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        train_idx, test_idx = order[:n - n_test], order[n - n_test:]
+    train_idx, test_idx = _split_indices(n, n_test, np.random.default_rng(seed), shuffle,
+                                         stratify)
     out = []
     for a in arrays:
         out += [a[train_idx], a[test_idx]]
     return out
+
+
+def validation_split(arrays, fraction, rng=None, stratify=None):
+    """Hold out ``fraction`` of the rows for validation.
+
+    Which rows:
+
+    * without ``rng``: the **last** ``round(fraction · n)`` rows, in order, as
+      Keras's ``fit(validation_split=...)`` takes them (``Sequential.fit``);
+    * with ``rng`` (a ``numpy.random.Generator``): a random sample drawn from
+      it, stratified by the labels ``stratify`` when given (the command line
+      and the scikit-learn wrappers), so sorted data still validates on
+      every class.
+
+    Parameters
+    ----------
+    arrays : sequence of arrays or None
+        Same first dimension; ``None`` entries (no sample weights) stay ``None``.
+    fraction : float in (0, 1)
+
+    Returns
+    -------
+    (train, validation) : two lists, each with one entry per array.
+    """
+    n = len(next(a for a in arrays if a is not None))
+    n_val = int(round(n * fraction))
+    if n_val < 1 or n_val >= n:
+        raise ValueError(f"a validation fraction of {fraction} of {n} samples leaves "
+                         f"{n - n_val} for training and {n_val} for validation; both need at "
+                         f"least one")
+    if rng is None:
+        train_idx, val_idx = slice(0, n - n_val), slice(n - n_val, n)
+    else:
+        train_idx, val_idx = _split_indices(n, n_val, rng, True, stratify)
+    return ([None if a is None else a[train_idx] for a in arrays],
+            [None if a is None else a[val_idx] for a in arrays])
 
 
 def one_hot(labels, num_classes=None, dtype=np.float32):

@@ -1,0 +1,445 @@
+"""The trainer: ``compile``, ``fit``, ``evaluate``, ``predict``.
+
+``fit`` is the seeds' training loop, and nothing else:
+
+    for each epoch:
+        for each mini-batch (x, y) of the (shuffled) training data:
+            train_step(x, y)        forward, loss, backward, update
+        validate, tell the callbacks
+
+:meth:`Trainer.train_step` is the seam: override it to change what one step
+does (gradient clipping, a per-step metric) without touching the loop.  Each
+other concern has one named place:
+
+==========================  ==================================================
+the batches                 :class:`Batches` (shuffling, gathering)
+divergence rollback         :class:`Rollback` (restores the last finite weights)
+Ctrl-C                      :class:`DeferredInterrupt` (stops between two steps)
+epoch means                 :class:`EpochMeans` (loss and metrics per epoch)
+callbacks                   :class:`glassnet.callbacks.CallbackList`
+validation                  :meth:`Trainer.evaluate` on the held-out data
+==========================  ==================================================
+
+The math of a step (forward, loss, backward) is the model's
+(:mod:`glassnet.model`); the update is the optimizer's
+(:mod:`glassnet.optimizers`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import warnings
+
+import numpy as np
+
+from . import _validation as check
+from . import callbacks as callbacks_module
+from . import losses, metrics as metrics_module, optimizers
+from .datasets.preprocessing import validation_split as split_validation
+
+__all__ = ["Trainer", "TrainingDiverged", "NonFiniteLoss", "Batches", "Rollback", "EpochMeans",
+           "DeferredInterrupt"]
+
+#: rows per chunk when predict/evaluate are not given a batch size
+PREDICT_CHUNK = 4096
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite during ``fit``; the weights were restored."""
+
+    def __init__(self, message, epoch, batch):
+        super().__init__(message)
+        self.epoch, self.batch = epoch, batch
+
+
+class NonFiniteLoss(FloatingPointError):
+    """Raised by :meth:`Trainer.train_step` instead of taking a step from a NaN/inf loss."""
+
+    def __init__(self, loss):
+        super().__init__(f"the loss is {loss}")
+        self.loss = loss
+
+
+class Trainer:
+    """What turns a network into something that learns; :class:`~glassnet.Sequential` is one.
+
+    The network (a subclass) provides ``forward``, ``compute_loss_and_gradients``,
+    ``per_sample_loss``, ``penalty``, the flat vectors ``params``, ``grads`` and
+    ``variables``, its ``layers`` and its random generator ``rng``.
+    """
+
+    def __init__(self):
+        self.loss = self.optimizer = None
+        self.metrics = []
+        self.metric_names = []
+        self._metric_ids = []
+        self.history = callbacks_module.History()
+        self.stop_training = False
+
+    # ------------------------------------------------------------------------------
+    # compile
+    # ------------------------------------------------------------------------------
+    def compile(self, loss, optimizer="adam", metrics=None):
+        """Choose the loss, the optimizer and the reported metrics.
+
+        Parameters
+        ----------
+        loss : str or Loss
+            e.g. "mse", "binary_crossentropy", "categorical_crossentropy",
+            "sparse_categorical_crossentropy".
+        optimizer : str or Optimizer, default "adam"
+            A name uses that optimizer's defaults; pass an object to set the
+            learning rate.
+        metrics : list of str or Metric, optional
+            e.g. ``["accuracy"]``.
+        """
+        self.loss = losses.get(loss)
+        self.optimizer = optimizers.get(optimizer)
+        if metrics is not None and (isinstance(metrics, (str, dict, metrics_module.Metric))
+                                    or not hasattr(metrics, "__iter__")):
+            metrics = [metrics]
+        self._metric_ids = list(metrics or [])
+        for m in self._metric_ids:
+            metrics_module.get(m, self.loss, 1)        # unknown names fail now, not in fit
+        self._resolve_metrics()
+        return self
+
+    def _resolve_metrics(self):
+        last = self.layers[-1] if self.layers else None
+        units = last.output_dim if last is not None and last.built else None
+        self.metrics = [metrics_module.get(m, self.loss, units) for m in self._metric_ids]
+        self.metric_names = [m.name for m in self.metrics]
+
+    def _require_compiled(self, what):
+        if self.loss is None:
+            raise RuntimeError(f"call model.compile(loss=..., optimizer=...) before {what}")
+
+    # ------------------------------------------------------------------------------
+    # the public boundary: data in the model's layout and dtype
+    # ------------------------------------------------------------------------------
+    def _check_x(self, x, name="x"):
+        x = check.as_matrix(x, name, self.dtype, self.input_dim)
+        if not self.built:
+            self.build(x.shape[1])
+        return x
+
+    def _check_xy(self, x, y, sample_weight=None, name="x"):
+        x = self._check_x(x, name)
+        yname = "y" if name == "x" else name.replace("x", "y")
+        y = check.as_targets(y, self.loss, self.output_dim, self.dtype, yname)
+        check.check_length(x, y, yname)
+        w = check.as_sample_weight(sample_weight, x.shape[0], self.dtype)
+        return x, y, w
+
+    # ------------------------------------------------------------------------------
+    # training
+    # ------------------------------------------------------------------------------
+    def train_step(self, x, y, sample_weight=None):
+        """One step of gradient descent on a checked batch; returns its logs.
+
+        Forward, loss and backward (:meth:`compute_loss_and_gradients`), then
+        the optimizer's update ``θ ← θ - α g``.  A NaN or infinite loss
+        raises :class:`NonFiniteLoss` *before* the update, so neither the
+        weights nor the optimizer's state take a step from it.  Override to
+        change what a step does; ``fit`` calls it once per batch.
+        """
+        loss = self.compute_loss_and_gradients(x, y, sample_weight, training=True)
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(loss)
+        self.optimizer.step(self.params, self.grads)
+        logs = {"loss": loss}
+        out = self.layers[-1].output
+        for metric in self.metrics:
+            logs[metric.name] = metric(y, out)
+        return logs
+
+    def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
+            shuffle=True, callbacks=None, verbose=1, sample_weight=None):
+        """Train the model by mini-batch gradient descent.
+
+        Parameters
+        ----------
+        x : array (n_samples, n_features)
+        y : array (n_samples, n_outputs), or (n_samples,) integer labels for
+            ``sparse_categorical_crossentropy``
+        epochs : int
+            Passes over the training data.  Calling ``fit`` again continues
+            from where the last call stopped.
+        batch_size : int
+            Samples per gradient step; ``len(x)`` or more gives full-batch
+            gradient descent.
+        validation_split : float in [0, 1)
+            Fraction of the data held out for validation: the *last* rows,
+            before shuffling, as in Keras
+            (:func:`glassnet.datasets.validation_split`).
+        validation_data : (x_val, y_val) or (x_val, y_val, sample_weight_val), optional
+        shuffle : bool
+            Visit the samples in a new random order each epoch.
+        callbacks : list of Callback
+        verbose : {0, 1, 2}
+            0 silent, 1 progress bar (plain lines when not a terminal), 2 one
+            line per epoch.
+        sample_weight : array (n_samples,), optional
+            Weight of each sample in the loss.
+
+        Returns
+        -------
+        History
+            ``history.history`` maps "loss", each metric and "val_..." to
+            per-epoch lists.  If Ctrl-C stops training, ``fit`` returns the
+            History so far with ``history.interrupted`` set.
+
+        Raises
+        ------
+        TrainingDiverged
+            When the loss becomes NaN or infinite; the weights are restored
+            to the last ones with a finite loss.
+        """
+        self._require_compiled("fit")
+        batches, validation = self._fit_data(x, y, sample_weight, batch_size, validation_split,
+                                             validation_data, shuffle)
+        if verbose not in (0, 1, 2, True, False):
+            raise ValueError(f"verbose must be 0, 1 or 2; received {verbose!r}")
+        first = len(self.history.epoch)
+        epochs = check.non_negative_int(epochs, "epochs")
+        callbacks = self._callback_list(callbacks, verbose, first + epochs, batches)
+        rollback = Rollback(self.variables)
+        self.stop_training = False
+        # NumPy's overflow warnings would only repeat what the divergence check reports
+        with DeferredInterrupt() as interrupt, \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            callbacks.on_train_begin()
+            try:
+                for epoch in range(first, first + epochs):
+                    if self.stop_training or interrupt.requested:
+                        break
+                    callbacks.on_epoch_begin(epoch)
+                    logs = self._train_epoch(batches, epoch, callbacks, rollback, interrupt)
+                    if logs is None:                  # stopped part way through the epoch
+                        break
+                    if validation is not None:
+                        logs.update({"val_" + k: v for k, v in self._evaluate(*validation).items()})
+                    callbacks.on_epoch_end(epoch, logs)
+            finally:
+                self.history.interrupted = interrupt.requested
+                callbacks.on_train_end()
+        if interrupt.requested:
+            warnings.warn(f"training interrupted by Ctrl-C after {len(self.history.epoch)} "
+                          f"complete epoch(s) and {self.optimizer.iterations} steps in all; the "
+                          f"model keeps the weights of the last complete step",
+                          RuntimeWarning, stacklevel=2)
+        return self.history
+
+    def _train_epoch(self, batches, epoch, callbacks, rollback, interrupt):
+        """One pass over the batches; the epoch's mean logs, or None if stopped part way."""
+        means = EpochMeans()
+        for batch, (xb, yb, wb) in enumerate(batches):
+            if interrupt.requested or self.stop_training:
+                return None
+            size = len(xb)
+            callbacks.on_batch_begin(batch, {"size": size})
+            rollback.save()
+            try:
+                logs = self.train_step(xb, yb, wb)
+            except NonFiniteLoss as exc:
+                rollback.restore()
+                raise TrainingDiverged(
+                    f"the loss became {exc.loss} at epoch {epoch + 1}, batch {batch + 1}; the "
+                    f"weights were restored to the last finite ones. Try a lower learning rate "
+                    f"(now {self.optimizer.current_learning_rate():g}) or scale the inputs",
+                    epoch=epoch, batch=batch) from None
+            rollback.commit()
+            means.add(logs, size)
+            callbacks.on_batch_end(batch, {**logs, "size": size})
+        return means.result()
+
+    def _fit_data(self, x, y, sample_weight, batch_size, validation_split, validation_data,
+                  shuffle):
+        """Check the data, hold out the validation part, and serve the rest in batches."""
+        batch_size = check.positive_int(batch_size, "batch_size")
+        validation_split = float(validation_split)
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1); received {validation_split!r}")
+        x, y, w = self._check_xy(x, y, sample_weight)
+        blocked = self.first_untrainable_layer()
+        if blocked is not None:
+            raise ValueError(f"layer {blocked.name!r} uses the {blocked.activation.name!r} "
+                             f"activation, which cannot be trained (its gradient is zero); set "
+                             f"its weights by hand with set_weights, or train with 'sigmoid'")
+        validation = None
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)):
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or "
+                                 f"(x_val, y_val, sample_weight_val); received "
+                                 f"{type(validation_data).__name__}")
+            validation = self._check_xy(*validation_data[:2],
+                                        validation_data[2] if len(validation_data) == 3 else None,
+                                        name="x_val")
+        elif validation_split > 0:
+            (x, y, w), validation = split_validation([x, y, w], validation_split)
+        check.warn_if_unscaled(x)
+        return Batches(x, y, w, batch_size, shuffle, self.rng), validation
+
+    def _callback_list(self, callbacks, verbose, epochs, batches):
+        cbs = [callbacks_module.ProgbarLogger(verbose=int(verbose))] if verbose else []
+        cbs.extend(callbacks or [])
+        cbs.append(self.history)       # last: it records what the others added to the logs
+        return callbacks_module.CallbackList(cbs, self, {
+            "epochs": epochs, "samples": batches.n, "batch_size": batches.batch_size,
+            "steps": len(batches), "verbose": verbose})
+
+    # ------------------------------------------------------------------------------
+    # inference
+    # ------------------------------------------------------------------------------
+    def _chunks(self, n, batch_size):
+        chunk = check.positive_int(batch_size, "batch_size") if batch_size else PREDICT_CHUNK
+        return [slice(start, min(start + chunk, n)) for start in range(0, n, chunk)]
+
+    def predict(self, x, batch_size=None):
+        """Outputs ``ŷ`` for inputs ``x`` of shape (n_samples, n_features).
+
+        Returns an array of shape (n_samples, n_outputs) in the model's dtype.
+        ``batch_size`` only bounds memory use; results for different batch
+        sizes agree to rounding (BLAS may pick another kernel).
+        """
+        x = self._check_x(x)
+        parts = self._chunks(len(x), batch_size)
+        if len(parts) == 1:
+            return self.forward(x)
+        return np.concatenate([self.forward(x[part]) for part in parts])
+
+    def __call__(self, x):
+        """``model(x)`` is ``model.predict(x)``."""
+        return self.predict(x)
+
+    def evaluate(self, x, y, batch_size=None, sample_weight=None, verbose=0):
+        """Loss and metrics on (x, y), as a dict like ``{"loss": 0.12, "accuracy": 0.97}``."""
+        self._require_compiled("evaluate")
+        x, y, w = self._check_xy(x, y, sample_weight)
+        result = self._evaluate(x, y, w, batch_size)
+        if verbose:
+            print(callbacks_module.format_logs(result))
+        return result
+
+    def _evaluate(self, x, y, w=None, batch_size=None):
+        """Mean loss (with the penalties) and metrics on checked data, in chunks."""
+        outputs, per_sample = [], []
+        for part in self._chunks(len(x), batch_size):
+            outputs.append(self.forward(x[part]))
+            per_sample.append(self.per_sample_loss(y[part]))
+        if len(outputs) > 1:
+            outputs, per_sample = [np.concatenate(outputs)], [np.concatenate(per_sample)]
+        result = {"loss": losses.reduce(per_sample[0], w) + self.penalty()}
+        for metric in self.metrics:
+            result[metric.name] = metric(y, outputs[0])
+        return result
+
+
+class Batches:
+    """The training data, served as mini-batches ``(x, y, sample_weight)``, epoch after epoch.
+
+    With ``shuffle`` (and more samples than one batch) every epoch visits the
+    rows in a new order drawn from ``rng``, gathered into two reused buffers;
+    otherwise the batches are slices of the data, in order.
+    """
+
+    def __init__(self, x, y, sample_weight, batch_size, shuffle, rng):
+        self.x, self.y, self.w = x, y, sample_weight
+        self.n = len(x)
+        self.batch_size = min(batch_size, self.n)
+        self.rng = rng
+        self.shuffle = shuffle and self.n > self.batch_size
+        if self.shuffle:
+            self._xb = np.empty((self.batch_size,) + x.shape[1:], dtype=x.dtype)
+            self._yb = np.empty((self.batch_size,) + y.shape[1:], dtype=y.dtype)
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        x, y, w, size = self.x, self.y, self.w, self.batch_size
+        order = self.rng.permutation(self.n) if self.shuffle else None
+        for start in range(0, self.n, size):
+            stop = min(start + size, self.n)
+            if order is None:
+                yield x[start:stop], y[start:stop], None if w is None else w[start:stop]
+                continue
+            idx, m = order[start:stop], stop - start
+            # mode="clip" skips a bounds-checking copy (idx is a permutation)
+            yield (np.take(x, idx, axis=0, out=self._xb[:m], mode="clip"),
+                   np.take(y, idx, axis=0, out=self._yb[:m], mode="clip"),
+                   None if w is None else w[idx])
+
+
+class Rollback:
+    """Divergence rollback: keep the last weights whose loss was finite.
+
+    Before each step :meth:`save` copies the weights (θ_k) into a spare
+    buffer; when the step's loss was finite, :meth:`commit` makes that copy
+    the backup.  When it was not, :meth:`restore` puts back the backup:
+    θ_(k-1), the weights before the last update, whose loss was finite.
+    """
+
+    def __init__(self, variables):
+        self.variables = variables
+        self.backup = variables.copy()
+        self.spare = np.empty_like(variables)
+
+    def save(self):
+        np.copyto(self.spare, self.variables)
+
+    def commit(self):
+        self.backup, self.spare = self.spare, self.backup
+
+    def restore(self):
+        self.variables[...] = self.backup
+
+
+class EpochMeans:
+    """Running means of a step's logs, weighted by batch size: the epoch's logs."""
+
+    def __init__(self):
+        self.sums, self.count = {}, 0
+
+    def add(self, logs, size):
+        for key, value in logs.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value * size
+        self.count += size
+
+    def result(self):
+        return {key: total / self.count for key, total in self.sums.items()}
+
+
+class DeferredInterrupt(contextlib.AbstractContextManager):
+    """Turn Ctrl-C (SIGINT) into a flag that ``fit`` checks between two steps.
+
+    An interrupt that arrived in the middle of an optimizer update would leave
+    the weights half updated; instead, the step finishes and training stops
+    cleanly.  A second Ctrl-C raises KeyboardInterrupt at once, as usual.
+    Only the main thread can own signal handlers; elsewhere this does nothing.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._previous = signal.signal(signal.SIGINT, self._handler)
+            except (ValueError, OSError):
+                self._previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
