@@ -12,7 +12,11 @@ over ``--repeats`` runs.  Cases:
 4. Loading Fashion-MNIST from IDX; a 60,000-row MNIST-format CSV against
    ``pandas.read_csv``.
 
-    python benchmarks/bench.py [--repeats 3] [--epochs 3] [--quick]
+    python benchmarks/bench.py [--repeats 3] [--epochs 3] [--quick] [--baseline DIR]
+
+``--baseline DIR`` also runs cases 1–3 with the glassnet of another source
+tree (``DIR/src``, e.g. a ``git worktree`` of an earlier commit), alternating
+with this one, and prints this/baseline ratios: how a change moved the speed.
 
 Needs Debian's ``dataset-fashion-mnist`` for cases 1 and 4; PyTorch,
 scikit-learn and pandas are used when installed.
@@ -51,7 +55,7 @@ def _fashion():
 def worker_mlp(framework, epochs, seed=0):
     (X, y), (Xt, yt) = _fashion()
     times = []
-    if framework == "glassnet":
+    if framework in ("glassnet", "baseline"):
         import glassnet as gn
         model = gn.Sequential([gn.Dense(256, "relu"), gn.Dense(128, "relu"),
                                gn.Dense(10, "softmax")], seed=seed)
@@ -129,7 +133,7 @@ def worker_gemm(framework, epochs):
 def worker_xor(framework, steps):
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
-    if framework == "glassnet":
+    if framework in ("glassnet", "baseline"):
         import glassnet as gn
         model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
         model.compile(loss="mse", optimizer=gn.SGD(0.5))
@@ -161,7 +165,7 @@ def worker_xor(framework, steps):
 def worker_predict(framework, calls):
     rng = np.random.default_rng(0)
     x = rng.random((1, 784), dtype=np.float32)
-    if framework == "glassnet":
+    if framework in ("glassnet", "baseline"):
         import glassnet as gn
         model = gn.Sequential([gn.Dense(256, "relu"), gn.Dense(128, "relu"),
                                gn.Dense(10, "softmax")], seed=0)
@@ -215,9 +219,16 @@ def _available(module):
         return False
 
 
+#: the other source tree that "baseline" runs (set by --baseline)
+BASELINE = None
+
+
 def _run(case, framework, arg):
+    env = dict(os.environ)
+    if framework == "baseline":
+        env["PYTHONPATH"] = os.path.join(BASELINE, "src")
     out = subprocess.run([sys.executable, HERE, "--worker", case, framework, str(arg)],
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{case}/{framework} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -246,8 +257,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="1 repeat, 1 epoch")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run cases 1-3 with the glassnet source tree in DIR")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global BASELINE
+    BASELINE = args.baseline and os.path.abspath(args.baseline)
+    base = ["baseline"] if BASELINE else []
     if args.worker:
         case, framework, arg = args.worker
         arg = arg if case == "load" else int(arg)
@@ -270,7 +286,7 @@ def main():
         return f"{a / b:.2f}" if b else "-"
 
     if have_fashion:
-        frameworks = ["glassnet"] + (["torch"] if have_torch else []) \
+        frameworks = ["glassnet"] + base + (["torch"] if have_torch else []) \
             + (["sklearn"] if have_sklearn else [])
         r = _median_runs("mlp", frameworks, args.epochs, args.repeats)
         g, t = r["glassnet"], r.get("torch")
@@ -284,6 +300,10 @@ def main():
                      f"{t['accuracy']:.4f}" if t else "-",
                      f"{100 * (g['accuracy'] - t['accuracy']):+.2f} pts" if t else "-",
                      "within 0.5 pts"))
+        if base:
+            b = r["baseline"]
+            rows.append(("1. this tree / baseline, s/epoch", f"{g['epoch_s']:.3f}",
+                         f"{b['epoch_s']:.3f} (baseline)", ratio(g["epoch_s"], b["epoch_s"]), ""))
         floor = _median_runs("gemm", ["numpy"], args.epochs, args.repeats)["numpy"]["epoch_s"]
         rows.append(("1. GEMM floor (matrix products only), s/epoch", f"{floor:.3f}", "-",
                      f"glassnet/floor {ratio(g['epoch_s'], floor)}", ""))
@@ -294,14 +314,22 @@ def main():
     else:
         print("(case 1 and 4 skipped: apt-get install dataset-fashion-mnist)")
     if have_torch:
-        r = _median_runs("xor", ["glassnet", "torch"], 20000, args.repeats)
+        r = _median_runs("xor", ["glassnet", "torch"] + base, 20000, args.repeats)
         rows.append(("2. XOR 2-4-1 fit, us/step", f"{r['glassnet']['step_us']:.1f}",
                      f"{r['torch']['step_us']:.1f}",
                      ratio(r["glassnet"]["step_us"], r["torch"]["step_us"]), "<= 0.2"))
-        r = _median_runs("predict", ["glassnet", "torch"], 2000, args.repeats)
+        if base:
+            rows.append(("2. this tree / baseline, us/step", f"{r['glassnet']['step_us']:.1f}",
+                         f"{r['baseline']['step_us']:.1f} (baseline)",
+                         ratio(r["glassnet"]["step_us"], r["baseline"]["step_us"]), ""))
+        r = _median_runs("predict", ["glassnet", "torch"] + base, 2000, args.repeats)
         rows.append(("3. one-sample predict, us/call", f"{r['glassnet']['call_us']:.1f}",
                      f"{r['torch']['call_us']:.1f}",
                      ratio(r["glassnet"]["call_us"], r["torch"]["call_us"]), "<= 0.5"))
+        if base:
+            rows.append(("3. this tree / baseline, us/call", f"{r['glassnet']['call_us']:.1f}",
+                         f"{r['baseline']['call_us']:.1f} (baseline)",
+                         ratio(r["glassnet"]["call_us"], r["baseline"]["call_us"]), ""))
     if have_fashion:
         r = _median_runs("load", ["glassnet-idx"], "-", args.repeats)
         rows.append(("4. load Fashion-MNIST IDX (gz), s", f"{r['glassnet-idx']['load_s']:.3f}",

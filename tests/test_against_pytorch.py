@@ -96,3 +96,77 @@ def test_float32_adam_run_agrees_with_pytorch_to_float32_rounding(rng):
             torch.nn.functional.cross_entropy(net(xt[s:s + 32]), yt[s:s + 32]).backward()
             topt.step()
     _compare(model, net, atol=2e-6)
+
+
+# -- BatchNormalization against torch.nn.BatchNorm1d ---------------------------------------
+
+def _bn_pair(rng, d=5):
+    ours = gn.BatchNormalization(momentum=0.9, epsilon=1e-5)    # PyTorch's momentum=0.1
+    model = gn.Sequential([ours], dtype="float64")
+    model.build(d)
+    gamma, beta = rng.normal(size=d), rng.normal(size=d)
+    model.set_weights([gamma, beta, np.zeros(d), np.ones(d)])
+    theirs = torch.nn.BatchNorm1d(d, eps=1e-5, momentum=0.1, dtype=torch.float64)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(gamma))
+        theirs.bias.copy_(torch.from_numpy(beta))
+    return ours, theirs
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_normalization_matches_batchnorm1d_forward_backward_and_moving_stats(training,
+                                                                                   rng):
+    ours, theirs = _bn_pair(rng)
+    theirs.train()
+    for _ in range(3):                          # a few batches move the running statistics
+        x = rng.normal(2.0, 3.0, size=(16, 5))
+        ours.forward(x, training=True)
+        theirs(torch.from_numpy(x))
+    np.testing.assert_allclose(ours.moving_mean, theirs.running_mean.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.moving_variance, theirs.running_var.numpy(), rtol=0,
+                               atol=1e-12)
+    theirs.train(training)
+    x = rng.normal(2.0, 3.0, size=(16, 5))
+    upstream = rng.normal(size=(16, 5))
+    a = ours.forward(x, training=training)
+    dx = ours.backward(upstream)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    at = theirs(xt)
+    at.backward(torch.from_numpy(upstream))
+    np.testing.assert_allclose(a, at.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours.dgamma, theirs.weight.grad.numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours.dbeta, theirs.bias.grad.numpy(), rtol=0, atol=1e-10)
+
+
+def test_network_with_batch_normalization_trains_like_pytorch(rng):
+    x = rng.normal(size=(64, 6))
+    labels = rng.integers(0, 3, size=64)
+    model = gn.Sequential([gn.Dense(8, "relu"), gn.BatchNormalization(momentum=0.9,
+                                                                      epsilon=1e-5),
+                           gn.Dense(3, "softmax")], dtype="float64", seed=0)
+    model.build(6)
+    W1, b1, g, be, _, _, W2, b2 = model.get_weights()
+    lin1, bn, lin2 = (torch.nn.Linear(6, 8).double(), torch.nn.BatchNorm1d(8, momentum=0.1).double(),
+                      torch.nn.Linear(8, 3).double())
+    with torch.no_grad():
+        for lin, W, b in ((lin1, W1, b1), (lin2, W2, b2)):
+            lin.weight.copy_(torch.from_numpy(W.T.copy()))
+            lin.bias.copy_(torch.from_numpy(b))
+    net = torch.nn.Sequential(lin1, torch.nn.ReLU(), bn, lin2)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.SGD(0.1, momentum=0.9))
+    model.fit(x, labels, epochs=4, batch_size=16, shuffle=False, verbose=0)
+    topt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
+    for _ in range(4):
+        for s in range(0, 64, 16):
+            topt.zero_grad()
+            torch.nn.functional.cross_entropy(net(xt[s:s + 16]), yt[s:s + 16]).backward()
+            topt.step()
+    theirs = [lin1.weight.T, lin1.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var,
+              lin2.weight.T, lin2.bias]
+    for ours_w, their_w in zip(model.get_weights(), theirs):
+        np.testing.assert_allclose(ours_w, their_w.detach().numpy(), rtol=0, atol=1e-10)
+    net.eval()                                   # inference uses the moving statistics
+    np.testing.assert_allclose(model.predict(x),
+                               torch.softmax(net(xt), dim=1).detach().numpy(), rtol=0, atol=1e-10)

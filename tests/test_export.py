@@ -94,3 +94,16 @@ def test_cli_export(tmp_path):
     assert result.returncode == 0, result.stderr
     x = np.ones((2, 4), np.float32)
     np.testing.assert_allclose(_run(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5)
+
+
+def test_batch_normalization_exports_its_inference_form(tmp_path, rng):
+    ort = pytest.importorskip("onnxruntime")
+    model = gn.Sequential([gn.Dense(5, "relu"), gn.BatchNormalization(momentum=0.5),
+                           gn.Dense(2, "softmax")], seed=0)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.Adam(0.05))
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    model.fit(x, rng.integers(0, 2, size=64), epochs=3, verbose=0)
+    model.export_onnx(tmp_path / "bn.onnx")
+    session = ort.InferenceSession(str(tmp_path / "bn.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(["output"], {"input": x})[0], model.predict(x),
+                               rtol=1e-5, atol=1e-6)

@@ -336,3 +336,29 @@ def test_history_records_what_other_callbacks_add_to_the_logs(rng):
     sched = gn.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
     history = model.fit(x, y, epochs=3, verbose=0, callbacks=[sched])
     assert history.history["lr"] == pytest.approx([0.1, 0.05, 0.1 / 3])
+
+
+def test_batch_normalization_state_is_saved_exported_summarised_and_gradchecked(tmp_path, rng):
+    model = gn.Sequential([gn.Dense(6, "tanh", input_dim=3), gn.BatchNormalization(momentum=0.5),
+                           gn.Dense(2, "softmax")], dtype="float64", seed=0)
+    assert model.count_params() == 24 + 24 + 14          # built at once: input_dim is known
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.Adam(0.01))
+    x, y = rng.normal(size=(40, 3)), rng.integers(0, 2, size=40)
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(3, 6), (6,), (6,), (6,), (6,), (6,), (6, 2), (2,)]
+    bn = model.layers[1]
+    assert not np.allclose(bn.moving_mean, 0) and len(model.non_trainable_weights) == 2
+    # inference uses the moving statistics: one row predicts the same alone or in a batch
+    np.testing.assert_allclose(model.predict(x[:1]), model.predict(x)[:1], rtol=1e-12)
+    model.save(tmp_path / "bn.glassnet")
+    loaded = gn.load_model(tmp_path / "bn.glassnet")
+    for a, b in zip(loaded.get_weights(), weights):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    out = io.StringIO()
+    model.summary(print_fn=out.write)
+    assert "batch_normalization (BatchNormalization)" in out.getvalue()
+    assert "Non-trainable params: 12" in out.getvalue()
+    assert "μ" in str(model.trace(x[0], y[0]))
+    assert gn.gradcheck(model, x[:6], y[:6]) < 1e-6

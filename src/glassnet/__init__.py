@@ -13,8 +13,7 @@ the training loop      :meth:`glassnet.Sequential.fit` (:mod:`glassnet.trainer`)
 =====================  ================================================
 """
 
-__version__ = "0.2.0"
-
+from ._version import __version__
 from . import (activations, callbacks, datasets, initializers, layers, losses, metrics,
                optimizers, regularizers)
 from ._registry import register

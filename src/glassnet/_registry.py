@@ -22,6 +22,8 @@ which name to register).
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["Registry", "register", "KINDS"]
 
 #: every registry, by kind ("layer", "activation", ...), in the order they were created
@@ -36,10 +38,11 @@ def default_name(cls):
     """The name a class registers under unless told otherwise.
 
     A ``name`` string defined on the class itself (activations, losses,
-    optimizers...) or else the class's own name (``MyLayer``).
+    optimizers...) or else the class's own name in snake case, as Keras
+    names layers (``MyLayer`` → ``my_layer``).
     """
     own = cls.__dict__.get("name")
-    return own if isinstance(own, str) else cls.__name__
+    return own if isinstance(own, str) else re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
 class Registry:

@@ -32,7 +32,7 @@ import json
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .io import atomic_write
 
 #: ONNX opset the exported graphs use (Softmax over the last axis needs 13+)

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from . import _validation as check
 from . import layers as layers_module
 from . import losses, metrics as metrics_module, optimizers, serialization

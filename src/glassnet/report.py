@@ -15,7 +15,7 @@ import io
 import os
 import tempfile
 
-from . import __version__
+from ._version import __version__
 from .io import atomic_write
 from .plotting import plot_history, plot_layer_histograms, plot_network, pyplot
 
