@@ -26,6 +26,7 @@ def test_train_default_digits_reaches_95_percent_and_saves(tmp_path):
 
 
 def test_train_plain_progress_lines_evaluate_summary_predict(tmp_path):
+    pytest.importorskip("matplotlib")                   # --plot
     out = str(tmp_path / "xor.glassnet")
     result = run("train", "--data", "xor", "--epochs", "3", "--out", out,
                  "--validation", "0")

@@ -46,6 +46,7 @@ def test_linear_recovers_a_and_b(tmp_path):
 
 
 def test_cubic_fits_and_plots(tmp_path):
+    pytest.importorskip("matplotlib")
     out = run("cubic.py", "--plot", "c.png", cwd=tmp_path)
     rmse = float(out.split("RMSE on [-5, 5]: ")[1].split()[0])
     assert rmse < 1.0                     # the function spans -200..200
@@ -53,6 +54,7 @@ def test_cubic_fits_and_plots(tmp_path):
 
 
 def test_mnist_on_a_small_csv(tmp_path):
+    pytest.importorskip("matplotlib")
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, size=300)
     pixels = np.clip(labels[:, None] * 25 + rng.integers(0, 30, size=(300, 784)), 0, 255)
