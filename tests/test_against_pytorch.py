@@ -170,3 +170,24 @@ def test_network_with_batch_normalization_trains_like_pytorch(rng):
     net.eval()                                   # inference uses the moving statistics
     np.testing.assert_allclose(model.predict(x),
                                torch.softmax(net(xt), dim=1).detach().numpy(), rtol=0, atol=1e-10)
+
+
+def test_layer_normalization_matches_torch_layernorm(rng):
+    model = gn.Sequential([gn.LayerNormalization(epsilon=1e-5)], dtype="float64")
+    model.build(6)
+    gamma, beta = rng.normal(size=6), rng.normal(size=6)
+    model.set_weights([gamma, beta])
+    theirs = torch.nn.LayerNorm(6, eps=1e-5, dtype=torch.float64)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(gamma))
+        theirs.bias.copy_(torch.from_numpy(beta))
+    x, upstream = rng.normal(1.0, 2.0, size=(7, 6)), rng.normal(size=(7, 6))
+    layer = model.layers[0]
+    a, dx = layer.forward(x), None
+    dx = layer.backward(upstream)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    at = theirs(xt)
+    at.backward(torch.from_numpy(upstream))
+    for ours, their in ((a, at), (dx, xt.grad), (layer.dgamma, theirs.weight.grad),
+                        (layer.dbeta, theirs.bias.grad)):
+        np.testing.assert_allclose(ours, their.detach().numpy(), rtol=0, atol=1e-10)

@@ -96,9 +96,10 @@ def test_cli_export(tmp_path):
     np.testing.assert_allclose(_run(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5)
 
 
-def test_batch_normalization_exports_its_inference_form(tmp_path, rng):
+def test_normalization_layers_export_their_inference_form(tmp_path, rng):
     ort = pytest.importorskip("onnxruntime")
     model = gn.Sequential([gn.Dense(5, "relu"), gn.BatchNormalization(momentum=0.5),
+                           gn.Dense(4, "tanh"), gn.LayerNormalization(),
                            gn.Dense(2, "softmax")], seed=0)
     model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.Adam(0.05))
     x = rng.normal(size=(64, 4)).astype(np.float32)

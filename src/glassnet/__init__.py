@@ -19,8 +19,8 @@ from . import (activations, callbacks, datasets, initializers, layers, losses, m
 from ._registry import register
 from .callbacks import (Callback, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint,
                         ProgbarLogger)
-from .layers import (BatchNormalization, Dense, Dropout, InputLayer, Rescaling, fold_bias,
-                     unfold_bias)
+from .layers import (BatchNormalization, Dense, Dropout, InputLayer, LayerNormalization,
+                     Rescaling, fold_bias, unfold_bias)
 from .model import Sequential, TrainingDiverged, load_model
 from .gradcheck import gradcheck
 from .optimizers import SGD, Adam, CosineDecay, ExponentialDecay, RMSprop, StepDecay
@@ -32,7 +32,8 @@ def Input(shape, name=None):
 
 
 __all__ = [
-    "Sequential", "Dense", "Dropout", "Rescaling", "BatchNormalization", "InputLayer", "Input",
+    "Sequential", "Dense", "Dropout", "Rescaling", "BatchNormalization", "LayerNormalization",
+    "InputLayer", "Input",
     "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay", "CosineDecay", "Callback",
     "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ProgbarLogger",
     "load_model", "gradcheck", "fold_bias", "unfold_bias", "TrainingDiverged", "register",

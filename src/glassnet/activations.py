@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import Registry
+from ._text import config_repr
 
 __all__ = [
     "Activation", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU",
@@ -71,8 +72,7 @@ class Activation:
         return hash((type(self), tuple(sorted(self.get_config().items()))))
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        return config_repr(self)
 
 
 class Linear(Activation):

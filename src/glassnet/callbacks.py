@@ -18,6 +18,7 @@ import sys
 import time
 
 from ._registry import Registry
+from ._text import format_logs
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
            "ProgbarLogger"]
@@ -228,10 +229,6 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["lr"] = self.model.optimizer.current_learning_rate()
-
-
-def format_logs(logs):
-    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if isinstance(v, float))
 
 
 class ProgbarLogger(Callback):

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import Rescaling, activations, datasets, load_model, optimizers
+from ._text import format_logs, format_table
 from .datasets import catalog
 from .datasets.preprocessing import validation_split
 from .export import OPSET
@@ -57,12 +58,8 @@ def _fraction(text):
     return value
 
 
-def _print_table(rows, out=sys.stdout):
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    for k, row in enumerate(rows):
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)), file=out)
-        if k == 0:
-            print("  ".join("-" * w for w in widths), file=out)
+def _print_table(rows):
+    print("\n".join(format_table(rows)))
 
 
 def cmd_train(args):
@@ -121,7 +118,7 @@ def cmd_evaluate(args):
     if model.loss is None:
         raise ValueError(f"{args.model!r} was saved without compile settings; cannot evaluate")
     result = model.evaluate(data.x_test, data.y_test)
-    print("  ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+    print(format_logs(result))
     if data.task == "multiclass":
         predicted = model.predict(data.x_test).argmax(axis=1)
         matrix = confusion_matrix(data.y_test, predicted, model.output_dim)

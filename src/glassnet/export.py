@@ -8,6 +8,7 @@ on a :class:`Graph` from here:
 ==================  =============================================
 Rescaling           ``Mul(x, scale)``, ``Add(·, offset)``
 BatchNormalization  ``(x - mean) / std · γ + β`` (inference form)
+LayerNormalization  ``ReduceMean``, ``Sub``, ``Sqrt``, ``Div``, ``Mul``, ``Add``
 Dense             ``MatMul(x, W)``, ``Add(·, b)``, then σ
 Dropout           nothing (identity at inference)
 linear            nothing

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from ._registry import Registry
+from ._text import config_repr
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "Uniform", "Normal",
            "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunNormal",
@@ -43,8 +44,7 @@ class Initializer:
         return {}
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        return config_repr(self)
 
 
 class Constant(Initializer):

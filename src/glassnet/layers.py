@@ -53,9 +53,11 @@ import numpy as np
 
 from . import activations, initializers, regularizers
 from ._registry import Registry
+from ._text import config_repr
 from .trace import Step
 
 __all__ = ["Layer", "Record", "Dense", "Dropout", "Rescaling", "BatchNormalization",
+           "LayerNormalization",
            "InputLayer", "fold_bias", "unfold_bias", "get", "serialize", "deserialize"]
 
 
@@ -201,8 +203,7 @@ class Layer:
         return config
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        return config_repr(self)
 
 
 class InputLayer(Layer):
@@ -492,6 +493,23 @@ class Rescaling(Layer):
         return f"Rescaling({self.scale!r}, offset={self.offset!r})"
 
 
+def _standardize(x, mean, var, epsilon):
+    """``x̂ = (x - μ) / √(σ² + ε)``; returns ``x̂`` and ``s = √(σ² + ε)``."""
+    std = np.sqrt(var + epsilon)
+    return (x - mean) / std, std
+
+
+def _standardize_backward(g, x_hat, std, axis):
+    """dL/dx for ``x̂ = (x - μ) / s`` when μ and σ² are the mean and variance of ``x``
+    along ``axis`` (n values), given ``g = dL/dx̂``:
+
+        dL/dx = (n g - Σ g - x̂ Σ (g ⊙ x̂)) / (n s)        (sums along ``axis``)
+    """
+    n = g.shape[axis]
+    return (n * g - g.sum(axis=axis, keepdims=True)
+            - x_hat * (g * x_hat).sum(axis=axis, keepdims=True)) / (n * std)
+
+
 class BatchNormalization(Layer):
     """Normalise each feature over the batch, then scale and shift: ``a = γ x̂ + β``.
 
@@ -560,8 +578,7 @@ class BatchNormalization(Layer):
             self.moving_variance[...] = m * self.moving_variance + (1 - m) * unbiased
         else:
             mean, var = self.moving_mean, self.moving_variance
-        std = np.sqrt(var + self.epsilon)
-        x_hat = (x - mean) / std
+        x_hat, std = _standardize(x, mean, var, self.epsilon)
         a = self.gamma * x_hat + self.beta
         self.record = Record(x=x, mean=mean, var=var, std=std, x_hat=x_hat, a=a,
                              training=training)
@@ -575,9 +592,8 @@ class BatchNormalization(Layer):
             return None
         g = grad_a * self.gamma                                      # dL/dx̂
         if not r.training:
-            return g / r.std
-        n = g.shape[0]
-        return (n * g - g.sum(axis=0) - r.x_hat * (g * r.x_hat).sum(axis=0)) / (n * r.std)
+            return g / r.std                 # the moving statistics do not depend on x
+        return _standardize_backward(g, r.x_hat, r.std, axis=0)
 
     def title(self):
         return f"BatchNormalization({self.input_dim} features)"
@@ -607,9 +623,85 @@ class BatchNormalization(Layer):
         return {"momentum": self.momentum, "epsilon": self.epsilon, **super().get_config()}
 
 
+class LayerNormalization(Layer):
+    """Normalise each sample over its features, then scale and shift: ``a = γ x̂ + β``.
+
+    With the mean μ_i and (biased) variance σ²_i of row i's features,
+    ``x̂_i = (x_i - μ_i) / √(σ²_i + ε)``: the same in training and at inference,
+    so it keeps no moving averages.  Backward, with ``g = dL/da ⊙ γ``, is
+    BatchNormalization's formula along the features instead of the batch.
+    Equals ``torch.nn.LayerNorm(features, eps=epsilon)``.
+
+    Parameters
+    ----------
+    epsilon : float > 0, default 1e-3
+        ε above (Keras's default; PyTorch's is 1e-5).
+    """
+
+    param_names = ("gamma", "beta")
+
+    def __init__(self, epsilon=1e-3, name=None, input_dim=None):
+        super().__init__(name, input_dim)
+        self.epsilon = float(epsilon)
+        if not (math.isfinite(self.epsilon) and self.epsilon > 0):
+            raise ValueError(f"LayerNormalization epsilon must be positive, received {epsilon!r}")
+
+    def param_shapes(self):
+        return [(self.input_dim,)] * 2
+
+    def initial_weights(self, dtype):
+        return [np.ones(self.input_dim, dtype), np.zeros(self.input_dim, dtype)]
+
+    def bind(self, weights, grads):
+        super().bind(weights, grads)
+        self.gamma, self.beta = weights
+        self.dgamma, self.dbeta = grads
+
+    def forward(self, x, training=False):
+        mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+        x_hat, std = _standardize(x, mean, var, self.epsilon)
+        a = self.gamma * x_hat + self.beta
+        self.record = Record(x=x, mean=mean, var=var, std=std, x_hat=x_hat, a=a)
+        return a
+
+    def backward(self, grad_a, need_input_grad=True):
+        r = self.record
+        np.add.reduce(grad_a * r.x_hat, axis=0, out=self.dgamma)     # dL/dγ = Σ dL/da ⊙ x̂
+        np.add.reduce(grad_a, axis=0, out=self.dbeta)                # dL/dβ = Σ dL/da
+        if not need_input_grad:
+            return None
+        return _standardize_backward(grad_a * self.gamma, r.x_hat, r.std, axis=1)
+
+    def title(self):
+        return f"LayerNormalization({self.input_dim} features)"
+
+    def trace_forward(self):
+        r = self.record
+        return [Step("x", "input", r.x), Step("μ", "mean of each sample's features", r.mean),
+                Step("σ²", "variance of each sample's features", r.var),
+                Step("x̂", "x̂ = (x - μ) / √(σ² + ε)", r.x_hat), Step("a", "a = γ ⊙ x̂ + β", r.a)]
+
+    def trace_backward(self):
+        return [Step("dL/dγ", "Σ_samples dL/da ⊙ x̂", self.dgamma.copy()),
+                Step("dL/dβ", "Σ_samples dL/da", self.dbeta.copy())]
+
+    def to_onnx(self, graph, x):
+        # the same steps as forward: x̂ = (x - mean) / √(var + ε), then γ x̂ + β
+        mean = graph.op("ReduceMean", [x], axes=[1], keepdims=1)        # opset 17: attribute
+        centred = graph.op("Sub", [x, mean])
+        var = graph.op("ReduceMean", [graph.op("Mul", [centred, centred])], axes=[1], keepdims=1)
+        std = graph.op("Sqrt", [graph.op("Add", [var, graph.const(self.epsilon, "eps")])])
+        return graph.op("Add", [graph.op("Mul", [graph.const(self.gamma, "gamma"), graph.op(
+            "Div", [centred, std])]), graph.const(self.beta, "beta")])
+
+    def get_config(self):
+        return {"epsilon": self.epsilon, **super().get_config()}
+
+
 REGISTRY = Registry("layer", Layer,
                     {"dense": Dense, "dropout": Dropout, "rescaling": Rescaling,
-                     "batch_normalization": BatchNormalization, "input_layer": InputLayer},
+                     "batch_normalization": BatchNormalization,
+                     "layer_normalization": LayerNormalization, "input_layer": InputLayer},
                     aliases={"batchnormalization": "batch_normalization",
                              "batch_norm": "batch_normalization", "input": "input_layer"})
 serialize = REGISTRY.serialize

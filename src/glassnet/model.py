@@ -33,6 +33,7 @@ import numpy as np
 
 from ._version import __version__
 from . import _validation as check
+from ._text import format_table
 from . import layers as layers_module
 from . import losses, metrics as metrics_module, optimizers, serialization
 from .export import export_onnx
@@ -363,13 +364,9 @@ class Sequential(Trainer):
                          f"(None, {layer.output_dim})" if layer.built else "(unbuilt)",
                          layer.activation.name if layer.activation is not None else "",
                          f"{layer.count_params():,}" if layer.built else "?"))
-        widths = [max(len(r[c]) for r in rows) + 2 for c in range(4)]
-        text = [f'Model: "{self.name or "sequential"}"', "-" * sum(widths)]
-        for j, row in enumerate(rows):
-            text.append("".join(cell.ljust(width) for cell, width in zip(row, widths)))
-            if j == 0:
-                text.append("=" * sum(widths))
-        text.append("=" * sum(widths))
+        table = format_table(rows, rule="=")
+        rule = "=" * max(len(line) for line in table)
+        text = [f'Model: "{self.name or "sequential"}"', rule.replace("=", "-"), *table, rule]
         if self.built:
             trained = int(self.params.size)
             text += [f"Total params: {self.count_params():,}",

@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from ._registry import Registry
+from ._text import config_repr
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "LearningRateSchedule", "StepDecay",
            "ExponentialDecay", "CosineDecay", "get", "names", "serialize"]
@@ -49,8 +50,7 @@ class LearningRateSchedule:
         return dict(self.__dict__)
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        return config_repr(self)
 
 
 def _positive(name, value, owner):
@@ -203,8 +203,7 @@ class Optimizer:
         return {"learning_rate": lr, "weight_decay": self.weight_decay}
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        return config_repr(self)
 
 
 class SGD(Optimizer):

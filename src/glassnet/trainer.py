@@ -38,6 +38,7 @@ import numpy as np
 from . import _validation as check
 from . import callbacks as callbacks_module
 from . import losses, metrics as metrics_module, optimizers
+from ._text import format_logs
 from .datasets.preprocessing import validation_split as split_validation
 
 __all__ = ["Trainer", "TrainingDiverged", "NonFiniteLoss", "Batches", "Rollback", "EpochMeans",
@@ -321,7 +322,7 @@ class Trainer:
         x, y, w = self._check_xy(x, y, sample_weight)
         result = self._evaluate(x, y, w, batch_size)
         if verbose:
-            print(callbacks_module.format_logs(result))
+            print(format_logs(result))
         return result
 
     def _evaluate(self, x, y, w=None, batch_size=None):
