@@ -91,11 +91,23 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
     def restore(self, saved):
-        """Put back what a model file saved: ``{"history": {...}, "epoch": [...]}``."""
-        history, epoch = saved.get("history"), saved.get("epoch")
-        if isinstance(history, dict) and isinstance(epoch, list):
-            self.history = {str(k): [float(v) for v in values] for k, values in history.items()}
-            self.epoch = [int(e) for e in epoch]
+        """Put back what a model file saved: ``{"history": {...}, "epoch": [...]}``.
+
+        Raises ValueError unless every list holds one number per epoch.
+        """
+        history, epoch = saved.get("history", {}), saved.get("epoch", [])
+        if not isinstance(history, dict) or not isinstance(epoch, list) or not all(
+                isinstance(e, int) and not isinstance(e, bool) and 0 <= e < 2 ** 53
+                for e in epoch):
+            raise ValueError("the history must be {name: [one number per epoch]} with "
+                             "non-negative integer epochs")
+        for key, values in history.items():
+            if not isinstance(values, list) or len(values) != len(epoch) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                raise ValueError(f"the history of {key!r} must hold one number for each of "
+                                 f"the {len(epoch)} epochs")
+        self.history = {str(k): [float(v) for v in values] for k, values in history.items()}
+        self.epoch = list(epoch)
 
     def __repr__(self):
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}

@@ -80,12 +80,14 @@ class Sequential(Trainer):
     """
 
     def __init__(self, layers=None, dtype="float32", seed=None, name=None):
-        try:
-            self.dtype = np.dtype(dtype)
-        except TypeError:
+        try:                  # (np.dtype(None) would be float64: None is refused too)
+            self.dtype = None if dtype is None else np.dtype(dtype)
+        except (TypeError, ValueError, OverflowError):
             self.dtype = None
-        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        if self.dtype is None or self.dtype.name not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64'; received {dtype!r}")
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"a model name must be a string or None; received {name!r}")
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.name = name
@@ -498,13 +500,16 @@ def load_model(path):
                 raise ValueError(f"input_dim {input_dim!r} is not a positive integer")
             model = Sequential.from_config(config, build=False)
             shapes = model.weight_shapes(input_dim)
+        # before allocating anything: the file must hold as many weights as the architecture
         size = sum(math.prod(s) for p, st in shapes for s in p + st)
-        file.check_array(serialization.PARAMS, (size,), model.dtype)   # before allocating
+        file.check_array(serialization.PARAMS, (size,), model.dtype)
         with file.reason("its architecture is invalid"):
             model.build(input_dim)
             if meta.get("rng_state") is not None:
                 model.rng.bit_generator.state = meta["rng_state"]
             model.history.restore(meta.get("history") or {})
+            if not isinstance(meta.get("glassnet_version", ""), str):
+                raise ValueError("glassnet_version is not a string")
         compile_cfg = meta.get("compile")
         members = {serialization.PARAMS}
         if compile_cfg is not None:
@@ -514,8 +519,11 @@ def load_model(path):
                 model.compile(loss=losses.get(compile_cfg["loss"]),
                               optimizer=optimizers.get(compile_cfg["optimizer"]),
                               metrics=list(compile_cfg.get("metrics") or []))
-                model.optimizer.iterations = check.non_negative_int(
-                    compile_cfg.get("iterations", 0), "iterations")
+                iterations = check.non_negative_int(compile_cfg.get("iterations", 0),
+                                                    "iterations")
+                if iterations >= 2 ** 53:
+                    raise ValueError(f"iterations {iterations} is beyond any real training")
+                model.optimizer.iterations = iterations
             members |= {serialization.optimizer_member(k) for k in model.optimizer.state_names}
         file.check_members(members)
         model.variables[...] = file.array(serialization.PARAMS, model.variables.shape,

@@ -17,11 +17,24 @@ the original would have.  This module knows the file format; what goes into
 it and how a model is rebuilt from it is :meth:`glassnet.Sequential.save` and
 :func:`glassnet.load_model`.
 
-Reading treats the file as untrusted: arrays are read with
-``allow_pickle=False`` after their header (dtype, shape) has been checked
-against what the architecture needs; members, sizes and JSON fields it does
-not expect are refused with a ``ValueError`` naming the file.  Nothing in a
-model file can run code.  Writing goes through :func:`glassnet.io.atomic_write`.
+Reading treats the file as untrusted.  Nothing in a model file can run code
+(arrays are read with ``allow_pickle=False``), and opening one costs memory and
+time proportional to the file's own size, never to what it claims:
+
+* the zip directory is checked first: no duplicate members, every array
+  stored uncompressed, every member's declared size inside the file;
+* the JSON part is at most ``MAX_JSON_BYTES`` and at most ``MAX_JSON_DEPTH``
+  levels deep;
+* the architecture's weight count is compared with the shape in the
+  ``.npy`` header of ``params.npy`` (read alone, at most 4 KB) *before* the
+  model allocates its weights, so a file can only make glassnet allocate
+  what the file itself holds;
+* every array is then read in exactly the dtype and shape the architecture
+  needs, and must be finite.
+
+Every way a file can be wrong is a ``ValueError`` naming the file and the
+reason (``FileNotFoundError`` and ``PermissionError`` stay the operating
+system's).  Writing goes through :func:`glassnet.io.atomic_write`.
 """
 
 from __future__ import annotations
@@ -31,7 +44,9 @@ import io
 import json
 import math
 import os
+import re
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -46,14 +61,33 @@ PARAMS = "params.npy"
 _OPT_PREFIX = "optimizer/"
 #: the JSON part of a model file is small; anything larger is not one of ours
 MAX_JSON_BYTES = 16 * 1024 * 1024
+#: glassnet's own JSON nests a few levels (a layer's activation's config)
+MAX_JSON_DEPTH = 32
 
-__all__ = ["ModelFile", "write_model_file", "optimizer_member", "PARAMS", "FORMAT_VERSION"]
+__all__ = ["ModelFile", "write_model_file", "optimizer_member", "PARAMS", "FORMAT_VERSION",
+           "MAX_JSON_BYTES", "MAX_JSON_DEPTH"]
 
 
 def _to_bytes(array):
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
     return buffer.getvalue()
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_depth(text):
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH, before the parser recurses into it."""
+    depth = 0
+    for token in _BRACKETS.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"it nests deeper than {MAX_JSON_DEPTH} levels")
+        elif bracket in "]}":
+            depth -= 1
 
 
 def optimizer_member(key):
@@ -93,18 +127,33 @@ class ModelFile:
         self.path = os.fspath(path)
         try:
             self.archive = zipfile.ZipFile(self.path)
-        except FileNotFoundError:
-            raise
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (FileNotFoundError, PermissionError, IsADirectoryError):
+            raise                                  # the operating system's own refusals
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             raise self.fail(f"it is not a readable zip archive ({exc})") from None
         try:
-            self.infos = {info.filename: info for info in self.archive.infolist()}
-            if _JSON not in self.infos:
-                raise self.fail(f"it has no {_JSON}")
-            self.meta = self._json(self.infos[_JSON])
+            self.infos = self._directory(os.path.getsize(self.path))
+            self.meta = self._json(self._info(_JSON))
         except BaseException:
             self.archive.close()
             raise
+
+    def _directory(self, file_size):
+        """The members by name, once the zip directory has been checked against the file."""
+        infos = {}
+        for info in self.archive.infolist():
+            if info.filename in infos:
+                raise self.fail(f"it holds {info.filename} twice")
+            if info.header_offset + info.compress_size > file_size:
+                raise self.fail(f"its directory says {info.filename} has {info.compress_size} "
+                                f"bytes at offset {info.header_offset}, past the end of the "
+                                f"{file_size}-byte file")
+            if info.filename.endswith(".npy") and (info.compress_type != zipfile.ZIP_STORED
+                                                   or info.compress_size != info.file_size):
+                raise self.fail(f"{info.filename} is compressed; glassnet stores arrays "
+                                f"uncompressed, so that their size is bounded by the file's")
+            infos[info.filename] = info
+        return infos
 
     def __enter__(self):
         return self
@@ -121,8 +170,18 @@ class ModelFile:
         """Turn errors from rebuilding the model into a ValueError naming the file."""
         try:
             yield
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError,
+                RecursionError) as exc:
             raise self.fail(f"{what} ({exc})") from None
+
+    def _read(self, info, size=-1):
+        """Up to ``size`` bytes of a member; any way the zip can fail is a ValueError."""
+        try:
+            with self.archive.open(info) as handle:
+                return handle.read(size)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error,
+                NotImplementedError, RuntimeError) as exc:     # (encrypted, unknown methods)
+            raise self.fail(f"{info.filename} cannot be read ({exc})") from None
 
     def check_members(self, allowed):
         unknown = sorted(set(self.infos) - set(allowed) - {_JSON})
@@ -133,8 +192,12 @@ class ModelFile:
         if info.file_size > MAX_JSON_BYTES:
             raise self.fail(f"{_JSON} is {info.file_size} bytes (at most {MAX_JSON_BYTES})")
         try:
-            meta = json.loads(self.archive.read(info).decode("utf-8"))
-        except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
+            text = self._read(info, MAX_JSON_BYTES + 1).decode("utf-8")
+            if len(text) > MAX_JSON_BYTES:
+                raise ValueError(f"it is more than {MAX_JSON_BYTES} bytes")
+            _check_depth(text)
+            meta = json.loads(text)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise self.fail(f"{_JSON} cannot be read ({exc})") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise self.fail("its metadata does not say format 'glassnet'")
@@ -155,16 +218,16 @@ class ModelFile:
 
     def _header(self, name, shape, dtype):
         info = self._info(name)
-        expected = 128 + math.prod(shape) * dtype.itemsize
+        needed = math.prod(shape) * dtype.itemsize
+        if info.file_size < needed:
+            raise self.fail(f"{info.filename} holds {info.file_size} bytes, fewer than the "
+                            f"{needed} that the architecture's {dtype} array of shape "
+                            f"{tuple(shape)} needs")
+        expected = 128 + needed
         if info.file_size > expected + 4096:
             raise self.fail(f"{info.filename} is {info.file_size} bytes, far more than an array "
                             f"of shape {shape} needs")
-        try:
-            with self.archive.open(info) as handle:
-                head = handle.read(4096 + 16)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise self.fail(f"{info.filename} cannot be read ({exc})") from None
-        buffer = io.BytesIO(head)
+        buffer = io.BytesIO(self._read(info, 4096 + 16))
         try:
             version = np.lib.format.read_magic(buffer)
             read_header = {(1, 0): np.lib.format.read_array_header_1_0,
@@ -185,11 +248,7 @@ class ModelFile:
     def array(self, name, shape, dtype):
         """Member ``name`` as an array, refused unless it has ``shape`` and ``dtype`` and is finite."""
         info = self._header(name, shape, dtype)
-        try:
-            with self.archive.open(info) as handle:
-                data = handle.read()
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise self.fail(f"{info.filename} cannot be read ({exc})") from None
+        data = self._read(info)
         try:
             array = np.load(io.BytesIO(data), allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:

@@ -11,6 +11,7 @@ import gzip
 import io
 import os
 import warnings
+import zlib
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def _read_bytes(path):
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, zlib.error) as exc:      # BadGzipFile is an OSError
             raise ValueError(f"{os.fspath(path)!r}: the gzip stream is damaged or truncated "
                              f"({exc})") from None
     return data
@@ -215,6 +216,14 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
         _raise_first_error(name, data, delimiter, n_columns, 2 if header else 1, start)
     if table.shape[0] == 0:
         raise ValueError(f"{name!r} has a header but no data rows")
+    if table.dtype.kind == "f" and not np.isfinite(table).all():
+        row, column = (int(i) for i in np.argwhere(~np.isfinite(table))[0])
+        raise ValueError(f"{name!r}, line {row + (2 if header else 1)}, column {column + 1}: "
+                         f"expected a number, found {table[row, column]} (missing or infinite "
+                         f"values are not accepted: fill or drop them first)")
+    if table.shape[1] != n_columns:
+        raise ValueError(f"{name!r}, line 1: the header has {n_columns} fields but the data "
+                         f"rows have {table.shape[1]}")
     if label_column is None:
         return table.astype(dtype)
     if not -n_columns <= label_column < n_columns:
@@ -225,7 +234,8 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
     X = np.empty((table.shape[0], n_columns - 1), dtype=dtype)
     X[:, :col] = table[:, :col]                     # every column but the label, cast once
     X[:, col:] = table[:, col + 1:]
-    whole = labels.dtype.kind == "i" or bool(np.all(labels == np.round(labels)))
+    whole = labels.dtype.kind == "i" or bool(np.all((labels == np.round(labels))
+                                                    & (np.abs(labels) < 2 ** 53)))
     return X, (labels.astype(np.int64) if whole else labels)
 
 
