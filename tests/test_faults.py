@@ -56,7 +56,7 @@ def test_one_hot_targets_of_the_wrong_width():
     ({"validation_split": 1.5}, r"validation_split must be in \[0, 1\)"),
     ({"validation_data": [X]}, "validation_data must be a tuple"),
     ({"sample_weight": np.ones(3)}, "sample_weight has 3 entries but x has 20"),
-    ({"verbose": 5}, "verbose must be 0, 1 or 2"),
+    ({"verbose": 5}, "verbose must be 0, 1, 2 or .auto.; received 5"),
 ])
 def test_fit_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -69,7 +69,7 @@ def test_fit_rejects_bad_arguments(kwargs, message):
     (lambda: gn.Dense(3, kernel_initializer="glorot"), "unknown initializer 'glorot'; valid "
                                                        "names are: constant"),
     (lambda: gn.Dropout(1.0), r"Dropout rate must be in \[0, 1\), received 1.0"),
-    (lambda: gn.SGD(-0.1), "learning_rate must be a positive number"),
+    (lambda: gn.SGD(-0.1), "learning_rate must be a number >= 0"),
     (lambda: gn.SGD(0.1, momentum=1.5), r"momentum must be in \[0, 1\)"),
     (lambda: gn.Adam(beta_1=1.0), r"beta_1 must be in \[0, 1\)"),
     (lambda: gn.RMSprop(rho=-1), r"rho must be in \[0, 1\)"),

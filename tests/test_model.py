@@ -335,7 +335,7 @@ def test_history_records_what_other_callbacks_add_to_the_logs(rng):
     model.compile(loss="mse", optimizer=gn.SGD(0.1))
     sched = gn.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
     history = model.fit(x, y, epochs=3, verbose=0, callbacks=[sched])
-    assert history.history["lr"] == pytest.approx([0.1, 0.05, 0.1 / 3])
+    assert history.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.1 / 3])
 
 
 def test_batch_normalization_state_is_saved_exported_summarised_and_gradchecked(tmp_path, rng):

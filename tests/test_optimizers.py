@@ -83,10 +83,18 @@ def test_get_by_name_with_defaults_and_from_config():
     assert isinstance(sched.learning_rate, CosineDecay)
 
 
-@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "fast", True])
+@pytest.mark.parametrize("bad", [-1.0, -1e-9, float("nan"), float("inf"), "fast", True])
 def test_rejects_bad_learning_rates(bad):
     with pytest.raises(ValueError, match="learning_rate"):
         SGD(bad)
+
+
+@pytest.mark.parametrize("opt", [SGD(0.0, momentum=0.9), Adam(0.0), RMSprop(0.0)])
+def test_a_learning_rate_of_zero_is_allowed_and_moves_nothing(opt):
+    # warm-up schedules start at 0 (Keras allows it)
+    params = np.array([1.0, -2.0, 3.0])
+    opt.step(params, np.array([0.5, 0.5, -1.0]))
+    np.testing.assert_array_equal(params, [1.0, -2.0, 3.0])
 
 
 def test_unknown_optimizer_lists_valid_names():

@@ -14,11 +14,12 @@ the training loop      :meth:`glassnet.Sequential.fit` (:mod:`glassnet.trainer`)
 """
 
 from ._version import __version__
-from . import (activations, callbacks, datasets, initializers, layers, losses, metrics,
-               optimizers, regularizers)
+from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,
+               optimizers, regularizers, utils)
 from ._registry import register
-from .callbacks import (Callback, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint,
-                        ProgbarLogger)
+from .callbacks import (CSVLogger, Callback, EarlyStopping, History, LambdaCallback,
+                        LearningRateScheduler, ModelCheckpoint, ProgbarLogger, ReduceLROnPlateau,
+                        TerminateOnNaN)
 from .layers import (BatchNormalization, Dense, Dropout, InputLayer, LayerNormalization,
                      Rescaling, fold_bias, unfold_bias)
 from .model import Sequential, TrainingDiverged, load_model
@@ -36,7 +37,8 @@ __all__ = [
     "InputLayer", "Input",
     "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay", "CosineDecay", "Callback",
     "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ProgbarLogger",
+    "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN",
     "load_model", "gradcheck", "fold_bias", "unfold_bias", "TrainingDiverged", "register",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
-    "optimizers", "regularizers", "__version__",
+    "models", "optimizers", "regularizers", "utils", "__version__",
 ]

@@ -1,27 +1,34 @@
-"""Callbacks: code that runs at fixed points of ``fit``.
+"""Callbacks: code that runs at fixed points of ``fit``, ``evaluate`` and ``predict``.
 
-``fit`` calls, with a ``logs`` dict of the latest numbers:
+The hooks are Keras's.  ``fit`` calls, with a ``logs`` dict of the latest numbers:
 
     on_train_begin
       on_epoch_begin(epoch)
-        on_batch_begin(batch) / on_batch_end(batch, logs={"loss", "size"})
+        on_train_batch_begin(batch) / on_train_batch_end(batch, logs={"loss", ..., "size"})
+        on_test_begin / on_test_batch_begin / on_test_batch_end / on_test_end(logs)
+                                                         (validation, when there is some)
       on_epoch_end(epoch, logs={"loss", metrics..., "val_loss", ...})
     on_train_end
 
-A callback can stop training by setting ``self.model.stop_training = True``.
+``evaluate`` calls the ``on_test_*`` hooks and ``predict`` the ``on_predict_*``
+ones.  ``on_batch_begin``/``on_batch_end`` are the older names of the train
+batch hooks (called by them, as in Keras).  A callback can stop training by
+setting ``self.model.stop_training = True``.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
 
 from ._registry import Registry
+from .optimizers import LearningRateSchedule
 from ._text import format_logs
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
-           "ProgbarLogger"]
+           "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "ProgbarLogger"]
 
 
 class Callback:
@@ -55,12 +62,50 @@ class Callback:
     def on_batch_end(self, batch, logs=None):
         pass
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+
+#: every hook a callback may have, Keras's names
+HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin",
+         "on_batch_end", "on_train_batch_begin", "on_train_batch_end", "on_test_begin",
+         "on_test_end", "on_test_batch_begin", "on_test_batch_end", "on_predict_begin",
+         "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end")
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+
 
 def overrides_batch_hooks(callback):
-    """True if the callback does anything per batch (else fit skips those calls)."""
+    """True if the callback does anything per training batch (else fit skips those calls)."""
     cls = type(callback)
-    return cls.on_batch_begin is not Callback.on_batch_begin \
-        or cls.on_batch_end is not Callback.on_batch_end
+    return any(getattr(cls, hook) is not getattr(Callback, hook) for hook in _BATCH_HOOKS) \
+        or any(hook in vars(callback) for hook in _BATCH_HOOKS)    # set on the instance
 
 
 class History(Callback):
@@ -93,7 +138,8 @@ class History(Callback):
     def restore(self, saved):
         """Put back what a model file saved: ``{"history": {...}, "epoch": [...]}``.
 
-        Raises ValueError unless every list holds one number per epoch.
+        Raises ValueError unless every list holds at most one number per epoch
+        (validation values only exist for the epochs that validated).
         """
         history, epoch = saved.get("history", {}), saved.get("epoch", [])
         if not isinstance(history, dict) or not isinstance(epoch, list) or not all(
@@ -102,10 +148,10 @@ class History(Callback):
             raise ValueError("the history must be {name: [one number per epoch]} with "
                              "non-negative integer epochs")
         for key, values in history.items():
-            if not isinstance(values, list) or len(values) != len(epoch) or not all(
+            if not isinstance(values, list) or len(values) > len(epoch) or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-                raise ValueError(f"the history of {key!r} must hold one number for each of "
-                                 f"the {len(epoch)} epochs")
+                raise ValueError(f"the history of {key!r} must hold at most one number for "
+                                 f"each of the {len(epoch)} epochs")
         self.history = {str(k): [float(v) for v in values] for k, values in history.items()}
         self.epoch = list(epoch)
 
@@ -114,72 +160,116 @@ class History(Callback):
         return f"History(epochs={len(self.epoch)}, last={last})"
 
 
+class _Monitor:
+    """A logged number a callback watches, and which direction is better.
+
+    ``mode="auto"`` asks the model: a metric that says ``higher_is_better``
+    (the accuracies) is maximised, the loss and everything else minimised.
+    """
+
+    def __init__(self, owner, monitor, mode="auto", min_delta=0.0):
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{owner} mode must be 'auto', 'min' or 'max', received {mode!r}")
+        self.owner, self.name, self.mode = owner, monitor, mode
+        self.min_delta = abs(float(min_delta))
+        self.direction = None if mode == "auto" else mode
+
+    def resolve(self, model):
+        if self.mode == "auto":
+            key = self.name[4:] if self.name.startswith("val_") else self.name
+            metric = next((m for m in model.metrics if m.name == key), None)
+            self.direction = "max" if metric is not None and metric.higher_is_better else "min"
+
+    def value(self, logs):
+        """The monitored value, or None in an epoch that did not validate (validation_freq)."""
+        logs = logs or {}
+        if self.name not in logs and self.name.startswith("val_") \
+                and not any(key.startswith("val_") for key in logs):
+            return None
+        if self.name not in logs:
+            raise ValueError(f"{self.owner} monitors {self.name!r}, which is not among the "
+                             f"logged values {sorted(logs or {})}; pass validation data for "
+                             f"'val_' values")
+        return logs[self.name]
+
+    def improved(self, value, reference):
+        """True when ``value`` beats ``reference`` (None: nothing to beat) by more than min_delta."""
+        if reference is None:
+            return True
+        if self.direction == "min":
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+
 class EarlyStopping(Callback):
-    """Stop when a monitored number has stopped improving.
+    """Stop when a monitored number has stopped improving (Keras's rule).
+
+    After each epoch from ``start_from_epoch`` on, the wait grows by one; an
+    epoch that improves on the best so far (by more than ``min_delta``, and
+    on ``baseline`` if given) resets it; training stops once
+    ``wait >= patience``.
 
     Parameters
     ----------
     monitor : str, default "val_loss"
         A key of the epoch logs.
-    patience : int, default 0
-        Epochs without improvement to wait before stopping.
     min_delta : float, default 0
         Smaller changes do not count as improvement.
+    patience : int, default 0
+        Epochs without improvement to wait before stopping.
+    verbose : int, default 0
+        1 prints the epoch where training stopped.
     mode : {"auto", "min", "max"}
-        Whether lower or higher is better; "auto" says higher for names
-        containing "acc".
+        Whether lower or higher is better; "auto" asks the metric
+        (accuracies: higher; the loss and errors: lower).
+    baseline : float, optional
+        Training stops unless the monitored value beats it within ``patience``.
     restore_best_weights : bool, default True
         Put back the weights of the best epoch when training ends, however it
-        ends (early stop, last epoch, Ctrl-C).
+        ends (early stop, last epoch, Ctrl-C).  Keras's default is False and
+        restores only on an early stop; glassnet chooses the safer default.
+    start_from_epoch : int, default 0
+        Epochs to train before watching (a warm-up).
     """
 
-    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
-                 restore_best_weights=True):
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=True, start_from_epoch=0):
         super().__init__()
         if int(patience) < 0:
             raise ValueError(f"EarlyStopping patience must be >= 0, received {patience!r}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping mode must be 'auto', 'min' or 'max', received {mode!r}")
+        self.watch = _Monitor("EarlyStopping", monitor, mode, min_delta)
         self.monitor = monitor
         self.patience = int(patience)
-        self.min_delta = abs(float(min_delta))
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
-        self.mode = mode
+        self.verbose = verbose
+        self.baseline = baseline
         self.restore_best_weights = restore_best_weights
-        self.best = None
-        self.best_weights = None
-        self.best_epoch = None
-        self.stopped_epoch = None
+        self.start_from_epoch = int(start_from_epoch)
+        self.best = self.best_weights = self.best_epoch = self.stopped_epoch = None
         self.wait = 0
 
-    def _improved(self, value):
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
     def on_train_begin(self, logs=None):
+        self.watch.resolve(self.model)
         self.best, self.best_weights, self.best_epoch = None, None, None
         self.wait, self.stopped_epoch = 0, None
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if self.monitor not in logs:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which is not among the "
-                             f"logged values {sorted(logs)}; pass validation data for 'val_' "
-                             f"values")
-        value = logs[self.monitor]
-        if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        value = self.watch.value(logs)
+        if value is None or epoch < self.start_from_epoch:
+            return
+        self.wait += 1
+        if self.watch.improved(value, self.best):
+            self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.variables.copy()
-        else:
-            self.wait += 1
-            if self.wait > self.patience:
-                self.stopped_epoch = epoch
-                self.model.stop_training = True
+            if self.baseline is None or self.watch.improved(value, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: early stopping (best {self.monitor} "
+                      f"{self.best:.6g} at epoch {self.best_epoch + 1})")
 
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:
@@ -192,55 +282,179 @@ class ModelCheckpoint(Callback):
     Parameters
     ----------
     filepath : str
-        May contain ``{epoch}`` and log keys, e.g. ``"model-{epoch:02d}-{val_loss:.3f}.npz"``.
+        May contain ``{epoch}`` and log keys, e.g.
+        ``"model-{epoch:02d}-{val_loss:.3f}.glassnet"``.
     monitor : str, default "val_loss"
+    verbose : int, default 0
+        1 prints each save.
     save_best_only : bool, default False
     mode : {"auto", "min", "max"}
     """
 
-    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto"):
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 mode="auto"):
         super().__init__()
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
+        self.verbose = verbose
         self.save_best_only = save_best_only
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
-        self.mode = mode
+        self.watch = _Monitor("ModelCheckpoint", monitor, mode)
         self.best = None
+
+    def on_train_begin(self, logs=None):
+        self.watch.resolve(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.save_best_only:
-            value = logs.get(self.monitor)
-            if value is None:
-                raise ValueError(f"ModelCheckpoint monitors {self.monitor!r}, which is not among "
-                                 f"the logged values {sorted(logs)}")
-            better = self.best is None or (value < self.best if self.mode == "min"
-                                           else value > self.best)
-            if not better:
+            value = self.watch.value(logs)
+            if value is None or not self.watch.improved(value, self.best):
                 return
             self.best = value
-        self.model.save(self.filepath.format(epoch=epoch + 1, **logs))
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        self.model.save(path)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved the model to {path}")
+
+
+def _positional_arity(fn):
+    """How many positional arguments ``fn`` takes (2 when it takes any number)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):           # some builtins have no signature
+        return 2
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return 2
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at the start of each epoch: ``lr = schedule(epoch, lr)``."""
+    """Set the learning rate at the start of each epoch from ``schedule``.
+
+    ``schedule(epoch)`` or ``schedule(epoch, lr)`` (the current rate), as in
+    Keras; the rate used is logged as ``"learning_rate"``.
+    """
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
         self.schedule = schedule
         self.verbose = verbose
+        self._takes_lr = _positional_arity(schedule) >= 2
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
-        lr = float(self.schedule(epoch, optimizer.current_learning_rate()))
-        optimizer.learning_rate = lr
+        lr = self.schedule(epoch, optimizer.current_learning_rate()) if self._takes_lr \
+            else self.schedule(epoch)
+        optimizer.learning_rate = float(lr)
         if self.verbose:
-            print(f"Epoch {epoch + 1}: learning rate {lr:.6g}")
+            print(f"Epoch {epoch + 1}: learning rate {float(lr):.6g}")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["lr"] = self.model.optimizer.current_learning_rate()
+            logs["learning_rate"] = self.model.optimizer.current_learning_rate()
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving (Keras's rule).
+
+    After ``patience`` epochs without an improvement larger than
+    ``min_delta``, ``lr ← max(lr · factor, min_lr)``; then ``cooldown`` epochs
+    pass before the wait starts again.  Logs ``"learning_rate"``.
+    """
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+        super().__init__()
+        if not 0.0 < float(factor) < 1.0:
+            raise ValueError(f"ReduceLROnPlateau factor must be in (0, 1), received {factor!r}")
+        self.watch = _Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
+        self.factor, self.patience, self.verbose = float(factor), int(patience), verbose
+        self.cooldown, self.min_lr = int(cooldown), float(min_lr)
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_train_begin(self, logs=None):
+        self.watch.resolve(self.model)
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        value = self.watch.value(logs)
+        logs["learning_rate"] = optimizer.current_learning_rate()
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.watch.improved(value, self.best):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            lr = optimizer.current_learning_rate()
+            if self.wait >= self.patience and lr > self.min_lr:
+                if isinstance(optimizer.learning_rate, LearningRateSchedule):
+                    raise ValueError("ReduceLROnPlateau needs a number as the optimizer's "
+                                     "learning rate, not a schedule")
+                optimizer.learning_rate = max(lr * self.factor, self.min_lr)
+                self.cooldown_counter, self.wait = self.cooldown, 0
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: learning rate reduced to "
+                          f"{optimizer.learning_rate:.6g}")
+
+
+class CSVLogger(Callback):
+    """Append each epoch's logs to a CSV file: a header ``epoch,<keys>``, then one row per epoch."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.separator, self.append = os.fspath(filename), separator, append
+        self._file = self._keys = None
+
+    def on_train_begin(self, logs=None):
+        has_rows = self.append and os.path.exists(self.filename) \
+            and os.path.getsize(self.filename) > 0
+        self._file = open(self.filename, "a" if self.append else "w", encoding="utf-8")
+        self._keys = None if not has_rows else ()        # () : keep the existing header
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if not self._keys:
+            if self._keys is None:
+                self._file.write(self.separator.join(["epoch", *sorted(logs)]) + "\n")
+            self._keys = sorted(logs)
+        row = [str(epoch)] + [repr(float(logs[k])) if k in logs else "" for k in self._keys]
+        self._file.write(self.separator.join(row) + "\n")
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class LambdaCallback(Callback):
+    """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
+
+    Any of the hook names (``on_train_begin``, ``on_epoch_end``,
+    ``on_train_batch_end``, ...) may be given.
+    """
+
+    def __init__(self, **hooks):
+        super().__init__()
+        for name, fn in hooks.items():
+            if name not in HOOKS:
+                raise ValueError(f"LambdaCallback received {name!r}, which is not a callback "
+                                 f"hook (e.g. on_epoch_end, on_train_batch_end)")
+            if fn is not None:
+                setattr(self, name, fn)
+
+
+class TerminateOnNaN(Callback):
+    """Keras's TerminateOnNaN, which glassnet does always: a documented no-op.
+
+    ``fit`` stops at the first NaN or infinite loss whatever the callbacks,
+    restores the last weights whose loss was finite and raises
+    :class:`glassnet.TrainingDiverged` (Keras's callback only stops).
+    """
 
 
 class ProgbarLogger(Callback):
@@ -318,6 +532,8 @@ REGISTRY = Registry("callback", Callback,
                     {"history": History, "early_stopping": EarlyStopping,
                      "model_checkpoint": ModelCheckpoint,
                      "learning_rate_scheduler": LearningRateScheduler,
+                     "reduce_lr_on_plateau": ReduceLROnPlateau, "csv_logger": CSVLogger,
+                     "lambda_callback": LambdaCallback, "terminate_on_nan": TerminateOnNaN,
                      "progbar_logger": ProgbarLogger})
 
 
@@ -347,10 +563,34 @@ class CallbackList:
     def on_epoch_end(self, epoch, logs=None):
         self._dispatch("on_epoch_end", epoch, logs)
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch, logs=None):
         if self.wants_batches:
-            self._dispatch("on_batch_begin", batch, logs)
+            self._dispatch("on_train_batch_begin", batch, logs)
 
-    def on_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch, logs=None):
         if self.wants_batches:
-            self._dispatch("on_batch_end", batch, logs)
+            self._dispatch("on_train_batch_end", batch, logs)
+
+    def on_test_begin(self, logs=None):
+        self._dispatch("on_test_begin", logs)
+
+    def on_test_end(self, logs=None):
+        self._dispatch("on_test_end", logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._dispatch("on_test_batch_begin", batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._dispatch("on_test_batch_end", batch, logs)
+
+    def on_predict_begin(self, logs=None):
+        self._dispatch("on_predict_begin", logs)
+
+    def on_predict_end(self, logs=None):
+        self._dispatch("on_predict_end", logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._dispatch("on_predict_batch_begin", batch, logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._dispatch("on_predict_batch_end", batch, logs)

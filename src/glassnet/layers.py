@@ -51,6 +51,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import _validation as check
 from . import activations, initializers, regularizers
 from ._registry import Registry
 from ._text import config_repr
@@ -88,6 +89,8 @@ class Layer:
     input_dim : int, optional
         The width of the input, when this layer comes first; a model whose
         first layer knows it is built at once.
+    input_shape : tuple (n,), optional
+        Keras 2's spelling of ``input_dim=n``.
     """
 
     #: the activation σ of layers that have one (Dense); the loss may fuse with it
@@ -98,7 +101,15 @@ class Layer:
     param_names = ()
     state_names = ()
 
-    def __init__(self, name=None, input_dim=None):
+    def __init__(self, name=None, input_dim=None, input_shape=None):
+        if input_shape is not None:
+            if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 1:
+                raise ValueError(f"input_shape must be a one-element tuple (n_features,): "
+                                 f"glassnet's layers take 2-D batches; received {input_shape!r}")
+            if input_dim is not None and input_dim != input_shape[0]:
+                raise ValueError(f"input_dim={input_dim!r} and input_shape={input_shape!r} "
+                                 f"disagree; give one of them")
+            input_dim = input_shape[0]
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"a layer name must be a non-empty string; received {name!r}")
         #: True while the name is the automatic one (the model may number it)
@@ -151,6 +162,23 @@ class Layer:
     def params(self):
         """The trained arrays (views into ``model.params``)."""
         return self.weights[:len(self.grads)]
+
+    def get_weights(self):
+        """Copies of this layer's arrays, trained ones first (Keras's ``layer.get_weights()``)."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Write this layer's arrays, in the order of :meth:`get_weights`."""
+        if not self.weights and self.param_shapes() + self.state_shapes():
+            raise ValueError(f"layer {self.name!r} has no weights yet: build its model first")
+        weights = list(weights)
+        if len(weights) != len(self.weights):
+            raise ValueError(f"layer {self.name!r} has {len(self.weights)} weight arrays; "
+                             f"set_weights received {len(weights)}")
+        arrays = [check.as_weight(value, view.shape, f"{self.name} weight {i}")
+                  for i, (view, value) in enumerate(zip(self.weights, weights))]
+        for view, value in zip(self.weights, arrays):
+            view[...] = value
 
     @property
     def can_backpropagate(self):
@@ -259,8 +287,8 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, input_dim=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 use_bias=True, kernel_regularizer=None, name=None):
-        super().__init__(name, input_dim)
+                 use_bias=True, kernel_regularizer=None, name=None, **kwargs):
+        super().__init__(name, input_dim, **kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"Dense units must be a positive integer, received {units!r}")
         self.units = int(units)
@@ -405,8 +433,8 @@ class Dropout(Layer):
         Fraction of inputs to drop.
     """
 
-    def __init__(self, rate, name=None, input_dim=None):
-        super().__init__(name, input_dim)
+    def __init__(self, rate, name=None, input_dim=None, **kwargs):
+        super().__init__(name, input_dim, **kwargs)
         rate = float(rate)
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout rate must be in [0, 1), received {rate!r}")
@@ -455,8 +483,8 @@ class Rescaling(Layer):
     with ``scale=1/255``).  No trainable parameters; ``dL/dx = dL/da · scale``.
     """
 
-    def __init__(self, scale, offset=0.0, name=None, input_dim=None):
-        super().__init__(name, input_dim)
+    def __init__(self, scale, offset=0.0, name=None, input_dim=None, **kwargs):
+        super().__init__(name, input_dim, **kwargs)
         self.scale, self.offset = float(scale), float(offset)
         if not (np.isfinite(self.scale) and np.isfinite(self.offset)) or self.scale == 0:
             raise ValueError(f"Rescaling needs a finite non-zero scale and a finite offset; "
@@ -544,8 +572,8 @@ class BatchNormalization(Layer):
     param_names = ("gamma", "beta")
     state_names = ("moving_mean", "moving_variance")
 
-    def __init__(self, momentum=0.99, epsilon=1e-3, name=None, input_dim=None):
-        super().__init__(name, input_dim)
+    def __init__(self, momentum=0.99, epsilon=1e-3, name=None, input_dim=None, **kwargs):
+        super().__init__(name, input_dim, **kwargs)
         self.momentum, self.epsilon = float(momentum), float(epsilon)
         if not 0.0 <= self.momentum < 1.0:
             raise ValueError(f"BatchNormalization momentum must be in [0, 1), received "
@@ -640,8 +668,8 @@ class LayerNormalization(Layer):
 
     param_names = ("gamma", "beta")
 
-    def __init__(self, epsilon=1e-3, name=None, input_dim=None):
-        super().__init__(name, input_dim)
+    def __init__(self, epsilon=1e-3, name=None, input_dim=None, **kwargs):
+        super().__init__(name, input_dim, **kwargs)
         self.epsilon = float(epsilon)
         if not (math.isfinite(self.epsilon) and self.epsilon > 0):
             raise ValueError(f"LayerNormalization epsilon must be positive, received {epsilon!r}")

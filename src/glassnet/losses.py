@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import activations
 from ._registry import Registry
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
@@ -76,6 +77,8 @@ class Loss:
     fused_activation = None
     #: True when the targets are integer class labels of shape (n,)
     sparse = False
+    #: True when the model outputs logits and the loss applies σ itself (cross-entropies)
+    from_logits = False
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         return reduce(self.per_sample(y_true, y_pred), sample_weight)
@@ -131,7 +134,45 @@ class MeanAbsoluteError(Loss):
         return g
 
 
-class BinaryCrossentropy(Loss):
+class _Crossentropy(Loss):
+    """What the cross-entropies share: Keras's ``from_logits``.
+
+    With ``from_logits=True`` the model's output is the logits z (a linear
+    last layer) and the loss applies the output activation itself, in the
+    fused, stable form: ``l`` from :meth:`fused_per_sample` and
+    ``dL/dz`` from :meth:`fused_delta` with ``a = σ(z)`` — the very numbers
+    of a softmax (or sigmoid) output layer with ``from_logits=False``.
+    """
+
+    #: the activation whose output are the probabilities ("sigmoid" or "softmax")
+    output_activation = None
+
+    def __init__(self, from_logits=False):
+        self.from_logits = bool(from_logits)
+
+    @property
+    def fused_activation(self):
+        return None if self.from_logits else self.output_activation
+
+    def per_sample(self, y_true, y_pred):
+        if self.from_logits:
+            return self.fused_per_sample(y_true, y_pred, None)
+        return self.per_sample_from_probabilities(y_true, y_pred)
+
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        if self.from_logits:
+            probabilities = activations.get(self.output_activation).forward(y_pred)
+            return self.fused_delta(y_true, y_pred, probabilities, sample_weight)
+        return self.gradient_from_probabilities(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        return {"from_logits": True} if self.from_logits else {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+
+class BinaryCrossentropy(_Crossentropy):
     """``l_i = -(1/k) Σ_j [y log ŷ + (1-y) log(1-ŷ)]`` for probabilities ŷ in [0, 1].
 
     ``dL/dŷ = w_i (ŷ - y) / (ŷ (1 - ŷ)) / (n k)``; fused with a sigmoid output:
@@ -139,13 +180,13 @@ class BinaryCrossentropy(Loss):
     """
 
     name = "binary_crossentropy"
-    fused_activation = "sigmoid"
+    output_activation = "sigmoid"
 
-    def per_sample(self, y_true, y_pred):
+    def per_sample_from_probabilities(self, y_true, y_pred):
         ll = y_true * _safe_log(y_pred) + (1 - y_true) * _safe_log(1 - y_pred)
         return -ll.mean(axis=1)
 
-    def gradient(self, y_true, y_pred, sample_weight=None):
+    def gradient_from_probabilities(self, y_true, y_pred, sample_weight=None):
         # ŷ(1-ŷ) is floored at 1e-12, as PyTorch does, so ŷ ∈ {0, 1} stays finite
         denom = np.maximum(y_pred * (1 - y_pred), 1e-12)
         g = np.subtract(y_pred, y_true)
@@ -164,7 +205,7 @@ class BinaryCrossentropy(Loss):
         return g
 
 
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_Crossentropy):
     """``l_i = -Σ_k y_ik log ŷ_ik`` for one-hot (or any non-negative) targets.
 
     ``dL/dŷ = -w_i y / ŷ / n``; fused with a softmax output:
@@ -172,12 +213,12 @@ class CategoricalCrossentropy(Loss):
     """
 
     name = "categorical_crossentropy"
-    fused_activation = "softmax"
+    output_activation = "softmax"
 
-    def per_sample(self, y_true, y_pred):
+    def per_sample_from_probabilities(self, y_true, y_pred):
         return -np.einsum("ij,ij->i", y_true, _safe_log(y_pred))
 
-    def gradient(self, y_true, y_pred, sample_weight=None):
+    def gradient_from_probabilities(self, y_true, y_pred, sample_weight=None):
         g = np.divide(y_true, np.maximum(y_pred, np.finfo(y_pred.dtype).tiny))
         g *= -_scale(y_pred, sample_weight, y_pred.shape[0])
         return g
@@ -193,24 +234,24 @@ class CategoricalCrossentropy(Loss):
         return g
 
 
-class SparseCategoricalCrossentropy(Loss):
+class SparseCategoricalCrossentropy(_Crossentropy):
     """Categorical cross-entropy with integer class labels ``y`` of shape (n,).
 
     ``l_i = -log ŷ_i,y_i``; fused with softmax: ``dL/dz = w_i (a - onehot(y)) / n``.
     """
 
     name = "sparse_categorical_crossentropy"
-    fused_activation = "softmax"
+    output_activation = "softmax"
     sparse = True
 
     @staticmethod
     def _rows(y_true):
         return np.arange(y_true.shape[0])
 
-    def per_sample(self, y_true, y_pred):
+    def per_sample_from_probabilities(self, y_true, y_pred):
         return -_safe_log(y_pred[self._rows(y_true), y_true])
 
-    def gradient(self, y_true, y_pred, sample_weight=None):
+    def gradient_from_probabilities(self, y_true, y_pred, sample_weight=None):
         g = np.zeros_like(y_pred)
         rows = self._rows(y_true)
         picked = np.maximum(y_pred[rows, y_true], np.finfo(y_pred.dtype).tiny)

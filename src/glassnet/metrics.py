@@ -29,6 +29,9 @@ class Metric:
         e.g. ``"binary_accuracy"``).
     """
 
+    #: whether larger values are better (callbacks in mode="auto" read it)
+    higher_is_better = False
+
     def __init__(self, name=None):
         self.name = name or REGISTRY.name_of(self)
 
@@ -46,14 +49,28 @@ class Metric:
 
 
 class BinaryAccuracy(Metric):
-    """Fraction of outputs on the right side of 0.5 (averaged over outputs too)."""
+    """Fraction of outputs on the right side of ``threshold`` (averaged over outputs too).
+
+    ``threshold`` is 0.5 for probabilities, 0 for logits (``from_logits=True``).
+    """
+
+    higher_is_better = True
+
+    def __init__(self, name=None, threshold=0.5):
+        super().__init__(name)
+        self.threshold = float(threshold)
 
     def per_sample(self, y_true, y_pred):
-        return ((y_pred > 0.5) == (y_true > 0.5)).mean(axis=1)
+        return ((y_pred > self.threshold) == (y_true > 0.5)).mean(axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
 
 
 class CategoricalAccuracy(Metric):
     """Fraction of samples whose largest output is the one-hot target's class."""
+
+    higher_is_better = True
 
     def per_sample(self, y_true, y_pred):
         return y_pred.argmax(axis=1) == y_true.argmax(axis=1)
@@ -61,6 +78,8 @@ class CategoricalAccuracy(Metric):
 
 class SparseCategoricalAccuracy(Metric):
     """Fraction of samples whose largest output is the integer label."""
+
+    higher_is_better = True
 
     def per_sample(self, y_true, y_pred):
         return y_pred.argmax(axis=1) == y_true
@@ -112,7 +131,10 @@ def get(identifier, loss=None, output_units=None):
     in the History).
     """
     if isinstance(identifier, str) and identifier.strip().lower() in ACCURACY:
-        return accuracy_class(loss, output_units)(name=identifier)
+        cls = accuracy_class(loss, output_units)
+        if cls is BinaryAccuracy and loss is not None and loss.from_logits:
+            return cls(name=identifier, threshold=0.0)       # logits: σ(z) > 0.5 ⇔ z > 0
+        return cls(name=identifier)
     if isinstance(identifier, str):
         try:
             return REGISTRY.lookup(identifier)()

@@ -165,9 +165,12 @@ class Optimizer:
             value = SCHEDULES.deserialize(value)
         if not isinstance(value, LearningRateSchedule):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-                raise ValueError("learning_rate must be a positive number or a "
+                raise ValueError("learning_rate must be a number >= 0 or a "
                                  f"LearningRateSchedule, received {value!r}")
-            value = _positive("learning_rate", value, type(self).__name__)
+            value = float(value)
+            if not (math.isfinite(value) and value >= 0):        # 0: a warm-up starts there
+                raise ValueError(f"{type(self).__name__} learning_rate must be a number >= 0 "
+                                 f"(or a LearningRateSchedule), received {value!r}")
         self._learning_rate = value
 
     def current_learning_rate(self):

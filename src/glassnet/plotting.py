@@ -32,7 +32,7 @@ def plot_history(history, path=None, title="Training"):
     """Loss (and every metric) per epoch, training and validation side by side."""
     plt = pyplot()
     logs = history.history if hasattr(history, "history") else dict(history)
-    keys = [k for k in logs if not k.startswith("val_") and k != "lr"]
+    keys = [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6), squeeze=False)
     for ax, key in zip(axes[0], keys):
         epochs = np.arange(1, len(logs[key]) + 1)

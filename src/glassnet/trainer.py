@@ -83,20 +83,29 @@ class Trainer:
     # ------------------------------------------------------------------------------
     # compile
     # ------------------------------------------------------------------------------
-    def compile(self, loss, optimizer="adam", metrics=None):
-        """Choose the loss, the optimizer and the reported metrics.
+    def compile(self, optimizer="adam", loss=None, metrics=None):
+        """Choose the optimizer, the loss and the reported metrics (Keras's order).
 
         Parameters
         ----------
-        loss : str or Loss
-            e.g. "mse", "binary_crossentropy", "categorical_crossentropy",
-            "sparse_categorical_crossentropy".
         optimizer : str or Optimizer, default "adam"
             A name uses that optimizer's defaults; pass an object to set the
-            learning rate.
+            learning rate.  (Keras's default is "rmsprop".)
+        loss : str or Loss
+            e.g. "mse", "binary_crossentropy", "categorical_crossentropy",
+            "sparse_categorical_crossentropy", or
+            ``gn.losses.SparseCategoricalCrossentropy(from_logits=True)``.
         metrics : list of str or Metric, optional
             e.g. ``["accuracy"]``.
         """
+        for given, kind, other in ((optimizer, "optimizer", losses), (loss, "loss", optimizers)):
+            if isinstance(given, str) and _is_name_of(other, given):
+                raise ValueError(
+                    f"compile takes (optimizer, loss, metrics), in Keras's order; it received "
+                    f"{given!r} as the {kind}. Write compile(optimizer=..., loss=...)")
+        if loss is None:
+            raise ValueError("compile needs a loss, e.g. compile(optimizer='adam', "
+                             "loss='sparse_categorical_crossentropy')")
         self.loss = losses.get(loss)
         self.optimizer = optimizers.get(optimizer)
         if metrics is not None and (isinstance(metrics, (str, dict, metrics_module.Metric))
@@ -157,21 +166,29 @@ class Trainer:
             logs[metric.name] = metric(y, out)
         return logs
 
-    def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
-            shuffle=True, callbacks=None, verbose=1, sample_weight=None):
-        """Train the model by mini-batch gradient descent.
+    def fit(self, x, y, batch_size=None, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=None, validation_freq=1,
+            validation_batch_size=None):
+        """Train the model by mini-batch gradient descent (Keras's arguments, in Keras's order).
 
         Parameters
         ----------
         x : array (n_samples, n_features)
         y : array (n_samples, n_outputs), or (n_samples,) integer labels for
             ``sparse_categorical_crossentropy``
-        epochs : int
-            Passes over the training data.  Calling ``fit`` again continues
-            from where the last call stopped.
-        batch_size : int
+        batch_size : int, default 32
             Samples per gradient step; ``len(x)`` or more gives full-batch
             gradient descent.
+        epochs : int
+            Passes over the training data.  Calling ``fit`` again continues
+            from where the last call stopped (the History grows), unless
+            ``initial_epoch`` is given: then, as in Keras, training runs from
+            epoch ``initial_epoch`` up to epoch ``epochs``.
+        verbose : {0, 1, 2, "auto"}
+            0 silent, 1 (and "auto") progress bar (plain lines when not a
+            terminal), 2 one line per epoch.
+        callbacks : list of Callback
         validation_split : float in [0, 1)
             Fraction of the data held out for validation: the *last* rows,
             before shuffling, as in Keras
@@ -179,12 +196,17 @@ class Trainer:
         validation_data : (x_val, y_val) or (x_val, y_val, sample_weight_val), optional
         shuffle : bool
             Visit the samples in a new random order each epoch.
-        callbacks : list of Callback
-        verbose : {0, 1, 2}
-            0 silent, 1 progress bar (plain lines when not a terminal), 2 one
-            line per epoch.
+        class_weight : dict {class: weight}, optional
+            Weight each sample by its class (classes left out weigh 1, as in
+            Keras); multiplies ``sample_weight``.
         sample_weight : array (n_samples,), optional
             Weight of each sample in the loss.
+        initial_epoch : int, optional
+        validation_freq : int or collection of int, default 1
+            Validate every ``validation_freq`` epochs, or after the listed
+            epochs (counted from 1).
+        validation_batch_size : int, optional
+            Rows per chunk when validating (memory only).
 
         Returns
         -------
@@ -200,13 +222,15 @@ class Trainer:
             to the last ones with a finite loss.
         """
         self._require_compiled("fit")
-        batches, validation = self._fit_data(x, y, sample_weight, batch_size, validation_split,
-                                             validation_data, shuffle)
+        verbose = 1 if verbose == "auto" else verbose
         if verbose not in (0, 1, 2, True, False):
-            raise ValueError(f"verbose must be 0, 1 or 2; received {verbose!r}")
-        first = len(self.history.epoch)
-        epochs = check.non_negative_int(epochs, "epochs")
-        callbacks = self._callback_list(callbacks, verbose, first + epochs, batches)
+            raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; received {verbose!r}")
+        batches, validation = self._fit_data(
+            x, y, sample_weight, class_weight, 32 if batch_size is None else batch_size,
+            validation_split, validation_data, shuffle)
+        first, last = self._epoch_range(epochs, initial_epoch)
+        validate_after = _validation_epochs(validation_freq)
+        callbacks = self._callback_list(callbacks, verbose, last, batches)
         rollback = Rollback(self.variables)
         self.stop_training = False
         # NumPy's overflow warnings would only repeat what the divergence check reports
@@ -214,15 +238,16 @@ class Trainer:
                 np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             callbacks.on_train_begin()
             try:
-                for epoch in range(first, first + epochs):
+                for epoch in range(first, last):
                     if self.stop_training or interrupt.requested:
                         break
                     callbacks.on_epoch_begin(epoch)
                     logs = self._train_epoch(batches, epoch, callbacks, rollback, interrupt)
                     if logs is None:                  # stopped part way through the epoch
                         break
-                    if validation is not None:
-                        logs.update({"val_" + k: v for k, v in self._evaluate(*validation).items()})
+                    if validation is not None and validate_after(epoch + 1):
+                        val_logs = self._evaluate(*validation, validation_batch_size, callbacks)
+                        logs.update({"val_" + k: v for k, v in val_logs.items()})
                     callbacks.on_epoch_end(epoch, logs)
             finally:
                 self.history.interrupted = interrupt.requested
@@ -234,6 +259,17 @@ class Trainer:
                           RuntimeWarning, stacklevel=2)
         return self.history
 
+    def _epoch_range(self, epochs, initial_epoch):
+        epochs = check.non_negative_int(epochs, "epochs")
+        if initial_epoch is None:                  # continue where the History ends
+            first = len(self.history.epoch)
+            return first, first + epochs
+        initial_epoch = check.non_negative_int(initial_epoch, "initial_epoch")
+        if initial_epoch > epochs:
+            raise ValueError(f"initial_epoch={initial_epoch} is after epochs={epochs}: as in "
+                             f"Keras, fit trains from epoch initial_epoch up to epoch epochs")
+        return initial_epoch, epochs
+
     def _train_epoch(self, batches, epoch, callbacks, rollback, interrupt):
         """One pass over the batches; the epoch's mean logs, or None if stopped part way."""
         means = EpochMeans()
@@ -241,7 +277,7 @@ class Trainer:
             if interrupt.requested or self.stop_training:
                 return None
             size = len(xb)
-            callbacks.on_batch_begin(batch, {"size": size})
+            callbacks.on_train_batch_begin(batch, {"size": size})
             rollback.save()
             try:
                 logs = self.train_step(xb, yb, wb)
@@ -254,17 +290,20 @@ class Trainer:
                     epoch=epoch, batch=batch) from None
             rollback.commit()
             means.add(logs, size)
-            callbacks.on_batch_end(batch, {**logs, "size": size})
+            callbacks.on_train_batch_end(batch, {**logs, "size": size})
         return means.result()
 
-    def _fit_data(self, x, y, sample_weight, batch_size, validation_split, validation_data,
-                  shuffle):
+    def _fit_data(self, x, y, sample_weight, class_weight, batch_size, validation_split,
+                  validation_data, shuffle):
         """Check the data, hold out the validation part, and serve the rest in batches."""
         batch_size = check.positive_int(batch_size, "batch_size")
         validation_split = float(validation_split)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1); received {validation_split!r}")
         x, y, w = self._check_xy(x, y, sample_weight)
+        if class_weight is not None:
+            by_class = self._class_weights(y, class_weight)
+            w = by_class if w is None else w * by_class
         blocked = self.first_untrainable_layer()
         if blocked is not None:
             raise ValueError(f"layer {blocked.name!r} uses the {blocked.activation.name!r} "
@@ -284,9 +323,30 @@ class Trainer:
         check.warn_if_unscaled(x)
         return Batches(x, y, w, batch_size, shuffle, self.rng), validation
 
+    def _class_weights(self, y, class_weight):
+        """Each sample's weight from its class: ``class_weight[class of y_i]`` (1 if absent)."""
+        if not isinstance(class_weight, dict) or not all(
+                isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0
+                for k in class_weight):
+            raise ValueError(f"class_weight must be a dict {{class index: weight}}; received "
+                             f"{class_weight!r}")
+        if self.loss.sparse:
+            labels = y
+        elif y.shape[1] > 1:
+            labels = y.argmax(axis=1)                   # one-hot rows
+        else:
+            labels = (y[:, 0] > 0.5).astype(np.int64)    # binary targets
+        table = np.ones(max(int(labels.max()), *class_weight) + 1, dtype=np.float64)
+        for k, weight in class_weight.items():
+            table[k] = weight
+        return check.as_sample_weight(table[labels], len(y), self.dtype)
+
     def _callback_list(self, callbacks, verbose, epochs, batches):
+        """The callbacks of one fit (with the progress bar and the History) or evaluate/predict."""
         cbs = [callbacks_module.ProgbarLogger(verbose=int(verbose))] if verbose else []
         cbs.extend(callbacks or [])
+        if batches is None:
+            return callbacks_module.CallbackList(cbs, self, {"verbose": verbose})
         cbs.append(self.history)       # last: it records what the others added to the logs
         return callbacks_module.CallbackList(cbs, self, {
             "epochs": epochs, "samples": batches.n, "batch_size": batches.batch_size,
@@ -299,44 +359,92 @@ class Trainer:
         chunk = check.positive_int(batch_size, "batch_size") if batch_size else PREDICT_CHUNK
         return [slice(start, min(start + chunk, n)) for start in range(0, n, chunk)]
 
-    def predict(self, x, batch_size=None):
+    def predict(self, x, batch_size=None, verbose=0, callbacks=None):
         """Outputs ``ŷ`` for inputs ``x`` of shape (n_samples, n_features).
 
         Returns an array of shape (n_samples, n_outputs) in the model's dtype.
         ``batch_size`` only bounds memory use; results for different batch
-        sizes agree to rounding (BLAS may pick another kernel).
+        sizes agree to rounding (BLAS may pick another kernel).  ``verbose``
+        is accepted for Keras's sake; prediction prints nothing.
         """
         x = self._check_x(x)
         parts = self._chunks(len(x), batch_size)
-        if len(parts) == 1:
-            return self.forward(x)
-        return np.concatenate([self.forward(x[part]) for part in parts])
+        if not callbacks:                              # the fast path: no hooks to call
+            return np.concatenate([self.forward(x[part]) for part in parts]) \
+                if len(parts) > 1 else self.forward(x)
+        callbacks = self._callback_list(callbacks, 0, 0, None)
+        callbacks.on_predict_begin()
+        outputs = []
+        for batch, part in enumerate(parts):
+            callbacks.on_predict_batch_begin(batch)
+            outputs.append(self.forward(x[part]))
+            callbacks.on_predict_batch_end(batch, {"outputs": outputs[-1]})
+        callbacks.on_predict_end()
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     def __call__(self, x):
         """``model(x)`` is ``model.predict(x)``."""
         return self.predict(x)
 
-    def evaluate(self, x, y, batch_size=None, sample_weight=None, verbose=0):
-        """Loss and metrics on (x, y), as a dict like ``{"loss": 0.12, "accuracy": 0.97}``."""
+    def evaluate(self, x, y, batch_size=None, verbose=0, sample_weight=None, callbacks=None,
+                 return_dict=True):
+        """Loss and metrics on (x, y).
+
+        Returns a dict like ``{"loss": 0.12, "accuracy": 0.97}`` (glassnet's
+        default), or with ``return_dict=False`` Keras's ``[loss, *metrics]``
+        (the loss alone when there are no metrics).
+        """
         self._require_compiled("evaluate")
         x, y, w = self._check_xy(x, y, sample_weight)
-        result = self._evaluate(x, y, w, batch_size)
+        result = self._evaluate(x, y, w, batch_size,
+                                self._callback_list(callbacks, 0, 0, None))
         if verbose:
             print(format_logs(result))
-        return result
+        if return_dict:
+            return result
+        values = list(result.values())
+        return values[0] if len(values) == 1 else values
 
-    def _evaluate(self, x, y, w=None, batch_size=None):
+    def _evaluate(self, x, y, w=None, batch_size=None, callbacks=None):
         """Mean loss (with the penalties) and metrics on checked data, in chunks."""
+        if callbacks is not None:
+            callbacks.on_test_begin()
         outputs, per_sample = [], []
-        for part in self._chunks(len(x), batch_size):
+        for batch, part in enumerate(self._chunks(len(x), batch_size)):
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(batch)
             outputs.append(self.forward(x[part]))
             per_sample.append(self.per_sample_loss(y[part]))
+            if callbacks is not None:
+                callbacks.on_test_batch_end(batch)
         if len(outputs) > 1:
             outputs, per_sample = [np.concatenate(outputs)], [np.concatenate(per_sample)]
         result = {"loss": losses.reduce(per_sample[0], w) + self.penalty()}
         for metric in self.metrics:
             result[metric.name] = metric(y, outputs[0])
+        if callbacks is not None:
+            callbacks.on_test_end(result)
         return result
+
+
+def _validation_epochs(freq):
+    """``validation_freq`` as a test on the epoch number (from 1)."""
+    if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq >= 1:
+        return lambda epoch: epoch % freq == 0
+    if isinstance(freq, (list, tuple, set, range)):
+        chosen = set(freq)
+        return lambda epoch: epoch in chosen
+    raise ValueError(f"validation_freq must be a positive integer or a collection of epoch "
+                     f"numbers; received {freq!r}")
+
+
+def _is_name_of(module, name):
+    """True when ``name`` names one of ``module``'s registered classes."""
+    try:
+        module.REGISTRY.lookup(name)
+    except ValueError:
+        return False
+    return True
 
 
 class Batches:
