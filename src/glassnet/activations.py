@@ -156,6 +156,35 @@ class ReLU(Activation):
     def to_onnx(self, graph, z):
         return graph.op("Relu", [z])
 
+    # -- the fused twins of forward/backward (compiled by glassnet[fast], see fast.py) ----
+    @staticmethod
+    def bias_forward_kernel(z, b, a, c):
+        """``z += b`` then ``a = max(z, 0)`` in one pass (c = 0 in z's dtype).
+
+        As ``np.maximum``: NaN stays NaN and max(-0, 0) is +0.
+        """
+        for i in range(z.shape[0]):
+            for j in range(z.shape[1]):
+                v = z[i, j] + b[j]
+                z[i, j] = v
+                a[i, j] = v if v > c or v != v else c
+
+    @staticmethod
+    def backward_bias_kernel(a, grad_a, delta, db, one, c):
+        """``δ = dL/da ⊙ (a > 0)`` and ``dL/db = Σ_i δ_i`` in one pass.
+
+        The sum starts at +0 and adds the rows in order, as ``np.add.reduce(δ, axis=0)``.
+        """
+        db[:] = 0
+        for i in range(a.shape[0]):
+            for j in range(a.shape[1]):
+                d = grad_a[i, j] * (one if a[i, j] > 0 else c)
+                delta[i, j] = d
+                db[j] += d
+
+    def kernel_constant(self, dtype):
+        return dtype.type(0)
+
 
 class LeakyReLU(Activation):
     """``a = z if z > 0 else slope·z`` with ``σ'(z) = 1 if z > 0 else slope``.
@@ -190,6 +219,29 @@ class LeakyReLU(Activation):
         # spelled out (Max(z, slope·z)): ONNX Runtime has no float64 LeakyRelu kernel
         return graph.op("Max", [z, graph.op("Mul", [z, graph.const(self.negative_slope,
                                                                     "slope")])])
+
+    @staticmethod
+    def bias_forward_kernel(z, b, a, c):
+        """``z += b`` then ``a = max(z, c·z)`` in one pass (c = the slope), as ``np.maximum``."""
+        for i in range(z.shape[0]):
+            for j in range(z.shape[1]):
+                v = z[i, j] + b[j]
+                z[i, j] = v
+                scaled = v * c
+                a[i, j] = v if v > scaled or v != v else scaled
+
+    @staticmethod
+    def backward_bias_kernel(a, grad_a, delta, db, one, c):
+        """``δ = where(a > 0, 1, c) ⊙ dL/da`` and ``dL/db = Σ_i δ_i`` in one pass (as ReLU's)."""
+        db[:] = 0
+        for i in range(a.shape[0]):
+            for j in range(a.shape[1]):
+                d = (one if a[i, j] > 0 else c) * grad_a[i, j]
+                delta[i, j] = d
+                db[j] += d
+
+    def kernel_constant(self, dtype):
+        return dtype.type(self.negative_slope)
 
     def get_config(self):
         return {"negative_slope": self.negative_slope}

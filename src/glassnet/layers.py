@@ -119,6 +119,8 @@ class Layer:
             input_dim, f"{type(self).__name__} input_dim")
         self.input_dim = self.output_dim = None
         self.rng = None
+        #: compiled kernels for training (glassnet[fast]), or None: see :meth:`use_kernels`
+        self.kernels = None
         #: views into the model's flat vectors, set by :meth:`bind`
         self.weights, self.grads = [], []
         #: what the last forward/backward pass computed (see :class:`Record`)
@@ -184,6 +186,14 @@ class Layer:
     def can_backpropagate(self):
         """False for layers whose gradient carries no signal (a step activation)."""
         return True
+
+    def use_kernels(self, kernels):
+        """Accept the model's compiled kernels (:mod:`glassnet.fast`) for ``fit``, or None.
+
+        A layer that has fused forms of its NumPy expressions uses them while
+        training; the others ignore them.
+        """
+        self.kernels = kernels
 
     def penalty(self):
         """The regularization term this layer adds to the loss."""
@@ -333,10 +343,14 @@ class Dense(Layer):
     def forward(self, x, training=False):
         """Compute ``a = σ(x · W + b)`` for a batch ``x`` of shape (n, inputs)."""
         z = x @ self.W
-        if self.use_bias:
-            z += self.b
         steps = {}
-        a = self.activation.forward(z, steps)
+        a = None
+        if training and self.kernels is not None and self.use_bias:
+            a = self.kernels.bias_activation(self.activation, z, self.b)   # the next 2 lines, fused
+        if a is None:
+            if self.use_bias:
+                z += self.b
+            a = self.activation.forward(z, steps)
         self.record = Record(x=x, z=z, a=a, steps=steps, grad_a=None, delta=None)
         return a
 
@@ -345,10 +359,16 @@ class Dense(Layer):
         """Given ``dL/da`` (n, units), fill ``dW``, ``db`` and return ``dL/dx`` (n, inputs)."""
         r = self.record
         r.grad_a = grad_a
+        delta = None
+        if self.kernels is not None and self.use_bias:
+            # δ and dL/db in one pass (the NumPy lines here and in backward_from_delta)
+            delta = self.kernels.activation_backward_bias(self.activation, r.a, grad_a, self.db)
+        if delta is not None:
+            return self.backward_from_delta(delta, need_input_grad, bias_done=True)
         delta = self.activation.backward(r.z, r.a, grad_a)          # δ = dL/da ⊙ σ'(z)
         return self.backward_from_delta(delta, need_input_grad)
 
-    def backward_from_delta(self, delta, need_input_grad=True):
+    def backward_from_delta(self, delta, need_input_grad=True, bias_done=False):
         """Given ``δ = dL/dz`` (n, units), fill ``dW``, ``db`` and return ``dL/dx``.
 
         The model calls this directly when the loss supplies δ in fused form
@@ -358,7 +378,7 @@ class Dense(Layer):
         np.matmul(self.record.x.T, delta, out=self.dW)          # dL/dW = xᵀ δ
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.W, self.dW)
-        if self.use_bias:
+        if self.use_bias and not bias_done:
             np.add.reduce(delta, axis=0, out=self.db)           # dL/db = Σ_i δ_i
         if not need_input_grad:
             return None

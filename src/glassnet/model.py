@@ -63,6 +63,11 @@ class Sequential(Trainer):
         initial weights, the shuffling and the dropout masks.  The same seed
         gives the same run; no global random state is touched.
     name : str, optional
+    fast : bool or None, default None
+        Train with the compiled kernels of :mod:`glassnet.fast` (needs
+        ``glassnet[fast]``): None uses them for big models when numba is
+        installed, True always, False never.  Both paths give bit-identical
+        weights.
 
     A model whose first layer knows its input width (``input_dim=...`` or a
     leading :class:`~glassnet.layers.InputLayer`) is built at once; otherwise
@@ -79,7 +84,7 @@ class Sequential(Trainer):
     >>> history = model.fit(x, y, epochs=300, batch_size=4, verbose=0)
     """
 
-    def __init__(self, layers=None, dtype="float32", seed=None, name=None):
+    def __init__(self, layers=None, dtype="float32", seed=None, name=None, fast=None):
         try:                  # (np.dtype(None) would be float64: None is refused too)
             self.dtype = None if dtype is None else np.dtype(dtype)
         except (TypeError, ValueError, OverflowError):
@@ -93,7 +98,7 @@ class Sequential(Trainer):
         self.name = name
         self.layers = []
         self.variables = self.params = self.grads = None
-        super().__init__()
+        super().__init__(fast)
         for layer in layers or []:
             self.add(layer)
 
@@ -180,6 +185,20 @@ class Sequential(Trainer):
         if self.loss is not None:
             self._resolve_metrics()
         return self
+
+    def weight_views(self, vector):
+        """Every layer's weights as views into ``vector`` (laid out like ``model.variables``)."""
+        n = self.params.size
+        trained = self.unflatten(vector[:n])
+        kept = self.unflatten(vector[n:], [layer.state_shapes() for layer in self.layers])
+        return [p + st for p, st in zip(trained, kept)]
+
+    def bind_variables(self, vector, params, views):
+        """Make ``vector`` the model's weights (``params`` its trained part, ``views`` from
+        :meth:`weight_views`); ``fit`` alternates between two such vectors."""
+        self.variables, self.params = vector, params
+        for layer, weights in zip(self.layers, views):
+            layer.bind(weights, layer.grads)
 
     def unflatten(self, vector, shapes=None):
         """Split a flat vector into per-layer lists of arrays (views, no copies).
@@ -382,7 +401,7 @@ class Sequential(Trainer):
 
     def get_config(self):
         return {"dtype": self.dtype.name, "seed": self.seed, "name": self.name,
-                "input_dim": self.input_dim,
+                "input_dim": self.input_dim, "fast": self.fast,
                 "layers": [layers_module.serialize(layer) for layer in self.layers]}
 
     @classmethod
@@ -390,7 +409,7 @@ class Sequential(Trainer):
         """A new model from :meth:`get_config`'s dict (built unless ``build=False``)."""
         model = cls([layers_module.deserialize(c) for c in config["layers"]],
                     dtype=config.get("dtype", "float32"), seed=config.get("seed"),
-                    name=config.get("name"))
+                    name=config.get("name"), fast=config.get("fast"))
         if build and not model.built:
             model.build(config.get("input_dim"))
         return model

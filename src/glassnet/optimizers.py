@@ -187,17 +187,32 @@ class Optimizer:
                 self.state[key] = np.zeros(size, dtype=dtype)
         self._tmp = (np.empty(size, dtype=dtype), np.empty(size, dtype=dtype))
 
-    def step(self, params, grads):
-        """One in-place update of the flat parameter vector ``params`` from ``grads``."""
+    def step(self, params, grads, out=None, kernels=None):
+        """One update of the flat parameter vector: ``θ_new = θ - α · direction``.
+
+        The new weights go into ``out`` (``fit`` passes its spare buffer, see
+        :class:`glassnet.trainer.Rollback`), or replace ``params`` in place.
+        ``kernels`` (glassnet[fast]) may do the whole update in one compiled
+        pass, bit-identical to the NumPy expressions of :meth:`_update`.
+        """
         if self._tmp is None or self._tmp[0].size != params.size:
             self.build(params.size, params.dtype)
+        out = params if out is None else out
         lr = self.current_learning_rate()
         self.iterations += 1
-        if self.weight_decay:
-            params *= 1.0 - lr * self.weight_decay
-        self._update(params, grads, lr)
+        decay = 1.0 - lr * self.weight_decay
+        if kernels is not None and kernels.update(self, params, grads, out, lr, decay):
+            return
+        if self.weight_decay:                    # θ ← θ (1 - α λ), decoupled
+            np.multiply(params, decay, out=out)
+            params = out
+        self._update(params, grads, lr, out)
 
-    def _update(self, params, grads, lr):  # pragma: no cover - abstract
+    def kernel_scalars(self, lr, decay):
+        """The scalars :meth:`kernel` takes after the arrays (fast path only)."""
+        raise NotImplementedError
+
+    def _update(self, params, grads, lr, out):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def get_config(self):
@@ -232,7 +247,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.state_names = ("velocity",) if momentum else ()
 
-    def _update(self, params, grads, lr):
+    def _update(self, params, grads, lr, out):
         step, _ = self._tmp
         if self.momentum:
             v = self.state["velocity"]
@@ -247,7 +262,23 @@ class SGD(Optimizer):
             np.multiply(direction, -lr, out=step)
         else:
             np.multiply(grads, -lr, out=step)
-        params += step                           # θ ← θ - α · direction
+        np.add(params, step, out=out)            # θ ← θ - α · direction
+
+    @staticmethod
+    def kernel(params, grads, out, v, decay, mu, nesterov, neg_lr):
+        """:meth:`_update` (after the weight decay) in one compiled pass: same order of operations."""
+        for i in range(params.size):
+            g = grads[i]
+            if mu != 0:
+                vi = v[i] * mu + g
+                v[i] = vi
+                direction = vi * mu + g if nesterov else vi
+            else:
+                direction = g
+            out[i] = params[i] * decay + direction * neg_lr
+
+    def kernel_scalars(self, lr, decay):
+        return decay, self.momentum, self.nesterov, -lr
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -278,7 +309,7 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon = _positive("epsilon", epsilon, "Adam")
 
-    def _update(self, params, grads, lr):
+    def _update(self, params, grads, lr, out):
         m, v = self.state["m"], self.state["v"]
         tmp, step = self._tmp
         t = self.iterations
@@ -296,7 +327,23 @@ class Adam(Optimizer):
         tmp += self.epsilon
         np.multiply(m, -lr / bias_correction1, out=step)   # -α m̂ ...
         step /= tmp                                         # ... / (√v̂ + ε)
-        params += step
+        np.add(params, step, out=out)
+
+    @staticmethod
+    def kernel(params, grads, out, m, v, decay, b1c, b2, b2c, bc2_sqrt, eps, neg_step):
+        """:meth:`_update` (after the weight decay) in one compiled pass: same order of operations."""
+        for i in range(params.size):
+            g = grads[i]
+            mi = m[i] + (g - m[i]) * b1c
+            m[i] = mi
+            vi = v[i] * b2 + g * b2c * g
+            v[i] = vi
+            out[i] = params[i] * decay + mi * neg_step / (np.sqrt(vi) / bc2_sqrt + eps)
+
+    def kernel_scalars(self, lr, decay):
+        t = self.iterations
+        return (decay, 1.0 - self.beta_1, self.beta_2, 1.0 - self.beta_2,
+                math.sqrt(1.0 - self.beta_2 ** t), self.epsilon, -lr / (1.0 - self.beta_1 ** t))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -325,7 +372,7 @@ class RMSprop(Optimizer):
         self.epsilon = _positive("epsilon", epsilon, "RMSprop")
         self.state_names = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
 
-    def _update(self, params, grads, lr):
+    def _update(self, params, grads, lr, out):
         s = self.state["square_avg"]
         tmp, step = self._tmp
         s *= self.rho                             # s ← ρ s + (1 - ρ) g²
@@ -343,7 +390,26 @@ class RMSprop(Optimizer):
         else:
             np.multiply(grads, -lr, out=step)
             step /= tmp
-        params += step
+        np.add(params, step, out=out)
+
+    @staticmethod
+    def kernel(params, grads, out, s, b, decay, rho, rc, eps, mu, neg_lr):
+        """:meth:`_update` (after the weight decay) in one compiled pass: same order of operations."""
+        for i in range(params.size):
+            g = grads[i]
+            si = s[i] * rho + g * rc * g
+            s[i] = si
+            denom = np.sqrt(si) + eps
+            if mu != 0:
+                bi = b[i] * mu + g / denom
+                b[i] = bi
+                change = bi * neg_lr
+            else:
+                change = g * neg_lr / denom
+            out[i] = params[i] * decay + change
+
+    def kernel_scalars(self, lr, decay):
+        return decay, self.rho, 1.0 - self.rho, self.epsilon, self.momentum, -lr
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon,

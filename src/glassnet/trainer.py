@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import threading
 import warnings
@@ -37,7 +38,7 @@ import numpy as np
 
 from . import _validation as check
 from . import callbacks as callbacks_module
-from . import losses, metrics as metrics_module, optimizers
+from . import fast, losses, metrics as metrics_module, optimizers
 from ._text import format_logs
 from .datasets.preprocessing import validation_split as split_validation
 
@@ -46,6 +47,8 @@ __all__ = ["Trainer", "TrainingDiverged", "NonFiniteLoss", "Batches", "Rollback"
 
 #: rows per chunk when predict/evaluate are not given a batch size
 PREDICT_CHUNK = 4096
+#: weights from which fit double-buffers them instead of copying them every step
+DOUBLE_BUFFER_MIN = 20_000
 
 
 class TrainingDiverged(FloatingPointError):
@@ -72,13 +75,20 @@ class Trainer:
     ``variables``, its ``layers`` and its random generator ``rng``.
     """
 
-    def __init__(self):
+    def __init__(self, fast=None):
+        if fast not in (None, True, False):
+            raise ValueError(f"fast must be None (automatic), True or False; received {fast!r}")
+        self.fast = fast
         self.loss = self.optimizer = None
         self.metrics = []
         self.metric_names = []
         self._metric_ids = []
         self.history = callbacks_module.History()
         self.stop_training = False
+        #: the compiled kernels fit uses (glassnet.fast), or None: NumPy
+        self.kernels = None
+        #: where the optimizer writes the new weights during fit (see Rollback), or None
+        self.next_params = None
 
     # ------------------------------------------------------------------------------
     # compile
@@ -154,12 +164,15 @@ class Trainer:
         the optimizer's update ``θ ← θ - α g``.  A NaN or infinite loss
         raises :class:`NonFiniteLoss` *before* the update, so neither the
         weights nor the optimizer's state take a step from it.  Override to
-        change what a step does; ``fit`` calls it once per batch.
+        change what a step does; ``fit`` calls it once per batch.  (During
+        ``fit`` the update may go into a spare buffer, ``next_params``, and
+        use compiled ``kernels``; an override may simply call
+        ``self.optimizer.step(self.params, self.grads)``.)
         """
         loss = self.compute_loss_and_gradients(x, y, sample_weight, training=True)
         if not math.isfinite(loss):
             raise NonFiniteLoss(loss)
-        self.optimizer.step(self.params, self.grads)
+        self.optimizer.step(self.params, self.grads, out=self.next_params, kernels=self.kernels)
         logs = {"loss": loss}
         out = self.layers[-1].output
         for metric in self.metrics:
@@ -231,7 +244,8 @@ class Trainer:
         first, last = self._epoch_range(epochs, initial_epoch)
         validate_after = _validation_epochs(validation_freq)
         callbacks = self._callback_list(callbacks, verbose, last, batches)
-        rollback = Rollback(self.variables)
+        rollback = Rollback(self, double=self._double_buffered())
+        self._use_kernels(self._choose_kernels())
         self.stop_training = False
         # NumPy's overflow warnings would only repeat what the divergence check reports
         with DeferredInterrupt() as interrupt, \
@@ -251,13 +265,41 @@ class Trainer:
                     callbacks.on_epoch_end(epoch, logs)
             finally:
                 self.history.interrupted = interrupt.requested
-                callbacks.on_train_end()
+                self._use_kernels(None)
+                try:
+                    callbacks.on_train_end()
+                finally:
+                    rollback.close()
         if interrupt.requested:
             warnings.warn(f"training interrupted by Ctrl-C after {len(self.history.epoch)} "
                           f"complete epoch(s) and {self.optimizer.iterations} steps in all; the "
                           f"model keeps the weights of the last complete step",
                           RuntimeWarning, stacklevel=2)
         return self.history
+
+    def _choose_kernels(self):
+        """The compiled kernels for this fit, or None (see :mod:`glassnet.fast`)."""
+        choice = self.fast
+        if choice is None and os.environ.get("GLASSNET_FAST") in ("0", "1"):
+            choice = os.environ["GLASSNET_FAST"] == "1"          # how CI runs both paths
+        if choice is None:
+            choice = self.params.size >= fast.FAST_MIN_PARAMS and fast.available()
+        return fast.kernels() if choice else None
+
+    def _use_kernels(self, kernels):
+        self.kernels = kernels
+        for layer in self.layers:
+            layer.use_kernels(kernels)
+
+    def _double_buffered(self):
+        """Double-buffer the weights in fit (no per-step copy) when it pays and is safe.
+
+        Rebinding the layers' views costs a few microseconds per step, more
+        than copying a tiny network; and an overridden ``train_step`` may
+        update the weights in place.
+        """
+        return (self.variables.size >= DOUBLE_BUFFER_MIN
+                and type(self).train_step is Trainer.train_step)
 
     def _epoch_range(self, epochs, initial_epoch):
         epochs = check.non_negative_int(epochs, "epochs")
@@ -486,25 +528,74 @@ class Batches:
 class Rollback:
     """Divergence rollback: keep the last weights whose loss was finite.
 
-    Before each step :meth:`save` copies the weights (θ_k) into a spare
-    buffer; when the step's loss was finite, :meth:`commit` makes that copy
-    the backup.  When it was not, :meth:`restore` puts back the backup:
-    θ_(k-1), the weights before the last update, whose loss was finite.
+    Copying (small models): before each step :meth:`save` copies the weights
+    θ_k into a spare buffer; when the step's loss was finite, :meth:`commit`
+    makes that copy the backup.  When it was not, :meth:`restore` puts back
+    the backup: θ_(k-1), the weights before the last update, whose loss was
+    finite.
+
+    Double-buffered (big models): the optimizer writes θ_(k+1) into the spare
+    buffer (``model.next_params``) and :meth:`commit` points the layers at
+    it, so the buffer of θ_k *is* the backup and nothing is copied but the
+    few untrained arrays (moving averages), which the forward pass changes
+    in place.  Both ways, a restore puts back every weight as it was before
+    the last successful step.  :meth:`close` leaves the weights in the
+    model's original vector.
     """
 
-    def __init__(self, variables):
-        self.variables = variables
-        self.backup = variables.copy()
-        self.spare = np.empty_like(variables)
+    def __init__(self, model, double=False):
+        self.model, self.double = model, double
+        self.original = model.variables
+        self.backup = model.variables.copy()
+        self.spare = np.empty_like(model.variables)
+        n = model.params.size
+        if double:      # every layer's views into each of the two buffers, made once
+            self.views = {id(v): (v, v[:n], model.weight_views(v))
+                          for v in (self.original, self.backup)}
+            self.spare = None
+            self.kept = np.empty_like(model.variables[n:]) if n < model.variables.size else None
+            model.next_params = self.backup[:n]
 
     def save(self):
-        np.copyto(self.spare, self.variables)
+        if not self.double:
+            np.copyto(self.spare, self.model.variables)
+        elif self.kept is not None:                # the untrained arrays, before the forward
+            np.copyto(self.kept, self.model.variables[self.model.params.size:])
 
     def commit(self):
-        self.backup, self.spare = self.spare, self.backup
+        if not self.double:
+            self.backup, self.spare = self.spare, self.backup
+            return
+        current, n = self.model.variables, self.model.params.size
+        following = self._other(current)
+        if self.kept is not None:    # the forward pass updated them in place: carry them on,
+            np.copyto(following[n:], current[n:])       # and keep the old ones with the old θ
+            np.copyto(current[n:], self.kept)
+        self._point_at(following)
 
     def restore(self):
-        self.variables[...] = self.backup
+        if not self.double:
+            self.model.variables[...] = self.backup
+        else:
+            self._point_at(self.backup)
+
+    def _other(self, vector):
+        return next(v for key, (v, _, _) in self.views.items() if v is not vector)
+
+    def _point_at(self, vector):
+        """Make ``vector`` the model's weights; the optimizer's next target the other buffer."""
+        vector, params, views = self.views[id(vector)]
+        self.model.bind_variables(vector, params, views)
+        self.backup = self._other(vector)
+        self.model.next_params = self.views[id(self.backup)][1]
+
+    def close(self):
+        """End of fit: the weights are in the model's original vector again."""
+        if self.double:
+            if self.model.variables is not self.original:
+                np.copyto(self.original, self.model.variables)
+                self._point_at(self.original)
+            self.model.next_params = None
 
 
 class EpochMeans:
