@@ -21,7 +21,7 @@ from .callbacks import (CSVLogger, Callback, EarlyStopping, History, LambdaCallb
                         LearningRateScheduler, ModelCheckpoint, ProgbarLogger, ReduceLROnPlateau,
                         TerminateOnNaN)
 from .layers import (BatchNormalization, Dense, Dropout, InputLayer, LayerNormalization,
-                     Rescaling, fold_bias, unfold_bias)
+                     Normalization, Rescaling, fold_bias, unfold_bias)
 from .model import Sequential, TrainingDiverged, load_model
 from .gradcheck import gradcheck
 from .optimizers import SGD, Adam, CosineDecay, ExponentialDecay, RMSprop, StepDecay
@@ -33,7 +33,8 @@ def Input(shape, name=None):
 
 
 __all__ = [
-    "Sequential", "Dense", "Dropout", "Rescaling", "BatchNormalization", "LayerNormalization",
+    "Sequential", "Dense", "Dropout", "Rescaling", "Normalization", "BatchNormalization",
+    "LayerNormalization",
     "InputLayer", "Input",
     "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay", "CosineDecay", "Callback",
     "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ProgbarLogger",

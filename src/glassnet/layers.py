@@ -57,8 +57,8 @@ from ._registry import Registry
 from ._text import config_repr
 from .trace import Step
 
-__all__ = ["Layer", "Record", "Dense", "Dropout", "Rescaling", "BatchNormalization",
-           "LayerNormalization",
+__all__ = ["Layer", "Record", "Dense", "Dropout", "Rescaling", "Normalization",
+           "BatchNormalization", "LayerNormalization",
            "InputLayer", "fold_bias", "unfold_bias", "get", "serialize", "deserialize"]
 
 
@@ -558,6 +558,104 @@ def _standardize_backward(g, x_hat, std, axis):
             - x_hat * (g * x_hat).sum(axis=axis, keepdims=True)) / (n * std)
 
 
+class Normalization(Layer):
+    """Standardise each feature with a mean and variance learnt from the data: Keras's layer.
+
+    ``a = (x - mean) / max(√variance, 1e-7)``, per feature.  :meth:`adapt`
+    computes ``mean`` and ``variance`` (the population variance) from data
+    once, before training; they are saved with the model, exported to ONNX and
+    shown by ``trace``, but not trained.  So a saved model takes raw inputs.
+
+    Parameters
+    ----------
+    mean, variance : array-like (features,), optional
+        Known statistics, instead of :meth:`adapt` (e.g. a min-max scaling is
+        ``mean=min, variance=(max - min)²``).
+    """
+
+    state_names = ("mean", "variance")
+    #: the smallest standard deviation divided by (a constant feature stays finite)
+    EPSILON = 1e-7
+
+    def __init__(self, mean=None, variance=None, name=None, input_dim=None, **kwargs):
+        if (mean is None) != (variance is None):
+            raise ValueError("Normalization needs both mean and variance, or neither (then "
+                             "call adapt(x))")
+        self.adapted = None
+        if mean is not None:
+            self.adapted = self._statistics(mean, variance)
+            input_dim = input_dim if input_dim is not None else len(self.adapted[0])
+        super().__init__(name, input_dim, **kwargs)
+
+    @staticmethod
+    def _statistics(mean, variance):
+        mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        variance = np.asarray(variance, dtype=np.float64).reshape(-1)
+        if mean.shape != variance.shape or not (np.isfinite(mean).all()
+                                                and np.isfinite(variance).all()) \
+                or (variance < 0).any():
+            raise ValueError(f"Normalization needs finite means and non-negative variances of "
+                             f"one shape; received shapes {mean.shape} and {variance.shape}")
+        return mean, variance
+
+    def adapt(self, x):
+        """Learn each feature's mean and (population) variance from ``x`` (n, features)."""
+        x = check.as_matrix(x, "x", np.float64, self.input_dim or self.declared_input_dim)
+        self.adapted = (x.mean(axis=0), x.var(axis=0))
+        if self.weights:                                   # already part of a built model
+            self.mean[...], self.variance[...] = self.adapted
+        elif self.declared_input_dim is None:
+            self.declared_input_dim = x.shape[1]
+        return self
+
+    def state_shapes(self):
+        return [(self.input_dim,)] * 2
+
+    def initial_weights(self, dtype):
+        if self.adapted is None:            # the identity until adapted
+            return [np.zeros(self.input_dim, dtype), np.ones(self.input_dim, dtype)]
+        if len(self.adapted[0]) != self.input_dim:
+            raise ValueError(f"layer {self.name!r} was adapted to {len(self.adapted[0])} "
+                             f"features but receives {self.input_dim}")
+        return [a.astype(dtype) for a in self.adapted]
+
+    def bind(self, weights, grads):
+        super().bind(weights, grads)
+        self.mean, self.variance = weights
+
+    def _std(self):
+        return np.maximum(np.sqrt(self.variance), self.variance.dtype.type(self.EPSILON))
+
+    def forward(self, x, training=False):
+        std = self._std()
+        a = (x - self.mean) / std
+        self.record = Record(x=x, std=std, a=a)
+        return a
+
+    def backward(self, grad_a, need_input_grad=True):
+        return grad_a / self.record.std if need_input_grad else None        # dL/dx = dL/da / s
+
+    def title(self):
+        return f"Normalization({self.input_dim} features)"
+
+    def trace_forward(self):
+        r = self.record
+        return [Step("x", "input", r.x), Step("mean", "the mean of each feature (adapted)",
+                                              self.mean.copy()),
+                Step("std", "√variance of each feature (adapted)", r.std),
+                Step("a", "a = (x - mean) / std", r.a)]
+
+    def to_onnx(self, graph, x):
+        return graph.op("Div", [graph.op("Sub", [x, graph.const(self.mean, "mean")]),
+                                graph.const(self._std(), "std")])
+
+    def get_config(self):
+        config = super().get_config()
+        if self.adapted is not None and not self.weights:     # not yet in a model's weights
+            config.update(mean=self.adapted[0].tolist(), variance=self.adapted[1].tolist())
+        return config
+
+
 class BatchNormalization(Layer):
     """Normalise each feature over the batch, then scale and shift: ``a = γ x̂ + β``.
 
@@ -748,7 +846,7 @@ class LayerNormalization(Layer):
 
 REGISTRY = Registry("layer", Layer,
                     {"dense": Dense, "dropout": Dropout, "rescaling": Rescaling,
-                     "batch_normalization": BatchNormalization,
+                     "batch_normalization": BatchNormalization, "normalization": Normalization,
                      "layer_normalization": LayerNormalization, "input_layer": InputLayer},
                     aliases={"batchnormalization": "batch_normalization",
                              "batch_norm": "batch_normalization", "input": "input_layer"})

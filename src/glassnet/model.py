@@ -452,6 +452,7 @@ class Sequential(Trainer):
         arrays = {serialization.PARAMS: self.variables}
         if self.loss is not None:
             opt = self.optimizer
+            opt.build(self.params.size, self.dtype)     # (zeros for a model never trained)
             meta["compile"] = {"loss": losses.serialize(self.loss),
                                "optimizer": optimizers.serialize(opt),
                                "iterations": opt.iterations,

@@ -15,6 +15,8 @@ import zlib
 
 import numpy as np
 
+from .preprocessing import encode_labels
+
 __all__ = ["load_idx", "load_mnist", "fashion_mnist", "load_csv", "FASHION_MNIST_DIR",
            "FASHION_MNIST_CLASSES"]
 
@@ -151,31 +153,42 @@ def fashion_mnist(directory=None, normalize=True):
 # CSV
 # ----------------------------------------------------------------------------------------
 
-def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float32):
-    """Read a numeric CSV file, such as MNIST in CSV (seed 002: label first, then 784 pixels).
+def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float32,
+             return_class_names=False):
+    """Read a CSV file of numeric features and a label column.
+
+    MNIST in CSV (the seed document “Python Neural Network only using NumPy”:
+    label first, then 784 pixels) is the default layout; any numeric CSV works,
+    with or without a header, and the labels may be numbers or names
+    (``setosa``, ``versicolor``, ...).
 
     Parameters
     ----------
     path : str
-    label_column : int or None, default 0
-        Column holding the label (negative counts from the end); None
-        returns all columns as X.
+    label_column : int, str or None, default 0
+        The label's column: an index (negative counts from the end) or its
+        name in the header.  None returns all columns as X.
     header : "infer", True or False
         "infer" skips the first line if it is not all numbers.
     delimiter : str
     dtype : float type of X
+    return_class_names : bool, default False
+        Also return the class names, with y as integer codes into them
+        (see :func:`glassnet.datasets.encode_labels`).
 
     Returns
     -------
     X : array (n, columns - 1) of ``dtype``
-    y : int64 labels (n,) if every label is a whole number, else float; only
-        when ``label_column`` is not None.
+    y : labels (n,): int64 for whole numbers, float for other numbers, str for
+        names (never encoded silently); only when ``label_column`` is not None.
+    class_names : tuple of str, with ``return_class_names``
 
     Raises
     ------
     ValueError
-        Naming the line number and what was wrong (a field that is not a
-        number, a row with the wrong number of fields, an empty file).
+        Naming the file, the line and the column of what was wrong (a field
+        that is not a number, a missing or infinite value, a row with the
+        wrong number of fields, an unknown label column, an empty file).
 
     Notes
     -----
@@ -188,55 +201,99 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
         gzipped = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
         first = handle.readline()
+    data = _read_bytes(path) if gzipped else None
     if gzipped:
-        data = _read_bytes(path)
         first = data.split(b"\n", 1)[0]
     first = first.decode("utf-8", "replace").strip()
     if not first:
         raise ValueError(f"{name!r} is empty; expected rows of numbers separated by "
                          f"{delimiter!r}")
+    fields = [f.strip().strip('"') for f in first.split(delimiter)]
+    n_columns = len(fields)
     if header == "infer":
-        header = not _all_numbers(first.split(delimiter))
-    n_columns = len(first.split(delimiter))
-    table = None
-    for parse_as in (np.int32, np.float64):        # integers first: much faster to parse
-        source = io.BytesIO(data) if gzipped else name
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")      # "empty input" is reported below
-                table = np.loadtxt(source, delimiter=delimiter, dtype=parse_as,
-                                   skiprows=1 if header else 0, ndmin=2, encoding="utf-8")
-            break
-        except (ValueError, OverflowError):
-            continue
-    if table is None:                               # something is malformed: find and name it
-        if not gzipped:
-            data = _read_bytes(path)
-        start = len(data.split(b"\n", 1)[0]) + 1 if header else 0
-        _raise_first_error(name, data, delimiter, n_columns, 2 if header else 1, start)
+        header = not _all_numbers(fields)
+    col = _label_index(name, label_column, fields if header else None, n_columns)
+    first_line = 2 if header else 1
+    table = _parse(name, data, delimiter, header, first_line, n_columns, skip=None)
+    labels = None
+    if table is None and col is not None:          # perhaps the labels are names
+        features = [c for c in range(n_columns) if c != col]
+        table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col,
+                       usecols=features)
+        labels = np.loadtxt(io.BytesIO(data) if gzipped else name, delimiter=delimiter,
+                            dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
+                            encoding="utf-8")
+        labels = np.char.strip(np.char.strip(labels), '"')
     if table.shape[0] == 0:
         raise ValueError(f"{name!r} has a header but no data rows")
+    expected = n_columns if labels is None else n_columns - 1
+    if table.shape[1] != expected:
+        raise ValueError(f"{name!r}, line 1: the header has {n_columns} fields but the data "
+                         f"rows have {table.shape[1] + (labels is not None)}")
     if table.dtype.kind == "f" and not np.isfinite(table).all():
         row, column = (int(i) for i in np.argwhere(~np.isfinite(table))[0])
-        raise ValueError(f"{name!r}, line {row + (2 if header else 1)}, column {column + 1}: "
-                         f"expected a number, found {table[row, column]} (missing or infinite "
-                         f"values are not accepted: fill or drop them first)")
-    if table.shape[1] != n_columns:
-        raise ValueError(f"{name!r}, line 1: the header has {n_columns} fields but the data "
-                         f"rows have {table.shape[1]}")
-    if label_column is None:
+        value = table[row, column]
+        if labels is not None and column >= col:       # the table lacks the label column
+            column += 1
+        raise ValueError(f"{name!r}, line {row + first_line}, column {column + 1}: "
+                         f"expected a number, found {value} (missing or infinite values are "
+                         f"not accepted: fill or drop them first)")
+    if col is None:
         return table.astype(dtype)
-    if not -n_columns <= label_column < n_columns:
-        raise ValueError(f"label_column {label_column} is out of range for {n_columns} columns "
-                         f"in {name!r}")
-    col = label_column % n_columns
-    labels = table[:, col]
-    X = np.empty((table.shape[0], n_columns - 1), dtype=dtype)
-    X[:, :col] = table[:, :col]                     # every column but the label, cast once
-    X[:, col:] = table[:, col + 1:]
-    whole = labels.dtype.kind == "i" or bool(np.all((labels == np.round(labels))
-                                                    & (np.abs(labels) < 2 ** 53)))
-    return X, (labels.astype(np.int64) if whole else labels)
+    if labels is None:
+        labels = table[:, col]
+        X = np.empty((table.shape[0], n_columns - 1), dtype=dtype)
+        X[:, :col] = table[:, :col]                 # every column but the label, cast once
+        X[:, col:] = table[:, col + 1:]
+        whole = labels.dtype.kind == "i" or bool(np.all((labels == np.round(labels))
+                                                        & (np.abs(labels) < 2 ** 53)))
+        labels = labels.astype(np.int64) if whole else labels
+    else:
+        X = table.astype(dtype)
+    if return_class_names:
+        codes, classes = encode_labels(labels)
+        return X, codes, classes
+    return X, labels
+
+
+def _label_index(name, label_column, header_fields, n_columns):
+    """The label's column index (None for no label), from an index or a header name."""
+    if label_column is None:
+        return None
+    if isinstance(label_column, str):
+        if header_fields is None:
+            raise ValueError(f"{name!r} has no header, so the label column cannot be named "
+                             f"{label_column!r}; give its index instead (0 is the first)")
+        if label_column not in header_fields:
+            raise ValueError(f"{name!r} has no column {label_column!r}; its columns are "
+                             f"{header_fields}")
+        return header_fields.index(label_column)
+    if isinstance(label_column, bool) or not isinstance(label_column, (int, np.integer)) \
+            or not -n_columns <= label_column < n_columns:
+        raise ValueError(f"label_column {label_column!r} is out of range for {n_columns} "
+                         f"columns in {name!r}")
+    return int(label_column) % n_columns
+
+
+def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=None):
+    """The numeric table (integers first: much faster to parse), or None if a label is a name.
+
+    Raises ValueError naming line and column when a feature cell is not a number.
+    """
+    for parse_as in (np.int32, np.float64):
+        source = io.BytesIO(data) if data is not None else name
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")      # "empty input" is reported by the caller
+                return np.loadtxt(source, delimiter=delimiter, dtype=parse_as,
+                                  skiprows=1 if header else 0, ndmin=2, encoding="utf-8",
+                                  usecols=usecols)
+        except (ValueError, OverflowError):
+            continue
+    if data is None:
+        data = _read_bytes(name)
+    start = len(data.split(b"\n", 1)[0]) + 1 if header else 0
+    return _raise_first_error(name, data, delimiter, n_columns, first_line, start, skip)
 
 
 def _all_numbers(fields):
@@ -248,7 +305,9 @@ def _all_numbers(fields):
         return False
 
 
-def _raise_first_error(name, data, delimiter, n_columns, first_line_no, start):
+def _raise_first_error(name, data, delimiter, n_columns, first_line_no, start, skip=None):
+    """Raise for the first malformed row; return None if only the ``skip`` column (the
+    labels) holds something that is not a number."""
     text = io.StringIO(data[start:].decode("utf-8", "replace"))
     for offset, line in enumerate(text):
         line_no = first_line_no + offset
@@ -262,9 +321,14 @@ def _raise_first_error(name, data, delimiter, n_columns, first_line_no, start):
             raise ValueError(f"{name!r}, line {line_no}: expected {n_columns} fields like the "
                              f"first line, found {len(fields)}")
         for column, field in enumerate(fields, start=1):
+            if column - 1 == skip:
+                continue
             try:
                 float(field)
             except ValueError:
+                what = "a missing value" if not field.strip() else repr(field.strip())
                 raise ValueError(f"{name!r}, line {line_no}, column {column}: expected a number, "
-                                 f"found {field.strip()!r}") from None
+                                 f"found {what}") from None
+    if skip is not None:
+        return None
     raise ValueError(f"{name!r}: could not be parsed as numeric CSV")

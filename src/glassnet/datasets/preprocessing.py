@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["train_test_split", "validation_split", "one_hot", "MinMaxScaler", "StandardScaler"]
+__all__ = ["train_test_split", "validation_split", "encode_labels", "one_hot", "MinMaxScaler", "StandardScaler"]
 
 
 def _split_indices(n, n_test, rng, shuffle=True, stratify=None):
@@ -87,6 +87,34 @@ def validation_split(arrays, fraction, rng=None, stratify=None):
         train_idx, val_idx = _split_indices(n, n_val, rng, True, stratify)
     return ([None if a is None else a[train_idx] for a in arrays],
             [None if a is None else a[val_idx] for a in arrays])
+
+
+def encode_labels(labels, classes=None):
+    """Class labels of any kind (names, numbers) → integer codes and the class names.
+
+    Parameters
+    ----------
+    labels : array-like (n,)
+    classes : sequence, optional
+        The classes in the order of the codes; default: the sorted distinct labels.
+
+    Returns
+    -------
+    codes : int64 array (n,), ``classes[codes[i]] == labels[i]``
+    classes : tuple of str
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"encode_labels expects labels of shape (n,); received {labels.shape}")
+    found = np.unique(labels)
+    order = found if classes is None else np.asarray(classes)
+    unknown = np.setdiff1d(found, order)
+    if unknown.size:
+        raise ValueError(f"labels {unknown.tolist()[:5]} are not among the classes "
+                         f"{order.tolist()}")
+    codes = np.searchsorted(order, labels) if classes is None \
+        else np.array([list(order).index(v) for v in found])[np.searchsorted(found, labels)]
+    return codes.astype(np.int64), tuple(str(c) for c in order.tolist())
 
 
 def one_hot(labels, num_classes=None, dtype=np.float32):

@@ -1,6 +1,6 @@
 """The embedded digits in a scikit-learn Pipeline (scaling + GlassClassifier) under GridSearchCV.
 
-    python examples/sklearn_grid_search.py [--epochs 30] [--scheduler tcp://HOST:8786]
+    glassnet demo sklearn_grid_search [--epochs 30] [--scheduler tcp://HOST:8786]
 
 With --scheduler the search runs on that Dask cluster through joblib's Dask
 backend (pip install 'glassnet[dask]'); otherwise on this machine.

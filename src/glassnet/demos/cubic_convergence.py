@@ -1,6 +1,6 @@
 """Watch 8 tanh nodes converge on y = x³ + 15x, saved as a GIF.
 
-    python examples/cubic_convergence.py [--epochs 1500] [--gif cubic_convergence.gif]
+    glassnet demo cubic_convergence [--epochs 1500] [--gif cubic_convergence.gif]
 """
 import argparse
 

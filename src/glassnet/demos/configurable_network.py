@@ -1,28 +1,32 @@
-"""A configurable network (seed 001's network1.py): layers, nodes and activations from the
-command line.
+"""A network whose layers, nodes and activations come from the command line.
 
-    python examples/configurable_network.py --layers 8:tanh,8:relu --output sigmoid \
+As network1.py of the seed document “Neural networks in numpy”.
+
+    glassnet demo configurable_network --layers 8:tanh,8:relu --output sigmoid \
         --data xor3 --epochs 2000 --lr 0.5
 """
 import argparse
 
 import glassnet as gn
-from glassnet.datasets import image2x2, logic_gate
+from glassnet.datasets import catalog
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 epilog=__doc__.split("\n\n", 1)[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--layers", default="8:tanh",
                     help="hidden layers as units:activation, comma separated")
 parser.add_argument("--output", default="sigmoid", help="output activation")
-parser.add_argument("--data", default="xor3", choices=["xor2", "xor3", "image2x2"])
+parser.add_argument("--data", default="xor3", choices=["xor", "xor3", "image2x2"],
+                    help="a data set of glassnet's catalog (default: xor3, 3-input parity)")
 parser.add_argument("--loss", default="mse")
 parser.add_argument("--epochs", type=int, default=2000)
 parser.add_argument("--lr", type=float, default=0.5)
 args = parser.parse_args()
 
-if args.data == "image2x2":
-    X, y = image2x2(sets=10, grayscale=True, seed=0)
-else:
-    X, y = logic_gate("xor", int(args.data[-1]))
+data = catalog.load(args.data, seed=0)
+X, y = data.x_train, data.y_train
+if data.task == "multiclass":             # squared error and sigmoid outputs need one-hot rows
+    y = gn.utils.to_categorical(y, data.n_outputs)
 
 layers = []
 for spec in args.layers.split(","):

@@ -1,6 +1,6 @@
 """Watch XOR's decision regions form while the network trains, saved as a GIF.
 
-    python examples/xor_regions.py [--epochs 300] [--gif xor_regions.gif]
+    glassnet demo xor_regions [--epochs 300] [--gif xor_regions.gif]
 """
 import argparse
 

@@ -1,9 +1,9 @@
-"""2×2 image recognition with a 4-16-8-4 network on grayscale images (seed 001).
+"""2×2 image recognition with a 4-16-8-4 network on grayscale images (from the seed document “Neural networks in numpy”).
 
 Four shapes (solid, horizontal, vertical, diagonal) plus eight patterns that
 show none of them (all-zero targets, as in the seed).
 
-    python examples/image2x2_recognition.py [--epochs 300] [--sets 20]
+    glassnet demo image2x2_recognition [--epochs 300] [--sets 20]
 """
 import argparse
 

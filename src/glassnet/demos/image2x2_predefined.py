@@ -1,18 +1,18 @@
-"""A vertical-line detector with hand-set weights and step activations (seed 001).
+"""A vertical-line detector with hand-set weights and step activations (from the seed document “Neural networks in numpy”).
 
-Seed 001's 2x2_image_predefined_1.py and _2.py run the same two-layer network
+The seed document “Neural networks in numpy”'s 2x2_image_predefined_1.py and _2.py run the same two-layer network
 with the bias written two ways: as a separate vector b, or folded into the
 kernel as the weight of an extra input that is always 1.  Both give zero
 error on every 2×2 image, grayscale or not.
 
-    python examples/image2x2_predefined.py
+    glassnet demo image2x2_predefined
 """
 import numpy as np
 
 import glassnet as gn
 from glassnet.datasets import image2x2
 
-# Weights from seed 001, one row per input, one column per node; the last
+# Weights from the seed document “Neural networks in numpy”, one row per input, one column per node; the last
 # row is the bias (the weight of the constant input 1).
 W1_folded = np.array([[+1, -2], [-2, +1], [+1, -2], [-2, +1], [-1, -1]], dtype=float)
 W2_folded = np.array([[+1], [+1], [0]], dtype=float)

@@ -1,9 +1,9 @@
-"""One hidden layer of 8 nodes fits y = x³ + 15x on [-5, 5] (seed 001's cubic.py).
+"""One hidden layer of 8 nodes fits y = x³ + 15x on [-5, 5] (the seed document “Neural networks in numpy”'s cubic.py).
 
 The targets reach ±200, so they are standardised for training (a scaler
 remembers how) and mapped back for the plot.
 
-    python examples/cubic.py [--epochs 3000] [--plot cubic.png]
+    glassnet demo cubic [--epochs 3000] [--plot cubic.png]
 """
 import argparse
 

@@ -1,9 +1,9 @@
-"""One neuron learns y = a·x + b (seed 001's linear.py): here a = 2, b = 3.
+"""One neuron learns y = a·x + b (the seed document “Neural networks in numpy”'s linear.py): here a = 2, b = 3.
 
 With a linear activation a single node computes w·x + b, so after training
 its weight is a and its bias is b.
 
-    python examples/linear.py [--epochs 200]
+    glassnet demo linear [--epochs 200]
 """
 import argparse
 

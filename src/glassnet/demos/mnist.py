@@ -1,10 +1,10 @@
-"""Seed 002: one hidden ReLU layer and softmax, full-batch gradient descent, lr 0.05.
+"""From the seed document “Python Neural Network only using NumPy”: one hidden ReLU layer and softmax, full-batch gradient descent, lr 0.05.
 
 Works on MNIST or Fashion-MNIST, in CSV (label first, 784 pixels, a header
-row; seed 002's format) or as a directory of IDX files.  Without --data it
+row; that document's format) or as a directory of IDX files.  Without --data it
 uses Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist).
 
-    python examples/mnist.py [--data train.csv | --data DIR] [--iterations 500]
+    glassnet demo mnist [--data train.csv | --data DIR] [--iterations 500]
         [--every 10] [--hidden 10] [--plot mnist_accuracy.png]
 """
 import argparse
@@ -66,7 +66,7 @@ if args.plot:
         ax.plot(tracker.iterations, tracker.accuracy, marker="o", ms=3)
         ax.set_xlabel("iteration")
         ax.set_ylabel("training accuracy")
-        ax.set_title(f"Seed 002 network, full-batch gradient descent (lr {args.lr})")
+        ax.set_title(f"The seed document's network, full-batch gradient descent (lr {args.lr})")
         ax.grid(alpha=0.3)
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)

@@ -1,6 +1,6 @@
-"""XOR with 2 and 3 inputs (seed 001's xor.py): the problem one neuron cannot solve.
+"""XOR with 2 and 3 inputs (the seed document “Neural networks in numpy”'s xor.py): the problem one neuron cannot solve.
 
-    python examples/xor.py [--epochs 2000]
+    glassnet demo xor [--epochs 2000]
 """
 import argparse
 
