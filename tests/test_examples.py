@@ -1,4 +1,5 @@
-"""Every example runs, with small settings, and prints what it promises."""
+"""Every demo runs (from the installed package, in an empty directory), with small
+settings, and prints what it promises."""
 import os
 import subprocess
 import sys
@@ -6,11 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
-
-
 def run(name, *args, cwd):
-    result = subprocess.run([sys.executable, os.path.join(EXAMPLES, name), *args],
+    module = "glassnet.demos." + name.removesuffix(".py")
+    result = subprocess.run([sys.executable, "-m", module, *args],
                             capture_output=True, text=True, cwd=cwd, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout

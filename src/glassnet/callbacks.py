@@ -458,7 +458,10 @@ class TerminateOnNaN(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Progress output: a live bar per epoch on a terminal, one plain line otherwise.
+    """Progress output: a live bar during each epoch on a terminal, then one line per epoch.
+
+    The line shows every metric (the bar, which a narrow terminal would cut,
+    shows the running loss only).
 
     The bar uses ``tqdm`` when it is installed (``pip install glassnet[cli]``);
     without it, or when the output is not a terminal, each epoch prints one line.
@@ -495,7 +498,7 @@ class ProgbarLogger(Callback):
         if self._use_bar:
             from tqdm import tqdm
             epochs = self.params.get("epochs", "?")
-            self._bar = tqdm(total=self.params.get("samples"), unit="sample", leave=True,
+            self._bar = tqdm(total=self.params.get("samples"), unit="sample", leave=False,
                              desc=f"Epoch {epoch + 1}/{epochs}", file=self.stream,
                              dynamic_ncols=True)
 
@@ -512,15 +515,13 @@ class ProgbarLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self._start
-        text = format_logs(logs or {})
-        if self._bar is not None:
-            self._bar.set_postfix_str(text, refresh=True)
+        if self._bar is not None:       # the bar goes; a full line, every metric, stays
             self._bar.close()
             self._bar = None
-        elif self.verbose:
+        if self.verbose:
             epochs = self.params.get("epochs", "?")
-            print(f"Epoch {epoch + 1}/{epochs} - {elapsed:.2f}s - {text}", file=self.stream,
-                  flush=True)
+            print(f"Epoch {epoch + 1}/{epochs} - {elapsed:.2f}s - {format_logs(logs or {})}",
+                  file=self.stream, flush=True)
 
     def on_train_end(self, logs=None):
         if self._bar is not None:

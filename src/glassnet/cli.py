@@ -1,27 +1,31 @@
-"""The ``glassnet`` command: train, evaluate, predict, summary, demo.
+"""The ``glassnet`` command: train, evaluate, predict, summary, export, explain, report, demo.
 
 Errors are one line on stderr and a non-zero exit status (2 for usage
-errors); ``--debug`` shows the traceback instead.
+errors, 130 after Ctrl-C); ``--debug`` (before or after the command) shows
+the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pkgutil
 import runpy
 import sys
 import time
-from pathlib import Path
+import warnings
 
 import numpy as np
 
-from . import Rescaling, activations, datasets, load_model, optimizers
+from . import _validation as check
+from . import activations, datasets, demos, load_model, optimizers
 from ._text import format_logs, format_table
 from .datasets import catalog
 from .datasets.preprocessing import validation_split
 from .export import OPSET
 from .model import build_mlp
-from .plotting import confusion_matrix, plot_confusion_matrix, plot_history
+from .plotting import (class_of, confusion_matrix, plot_confusion_matrix, plot_decision_regions,
+                       plot_function_fit, plot_history, plot_predicted_vs_target)
 from .report import write_report
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -63,18 +67,12 @@ def _print_table(rows):
 
 
 def cmd_train(args):
-    data = catalog.load(args.data, seed=args.seed)
+    data = catalog.load(args.data, seed=args.seed, label=args.label)
     epochs = args.epochs if args.epochs is not None else data.epochs
     layers = args.layers if args.layers is not None else data.hidden
     lr = args.lr if args.lr is not None else data.learning_rate
     if args.validation is None:
         args.validation = 0.1 if len(data.x_train) >= 50 else 0.0
-    model = build_mlp(data.n_outputs, data.task, layers, args.activation, args.optimizer, lr,
-                      front=[Rescaling(data.scale)] if data.scale != 1.0 else [],
-                      seed=args.seed)
-    print(f"Training on {args.data}: {len(data.x_train)} samples, {data.x_train.shape[1]} "
-          f"features -> {data.n_outputs} outputs; layers {layers}, {args.activation}, "
-          f"{args.optimizer}, {epochs} epochs", flush=True)
     parts = {"train": (data.x_train, data.y_train)}
     if args.validation:
         # a seeded random sample (stratified by class): sorted data still validates on all
@@ -83,6 +81,16 @@ def cmd_train(args):
                                       rng=np.random.default_rng(args.seed), stratify=labels)
         parts = {"train": tuple(train), "validation": tuple(val)}
     parts["test"] = (data.x_test, data.y_test)
+    front, how = catalog.scaling_layers(data, args.scale or data.scale, parts["train"][0])
+    model = build_mlp(data.n_outputs, data.task, layers, args.activation, args.optimizer, lr,
+                      front=front, seed=args.seed)
+    model.class_names = data.labels or None
+    n_val = len(parts["validation"][0]) if "validation" in parts else 0
+    print(f"Training on {args.data}: {len(parts['train'][0])} samples"
+          + (f" (and {n_val} held out for validation)" if n_val else "")
+          + f", {data.x_train.shape[1]} features -> {data.n_outputs} outputs; layers {layers}, "
+          f"{args.activation}, {args.optimizer}, {epochs} epochs", flush=True)
+    print(f"Preprocessing: {how}", flush=True)
     start = time.perf_counter()
     history = model.fit(*parts["train"], epochs=epochs, batch_size=args.batch_size,
                         validation_data=parts.get("validation"),
@@ -105,30 +113,47 @@ def cmd_train(args):
     return EXIT_INTERRUPTED if history.interrupted else 0
 
 
-def _check_model_fits(model, data):
+def _data_for(model, args):
+    """The data of ``--data`` for a trained model: the test split, in the model's classes."""
+    data = catalog.load(args.data, seed=args.seed, for_training=False, label=args.label,
+                        class_names=model.class_names if os.path.isfile(args.data) else None)
     if model.input_dim != data.x_test.shape[1]:
-        raise ValueError(f"the model expects {model.input_dim} features but the data has "
+        raise ValueError(f"the model expects {model.input_dim} features but {args.data!r} has "
                          f"{data.x_test.shape[1]}")
+    return data
 
 
 def cmd_evaluate(args):
     model = load_model(args.model)
-    data = catalog.load(args.data, seed=args.seed, for_training=False)
-    _check_model_fits(model, data)
+    data = _data_for(model, args)
     if model.loss is None:
         raise ValueError(f"{args.model!r} was saved without compile settings; cannot evaluate")
-    result = model.evaluate(data.x_test, data.y_test)
-    print(format_logs(result))
-    if data.task == "multiclass":
-        predicted = model.predict(data.x_test).argmax(axis=1)
-        matrix = confusion_matrix(data.y_test, predicted, model.output_dim)
-        labels = list(data.labels) or [str(i) for i in range(model.output_dim)]
+    x, y = data.x_test, data.y_test
+    print(format_logs(model.evaluate(x, y)))
+    out = model.predict(x)
+    names = list(model.class_names or data.labels or [])
+    if data.task != "regression":
+        k = max(model.output_dim, 2)
+        names = names or [str(i) for i in range(k)]
+        matrix = confusion_matrix(y if y.ndim == 1 else class_of(y), class_of(out), k)
         print("\nconfusion matrix (rows: true class, columns: predicted)")
-        _print_table([[""] + labels] + [[labels[i]] + list(map(str, row))
-                                        for i, row in enumerate(matrix)])
-        if args.plot:
-            plot_confusion_matrix(matrix, labels, path=args.plot)
-            print(f"confusion matrix saved to {args.plot}")
+        _print_table([[""] + names] + [[names[i]] + list(map(str, row))
+                                       for i, row in enumerate(matrix)])
+    if not args.plot:
+        return 0
+    if x.shape[1] == 2 and data.task != "regression":
+        plot_decision_regions(model, x, y, path=args.plot, class_names=names)
+        what = "decision regions"
+    elif data.task == "regression" and x.shape[1] == 1:
+        plot_function_fit(x, y, out, path=args.plot, title="Target and prediction")
+        what = "fitted function"
+    elif data.task == "regression":
+        plot_predicted_vs_target(y, out, path=args.plot)
+        what = "predicted vs target"
+    else:
+        plot_confusion_matrix(matrix, names, path=args.plot)
+        what = "confusion matrix"
+    print(f"{what} saved to {args.plot}")
     return 0
 
 
@@ -139,20 +164,22 @@ def cmd_predict(args):
         raise ValueError(f"{args.input!r} has {x.shape[1]} columns but the model expects "
                          f"{model.input_dim} features (give features only, no label column)")
     out = model.predict(x)
-    last = model.layers[-1]
-    classify = getattr(last, "activation", None) is not None and \
-        last.activation.name in ("softmax", "sigmoid")
-    if classify and out.shape[1] > 1:
-        header = "class," + ",".join(f"p{i}" for i in range(out.shape[1]))
-        table = np.column_stack([out.argmax(axis=1), out])
-        fmt = ["%d"] + ["%.6g"] * out.shape[1]
+    classify = model.loss is not None and model.loss.name != "mse" and out.shape[1] > 1
+    if classify:
+        names = list(model.class_names or [str(i) for i in range(out.shape[1])])
+        lines = ["class," + ",".join(f"p_{n}" for n in names)]
+        lines += [names[c] + "," + ",".join(f"{p:.6g}" for p in row)
+                  for c, row in zip(out.argmax(axis=1), out)]
     else:
-        header = ",".join(f"y{i}" for i in range(out.shape[1]))
-        table, fmt = out, "%.6g"
-    target = args.out or sys.stdout
-    np.savetxt(target, table, delimiter=",", header=header, comments="", fmt=fmt)
+        lines = [",".join(f"y{i}" for i in range(out.shape[1]))]
+        lines += [",".join(f"{v:.6g}" for v in row) for row in out]
+    text = "\n".join(lines) + "\n"
     if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
         print(f"{len(out)} predictions written to {args.out}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -175,11 +202,20 @@ def cmd_export(args):
 
 def _sample(args):
     model = load_model(args.model)
-    data = catalog.load(args.data, seed=args.seed, for_training=False)
-    _check_model_fits(model, data)
+    data = _data_for(model, args)
+    if args.sample is None:             # the first test sample the model gets most wrong
+        args.sample = _worst_sample(model, data) if model.loss is not None else 0
     if not 0 <= args.sample < len(data.x_test):
         raise ValueError(f"--sample must be in 0..{len(data.x_test) - 1}; received {args.sample}")
     return model, data
+
+
+def _worst_sample(model, data):
+    """Among the first 2,000 test samples, the one with the highest loss (never a loss of 0)."""
+    x = check.as_matrix(data.x_test[:2000], "x", model.dtype, model.input_dim)
+    y = check.as_targets(data.y_test[:2000], model.loss, model.output_dim, model.dtype)
+    model.forward(x)
+    return int(np.argmax(model.per_sample_loss(y)))
 
 
 def cmd_explain(args):
@@ -198,111 +234,195 @@ def cmd_report(args):
     return 0
 
 
-def examples_dir():
-    return Path(__file__).resolve().parents[2] / "examples"
+#: short names of some demos, beside their module names (``glassnet demo grid-search``)
+DEMO_ALIASES = {"predefined": "image2x2_predefined", "image2x2": "image2x2_recognition",
+                "network": "configurable_network", "grid_search": "sklearn_grid_search"}
+#: the optional package a demo may need → the extra that installs it
+EXTRAS = {"matplotlib": "plot", "PIL": "plot", "sklearn": "sklearn", "dask": "dask",
+          "distributed": "dask", "onnx": "onnx", "tqdm": "cli"}
 
 
-DEMOS = {"xor": "xor.py", "predefined": "image2x2_predefined.py",
-         "image2x2": "image2x2_recognition.py", "network": "configurable_network.py",
-         "linear": "linear.py", "cubic": "cubic.py", "mnist": "mnist.py",
-         "xor-regions": "xor_regions.py", "cubic-convergence": "cubic_convergence.py",
-         "grid-search": "sklearn_grid_search.py"}
+def demo_names():
+    """Every demo's module name (the package ``glassnet.demos``), sorted."""
+    return sorted(m.name for m in pkgutil.iter_modules(demos.__path__))
 
 
 def cmd_demo(args):
-    folder = examples_dir()
-    script = folder / DEMOS[args.name]
-    if not script.is_file():
-        raise FileNotFoundError(f"the demos ship with glassnet's source checkout; {script} was "
-                                f"not found (install with 'pip install -e .' from a clone)")
-    sys.argv = [str(script), *args.demo_args]
-    runpy.run_path(str(script), run_name="__main__")
+    name = args.name.replace("-", "_")          # xor-regions and xor_regions alike
+    module = DEMO_ALIASES.get(name, name)
+    if module not in demo_names():
+        raise UsageError(f"unknown demo {args.name!r}; the demos are "
+                         f"{', '.join(demo_names() + sorted(DEMO_ALIASES))}")
+    sys.argv = [f"glassnet demo {args.name}", *args.demo_args]
+    try:
+        runpy.run_module(f"glassnet.demos.{module}", run_name="__main__", alter_sys=True)
+    except ModuleNotFoundError as exc:
+        root = (exc.name or "").split(".")[0]
+        if root not in EXTRAS:
+            raise
+        raise ImportError(f'the demo {args.name!r} needs {root}: pip install '
+                          f'"glassnet[{EXTRAS[root]}]"') from None
     return 0
 
 
-def make_parser():
-    parser = argparse.ArgumentParser(prog="glassnet", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", required=True)
+class UsageError(ValueError):
+    """A command line that asks for something that does not exist (exit status 2)."""
 
-    train = sub.add_parser("train", help="train a network (default: the embedded digits)")
-    train.add_argument("--data", default="digits",
-                       help=f"{', '.join(catalog.names())}, a CSV file (label first) or an IDX "
-                            f"directory (default: digits)")
+
+#: hidden-layer activations offered by --activation (step cannot train; softmax is an output)
+HIDDEN_ACTIVATIONS = [name for name in activations.names() if name not in ("step", "softmax")]
+
+
+def make_parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks on errors")
+    parser = argparse.ArgumentParser(
+        prog="glassnet", description="glassnet: a neural network you can read, written with "
+        "NumPy alone.", epilog="Run 'glassnet COMMAND --help' for a command's options.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands")
+
+    def command(name, helptext, run):
+        p = sub.add_parser(name, help=helptext, description=helptext, parents=[common])
+        p.set_defaults(run=run)
+        return p
+
+    def data_options(p, default="digits"):
+        p.add_argument("--data", default=default,
+                       help=f"{', '.join(catalog.names())}, a CSV file or an IDX directory "
+                            f"(default: {default})")
+        p.add_argument("--label", default="0", type=_column,
+                       help="the label column of a CSV file: its name or index (default: 0, "
+                            "the first)")
+        p.add_argument("--seed", type=int, default=0,
+                       help="seeds the splits and the weights (must match training for the "
+                            "test split)")
+
+    train = command("train", "train a network (default: the embedded digits)", cmd_train)
+    data_options(train)
     train.add_argument("--layers", type=_layers, help="hidden layer sizes, e.g. 128,64")
-    train.add_argument("--activation", default="relu", choices=activations.names(),
+    train.add_argument("--activation", default="relu", choices=HIDDEN_ACTIVATIONS,
                        help="hidden-layer activation (default: relu)")
     train.add_argument("--optimizer", default="adam", choices=optimizers.names())
     train.add_argument("--lr", type=_positive(float), help="learning rate")
     train.add_argument("--epochs", type=_positive(int))
     train.add_argument("--batch-size", type=_positive(int), default=32)
     train.add_argument("--validation", type=_fraction,
-                       help="fraction of the training data held out (default: 0.1, or 0 for "
-                            "data sets under 50 samples such as xor)")
-    train.add_argument("--seed", type=int, default=0)
+                       help="fraction of the training data held out, a stratified random sample "
+                            "(default: 0.1, or 0 for data sets under 50 samples such as xor)")
+    train.add_argument("--scale", choices=catalog.SCALINGS,
+                       help="how to scale the inputs: standard (per feature, from the training "
+                            "rows; the default for CSV files), minmax, pixels (the default for "
+                            "image data) or none")
     train.add_argument("--out", default="model.glassnet", help="model file to write")
     train.add_argument("--plot", help="save the training curves to this PNG")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
-    train.set_defaults(run=cmd_train)
 
-    evaluate = sub.add_parser("evaluate", help="loss, accuracy and confusion matrix")
+    evaluate = command("evaluate", "loss, accuracy, confusion matrix, and a picture",
+                       cmd_evaluate)
     evaluate.add_argument("model")
-    evaluate.add_argument("--data", default="digits")
-    evaluate.add_argument("--seed", type=int, default=0,
-                          help="must match training for the digits' test split")
-    evaluate.add_argument("--plot", help="save the confusion matrix to this PNG")
-    evaluate.set_defaults(run=cmd_evaluate)
+    data_options(evaluate)
+    evaluate.add_argument("--plot", help="save a picture to this PNG: decision regions (2 "
+                                         "inputs), the fit (regression) or the confusion "
+                                         "matrix")
 
-    predict = sub.add_parser("predict", help="predictions for a CSV of features")
+    predict = command("predict", "predictions for a CSV file of features", cmd_predict)
     predict.add_argument("model")
-    predict.add_argument("input")
+    predict.add_argument("input", help="a CSV file of features only (no label column)")
     predict.add_argument("--out", help="CSV file to write (default: standard output)")
-    predict.set_defaults(run=cmd_predict)
 
-    summary = sub.add_parser("summary", help="print a saved model's layers")
+    summary = command("summary", "print a saved model's layers", cmd_summary)
     summary.add_argument("model")
-    summary.set_defaults(run=cmd_summary)
 
-    export = sub.add_parser("export", help="export a saved model to ONNX")
+    export = command("export", "export a saved model to ONNX (needs glassnet[onnx])",
+                     cmd_export)
     export.add_argument("model")
     export.add_argument("output", help="the .onnx file to write")
-    export.set_defaults(run=cmd_export)
 
-    for name, helptext, run in (("explain", "trace one sample through every equation", cmd_explain),
-                                ("report", "write a self-contained HTML report", cmd_report)):
-        p = sub.add_parser(name, help=helptext)
+    for name, helptext, run in (
+            ("explain", "trace one sample through every equation", cmd_explain),
+            ("report", "write a self-contained HTML report", cmd_report)):
+        p = command(name, helptext, run)
         p.add_argument("model")
-        p.add_argument("--data", default="digits")
-        p.add_argument("--sample", type=int, default=0, help="which test sample to trace")
-        p.add_argument("--seed", type=int, default=0,
-                       help="must match training for the digits' test split")
+        data_options(p)
+        p.add_argument("--sample", type=int, default=None,
+                       help="which test sample to trace (default: the one with the highest "
+                            "loss)")
         if name == "report":
             p.add_argument("--out", default="report.html")
-        p.set_defaults(run=run)
 
-    demo = sub.add_parser("demo", help="run one of the seed documents' demos")
-    demo.add_argument("name", choices=sorted(DEMOS))
+    demo = command("demo", "run one of the demos of the seed documents", cmd_demo)
+    demo.add_argument("name", help=f"one of {', '.join(demo_names())}")
     demo.add_argument("demo_args", nargs=argparse.REMAINDER)
-    demo.set_defaults(run=cmd_demo)
     return parser
+
+
+def _column(text):
+    """--label: an index if it is a number, else a column name."""
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+class _QuietPipe:
+    """Standard output that, once the reader has gone (``| head``), swallows the rest.
+
+    Training then goes on and the model is still saved; the command ends quietly.
+    """
+
+    def __init__(self, stream):
+        self.stream, self.closed_pipe = stream, False
+
+    def write(self, text):
+        if not self.closed_pipe:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._close()
+        return len(text)
+
+    def flush(self):
+        if not self.closed_pipe:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._close()
+
+    def _close(self):
+        self.closed_pipe = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    return f"glassnet: warning: {message}\n"
 
 
 def main(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
+    warnings.formatwarning = _one_line_warning        # this process is the command line's
+    stdout, sys.stdout = sys.stdout, _QuietPipe(sys.stdout)
     try:
         return args.run(args)
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:                  # e.g. `glassnet evaluate ... | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_ERROR
+    except (UsageError, catalog.UnknownDataset) as exc:
+        if args.debug:
+            raise
+        parser.print_usage(sys.stderr)
+        print(f"glassnet: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (ValueError, OSError, ImportError, RuntimeError, FloatingPointError) as exc:
         if args.debug:
             raise
         print(f"glassnet: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

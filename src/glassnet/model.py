@@ -96,6 +96,8 @@ class Sequential(Trainer):
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.name = name
+        #: names of the output classes, kept with the saved model (None: unnamed)
+        self.class_names = None
         self.layers = []
         self.variables = self.params = self.grads = None
         super().__init__(fast)
@@ -402,6 +404,7 @@ class Sequential(Trainer):
     def get_config(self):
         return {"dtype": self.dtype.name, "seed": self.seed, "name": self.name,
                 "input_dim": self.input_dim, "fast": self.fast,
+                "class_names": None if self.class_names is None else list(self.class_names),
                 "layers": [layers_module.serialize(layer) for layer in self.layers]}
 
     @classmethod
@@ -410,6 +413,11 @@ class Sequential(Trainer):
         model = cls([layers_module.deserialize(c) for c in config["layers"]],
                     dtype=config.get("dtype", "float32"), seed=config.get("seed"),
                     name=config.get("name"), fast=config.get("fast"))
+        names = config.get("class_names")
+        if names is not None:
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"class_names must be a list of strings; received {names!r}")
+            model.class_names = tuple(names)
         if build and not model.built:
             model.build(config.get("input_dim"))
         return model
@@ -525,6 +533,10 @@ def load_model(path):
         file.check_array(serialization.PARAMS, (size,), model.dtype)
         with file.reason("its architecture is invalid"):
             model.build(input_dim)
+            if model.class_names is not None and \
+                    len(model.class_names) != max(model.output_dim, 2):
+                raise ValueError(f"{len(model.class_names)} class names for "
+                                 f"{model.output_dim} outputs")
             if meta.get("rng_state") is not None:
                 model.rng.bit_generator.state = meta["rng_state"]
             model.history.restore(meta.get("history") or {})

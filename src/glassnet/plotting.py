@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["plot_history", "plot_function_fit", "plot_confusion_matrix", "plot_network",
-           "confusion_matrix", "plot_layer_histograms", "draw_histograms"]
+           "confusion_matrix", "plot_layer_histograms", "draw_histograms",
+           "plot_decision_regions", "plot_predicted_vs_target", "region_colors"]
 
 
 def pyplot():
@@ -60,6 +61,78 @@ def plot_function_fit(x, y_true, y_pred, path=None, title="Function vs predictio
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    return _finish(fig, path)
+
+
+def region_colors(n_classes):
+    """A colormap and the colour of each class, for decision regions and their legend."""
+    from matplotlib.colors import ListedColormap
+    base = pyplot().get_cmap("tab10" if n_classes <= 10 else "tab20")
+    colors = [base(i) for i in range(n_classes)]
+    return ListedColormap(colors), colors
+
+
+def class_of(outputs):
+    """The class each row of network outputs predicts (argmax, or > 0.5 for one output)."""
+    outputs = np.asarray(outputs)
+    return outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0.5).astype(int)
+
+
+def draw_decision_regions(ax, grid_axes, predicted, n_classes, class_names=None, x=None,
+                          labels=None):
+    """The predicted class over a 2-D grid as coloured regions, with a legend of the classes.
+
+    Returns the image artist (an animation may update it with ``set_data``).
+    """
+    from matplotlib.patches import Patch
+    cmap, colors = region_colors(n_classes)
+    shape = (len(grid_axes[1]), len(grid_axes[0]))
+    extent = (grid_axes[0][0], grid_axes[0][-1], grid_axes[1][0], grid_axes[1][-1])
+    image = ax.imshow(predicted.reshape(shape), origin="lower", extent=extent, aspect="auto",
+                      cmap=cmap, vmin=-0.5, vmax=n_classes - 0.5, alpha=0.45)
+    if x is not None:
+        ax.scatter(x[:, 0], x[:, 1], c=[colors[int(c)] for c in labels], edgecolor="black",
+                   s=40, zorder=3)
+    names = class_names or [str(i) for i in range(n_classes)]
+    ax.legend(handles=[Patch(color=c, label=f"class {n}") for c, n in zip(colors, names)],
+              loc="upper right", fontsize=8, framealpha=0.8)
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    return image
+
+
+def plot_decision_regions(model, x, y, path=None, class_names=None, grid_size=120,
+                          title="Decision regions"):
+    """The class a 2-input model predicts over the plane, with the data points on top."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[1] != 2:
+        raise ValueError(f"decision regions need 2 input features; the data has {x.shape[1]}")
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = 0.1 * np.where(hi > lo, hi - lo, 1.0)
+    grid_axes = [np.linspace(lo[i] - pad[i], hi[i] + pad[i], grid_size) for i in range(2)]
+    xx, yy = np.meshgrid(*grid_axes)
+    predicted = class_of(model.predict(np.column_stack([xx.ravel(), yy.ravel()])))
+    y = np.asarray(y)
+    labels = y if y.ndim == 1 else class_of(y)
+    n_classes = max(model.output_dim, 2)
+    fig, ax = pyplot().subplots(figsize=(5.5, 4.5))
+    draw_decision_regions(ax, grid_axes, predicted, n_classes, class_names, x, labels)
+    ax.set_title(title)
+    return _finish(fig, path)
+
+
+def plot_predicted_vs_target(y_true, y_pred, path=None, title="Predicted vs target"):
+    """Each sample's prediction against its target: the diagonal is a perfect fit."""
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    fig, ax = pyplot().subplots(figsize=(5, 5))
+    ax.scatter(y_true, y_pred, s=8, alpha=0.5)
+    lo, hi = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="perfect fit")
+    ax.set_xlabel("target")
+    ax.set_ylabel("prediction")
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
     return _finish(fig, path)
 
 
@@ -120,7 +193,7 @@ def plot_network(model, path=None, max_nodes=12, title=None):
     for li, ys in enumerate(pos):
         ax.scatter(np.full(len(ys), li), ys, s=260, color="white", edgecolor="black", zorder=2)
         label = "input" if li == 0 else (dense[li - 1].activation.name)
-        more = f" (+{widths[li] - shown[li]})" if widths[li] > shown[li] else ""
+        more = f"\n({widths[li] - shown[li]} not drawn)" if widths[li] > shown[li] else ""
         units = "unit" if widths[li] == 1 else "units"
         ax.text(li, -0.12, f"{label}\n{widths[li]} {units}{more}", ha="center", va="top")
     ax.set_xlim(-0.5, len(widths) - 0.5)

@@ -1,9 +1,15 @@
 """The catalog of named data sets: what ``glassnet train --data NAME`` and the demos load.
 
 Each entry knows how to load its data, split it into training and test
-parts, what kind of task it is, how its inputs are scaled and which network
-trains it well by default.  :func:`load` also accepts a CSV file (label in the
-first column) or a directory of IDX files (MNIST layout).
+parts, what kind of task it is, how its inputs should be scaled and which
+network trains it well by default.  :func:`load` also accepts a CSV file (a
+label column, by default the first) or a directory of IDX files (MNIST
+layout).
+
+Scaling is never guessed from the values: image data sets say their pixel
+scaling (digits 0..16, MNIST-style 0..255), everything else is standardised
+with the statistics of the training rows unless told otherwise
+(:func:`scaling_layers`).
 """
 
 from __future__ import annotations
@@ -13,10 +19,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import layers
 from . import files, toy
-from .preprocessing import train_test_split
+from .preprocessing import encode_labels, train_test_split
 
-__all__ = ["Dataset", "CATALOG", "load", "names"]
+__all__ = ["Dataset", "CATALOG", "load", "names", "scaling_layers", "SCALINGS",
+           "UnknownDataset"]
+
+#: the ways ``--scale`` can prepare the inputs
+SCALINGS = ("none", "standard", "minmax", "pixels")
+
+
+class UnknownDataset(ValueError):
+    """``--data`` names neither a catalog entry nor an existing file or directory."""
 
 
 @dataclass
@@ -29,7 +44,8 @@ class Dataset:
     y_test: np.ndarray
     task: str                      # "multiclass", "binary" or "regression"
     n_outputs: int
-    scale: float = 1.0             # put in front of the model as a Rescaling layer
+    scale: str = "standard"        # how to scale the inputs by default (one of SCALINGS)
+    pixel_scale: float | None = None   # for scale="pixels": the factor (1/255, 1/16)
     labels: tuple = ()             # class names
     epochs: int = 10               # defaults that train this data set well
     hidden: list = field(default_factory=lambda: [128])
@@ -45,36 +61,38 @@ def _split(x, y, seed, test_size):
 
 def _digits(seed, test_size):
     x, y = toy.digits()
-    return Dataset("digits", *_split(x, y, seed, test_size), "multiclass", 10, 1 / 16,
+    return Dataset("digits", *_split(x, y, seed, test_size), "multiclass", 10, "pixels", 1 / 16,
                    tuple("0123456789"), epochs=40, hidden=[128, 64])
 
 
 def _xor(seed, test_size):
     x, y = toy.logic_gate("xor", 2)        # four rows: train and test on the whole truth table
-    return Dataset("xor", x, y, x, y, "binary", 1, epochs=500, hidden=[4], learning_rate=0.05)
+    return Dataset("xor", x, y, x, y, "binary", 1, "none", epochs=500, hidden=[4],
+                   learning_rate=0.05)
 
 
 def _xor3(seed, test_size):
     x, y = toy.logic_gate("xor", 3)        # 3-input parity
-    return Dataset("xor3", x, y, x, y, "binary", 1, epochs=1000, hidden=[8], learning_rate=0.05)
+    return Dataset("xor3", x, y, x, y, "binary", 1, "none", epochs=1000, hidden=[8],
+                   learning_rate=0.05)
 
 
 def _image2x2(seed, test_size):
     x, y = toy.image2x2(sets=50, grayscale=True, seed=seed)
     return Dataset("image2x2", *_split(x, y.argmax(axis=1), seed, test_size), "multiclass", 4,
-                   labels=toy.IMAGE2X2_CLASSES, epochs=60, hidden=[16, 8])
+                   "none", labels=toy.IMAGE2X2_CLASSES, epochs=60, hidden=[16, 8])
 
 
 def _cubic(seed, test_size):
     x, y = toy.function_samples("cubic", n=2000, seed=seed)
-    return Dataset("cubic", *_split(x, y, seed, test_size), "regression", 1, 0.2,
+    return Dataset("cubic", *_split(x, y, seed, test_size), "regression", 1, "standard",
                    epochs=300, hidden=[32, 32], learning_rate=0.01)
 
 
 def _fashion_mnist(seed, test_size):
     (x_tr, y_tr), (x_te, y_te) = files.fashion_mnist(normalize=False)
-    return Dataset("fashion-mnist", x_tr, y_tr, x_te, y_te, "multiclass", 10, 1 / 255,
-                   files.FASHION_MNIST_CLASSES, epochs=10, hidden=[256, 128])
+    return Dataset("fashion-mnist", x_tr, y_tr, x_te, y_te, "multiclass", 10, "pixels",
+                   1 / 255, files.FASHION_MNIST_CLASSES, epochs=10, hidden=[256, 128])
 
 
 #: name → loader(seed, test_size) returning a :class:`Dataset`
@@ -87,11 +105,14 @@ def names():
     return list(CATALOG)
 
 
-def load(spec, seed=0, test_size=0.2, for_training=True):
+def load(spec, seed=0, test_size=0.2, for_training=True, label=0, class_names=None):
     """A :class:`Dataset` for a catalog name, a CSV file or an IDX directory.
 
-    A CSV file holds the integer class label in its first column; without
-    ``for_training`` all of its rows are the test part.
+    A CSV file holds a label column (``label``: its index or header name,
+    by default the first column).  Labels that are names (or whole numbers)
+    make a classification task, with the class names kept; other numbers a
+    regression.  ``class_names`` (a trained model's) fixes the classes'
+    order.  Without ``for_training`` all rows are the test part.
     """
     name = ALIASES.get(spec, spec)
     if name in CATALOG:
@@ -99,15 +120,51 @@ def load(spec, seed=0, test_size=0.2, for_training=True):
     if os.path.isdir(spec):
         (x_tr, y_tr), (x_te, y_te) = files.load_mnist(spec, normalize=False)
         n_out = int(max(y_tr.max(), y_te.max())) + 1
-        return Dataset(spec, x_tr, y_tr, x_te, y_te, "multiclass", n_out, 1 / 255)
+        return Dataset(spec, x_tr, y_tr, x_te, y_te, "multiclass", n_out, "pixels", 1 / 255)
     if os.path.isfile(spec):
-        x, y = files.load_csv(spec)
-        if y.dtype.kind != "i":
-            raise ValueError(f"{spec!r}: the first column must hold integer class labels")
-        scale = 1 / 255 if x.max() > 1 and x.max() <= 255 and x.min() >= 0 else 1.0
-        n_out = int(y.max()) + 1
+        x, y = files.load_csv(spec, label_column=label)
+        if y.dtype.kind == "f":
+            task, labels, n_out = "regression", (), 1
+        else:
+            y, labels = encode_labels(y, class_names)
+            task, n_out = "multiclass", len(labels)
         if not for_training:
-            return Dataset(spec, x[:0], y[:0], x, y, "multiclass", n_out, scale)
-        return Dataset(spec, *_split(x, y, seed, test_size), "multiclass", n_out, scale)
-    raise ValueError(f"--data must be one of {', '.join(CATALOG)}, a CSV file or an IDX "
-                     f"directory; received {spec!r} (no such file or directory)")
+            return Dataset(spec, x[:0], y[:0], x, y, task, n_out, "standard", 1 / 255, labels)
+        return Dataset(spec, *_split(x, y, seed, test_size) if task == "multiclass" else
+                       _split_plain(x, y, seed, test_size), task, n_out, "standard", 1 / 255,
+                       labels)
+    raise UnknownDataset(f"--data must be one of {', '.join(CATALOG)}, a CSV file or an IDX "
+                         f"directory; received {spec!r} (no such file or directory)")
+
+
+def _split_plain(x, y, seed, test_size):
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, seed=seed)
+    return x_tr, y_tr, x_te, y_te
+
+
+def scaling_layers(data, how, x_train):
+    """The layers that put the inputs on a good scale, and a sentence saying what they do.
+
+    ``how`` is one of :data:`SCALINGS`: ``"none"``; ``"standard"``, a
+    :class:`~glassnet.layers.Normalization` adapted to ``x_train``;
+    ``"minmax"``, the same mapping each feature's training range to [0, 1];
+    ``"pixels"``, a Rescaling by the data set's pixel scale.
+    """
+    n = len(x_train)
+    if how == "none":
+        return [], "none (the inputs go in as they are)"
+    if how == "standard":
+        return ([layers.Normalization().adapt(x_train)],
+                f"each feature standardised with the mean and variance of the {n} training "
+                f"rows (a Normalization layer, saved with the model)")
+    if how == "minmax":
+        low, high = x_train.min(axis=0), x_train.max(axis=0)
+        return ([layers.Normalization(mean=low, variance=(high - low) ** 2)],
+                f"each feature mapped from its range over the {n} training rows to [0, 1] (a "
+                f"Normalization layer, saved with the model)")
+    if how == "pixels":
+        scale = data.pixel_scale or 1 / 255
+        return ([layers.Rescaling(scale)],
+                f"pixels multiplied by 1/{round(1 / scale)} (a Rescaling layer, saved with the "
+                f"model)")
+    raise ValueError(f"scaling must be one of {', '.join(SCALINGS)}; received {how!r}")
