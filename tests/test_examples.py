@@ -80,4 +80,4 @@ def test_animation_examples_write_gifs(tmp_path, script, args):
     PIL = pytest.importorskip("PIL.Image")
     out = run(script, *args, "--gif", "a.gif", cwd=tmp_path)
     assert "animation saved to a.gif" in out
-    assert PIL.open(tmp_path / "a.gif").n_frames == 12
+    assert PIL.open(tmp_path / "a.gif").n_frames == 13      # the untrained network, then 12

@@ -1,4 +1,5 @@
 """The trace shows the network's own numbers; the report renders in a real browser."""
+import re
 import shutil
 import subprocess
 import sys
@@ -55,13 +56,29 @@ def test_forward_steps_follow_the_equations():
     assert soft.get("z-max").max() == 0
 
 
+def test_the_update_shows_this_samples_gradient_step_and_the_real_next_step(rng):
+    model = gn.Sequential([gn.Dense(3, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
+    model.compile(gn.Adam(0.1), "binary_crossentropy")
+    x = rng.normal(size=(20, 2))
+    y = (x[:, :1] > 0).astype(float)
+    model.fit(x, y, epochs=3, batch_size=5, verbose=0)
+    tr = model.trace(x[0], y[0])
+    out = tr.layers[-1]
+    # plain gradient descent on this sample: -η g
+    np.testing.assert_allclose(out.get("-η·dL/dW"), -0.1 * out.get("dL/dW"), rtol=1e-6)
+    # Adam's real step uses its moments: not proportional to this sample's gradient
+    assert not np.allclose(out.get("ΔW"), out.get("-η·dL/dW"))
+
+
 def test_printed_report_uses_the_seeds_notation_and_summarises_large_arrays():
     model, x, y = _digits_like()
     text = str(model.trace(x[0], y[0]))
     for needle in ("weighted sum z = x·W + b", "activation a = relu(z)", "e^(z - max)",
                    "Loss (sparse_categorical_crossentropy)", "dL/dz = dL/da ⊙ tanh'(z)",
-                   "xᵀ · δ + dR/dW", "SGD step, learning rate 0.1"):
+                   "xᵀ · δ + dR/dW", "gradient descent on this sample, η = 0.1",
+                   "the real next step: SGD with its stored state"):
         assert needle in text, needle
+    assert re.search(r"-0\.(?![0-9])", text) is None   # rounding never prints a negative zero
     big = gn.Sequential([gn.Dense(64, "relu"), gn.Dense(2, "softmax")], seed=0)
     big.build(100)
     assert "shape (100, 64): min" in str(big.trace(np.ones(100)))
@@ -84,12 +101,26 @@ def test_snapshots_record_and_render_a_gif(tmp_path):
     model.compile(loss="binary_crossentropy", optimizer=gn.Adam(0.05))
     snaps = Snapshots(X, y, every=10)
     model.fit(X, y, epochs=35, batch_size=4, verbose=0, callbacks=[snaps])
-    assert [f["epoch"] for f in snaps.frames] == [10, 20, 30, 35]
+    assert [f["epoch"] for f in snaps.frames] == [0, 10, 20, 30, 35]   # 0: untrained
     assert snaps.frames[-1]["grid"].shape == (80 * 80, 1)
     assert len(snaps.frames[0]["weights"]) == 2
     path = tmp_path / "xor.gif"
     snaps.to_gif(path)
-    assert PIL.open(path).n_frames == 4
+    assert PIL.open(path).n_frames == 5
+
+
+def test_snapshots_default_to_log_spaced_frames_from_the_untrained_network():
+    from glassnet.visualize import Snapshots
+    X, y = logic_gate("xor")
+    model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
+    model.compile(gn.Adam(0.05), "binary_crossentropy")
+    snaps = Snapshots(X, y, frames=20)
+    model.fit(X, y, epochs=500, batch_size=4, verbose=0, callbacks=[snaps])
+    epochs = [f["epoch"] for f in snaps.frames]
+    assert epochs[:4] == [0, 1, 2, 3] and epochs[-1] == 500 and len(epochs) <= 21
+    gaps = np.diff(epochs)
+    assert gaps[-1] > 10 * gaps[0]                    # dense at the start, sparse later
+    assert snaps.frames[0]["logs"]["loss"] > snaps.frames[-1]["logs"]["loss"]
 
 
 def test_cli_explain_prints_the_trace(tmp_path):

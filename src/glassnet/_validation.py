@@ -71,6 +71,25 @@ def warn_if_unscaled(x, name="x"):
                       UserWarning, stacklevel=3)
 
 
+def warn_if_one_class_validates(y_train, y_val, loss):
+    """Warn when the held-out rows (the last ones) hold one class and the training rows several.
+
+    Data sorted by class (as iris is) would otherwise validate on a class it never trained on.
+    """
+    if not (loss.sparse or loss.name in ("categorical_crossentropy", "binary_crossentropy")):
+        return
+    def classes(y):
+        return np.unique(y if y.ndim == 1 else (y.argmax(axis=1) if y.shape[1] > 1
+                                                else y[:, 0] > 0.5))
+    held_out, training = classes(y_val), classes(y_train)
+    if len(held_out) == 1 and len(training) > 1:
+        warnings.warn(f"validation_split holds out the last rows, and they are all of class "
+                      f"{held_out[0].item()!r} while the training rows have {len(training)} "
+                      f"classes: the data looks sorted by class. Shuffle it first, or pass "
+                      f"validation_data (glassnet.datasets.validation_split(..., rng=...) draws "
+                      f"a stratified random sample)", UserWarning, stacklevel=4)
+
+
 def check_length(x, y, name_y="y"):
     if len(x) != len(y):
         raise ValueError(f"x and {name_y} have different numbers of samples: x has {len(x)}, "
@@ -87,6 +106,11 @@ def as_targets(y, loss, units, dtype, name="y"):
     if hasattr(y, "to_numpy"):
         y = y.to_numpy()
     y = np.asarray(y)
+    if y.dtype.kind in "USO":
+        example = y.flat[0].item() if y.size else ""
+        raise ValueError(f"{name} holds labels that are not numbers (e.g. {example!r}); encode "
+                         f"them first: codes, class_names = glassnet.datasets.encode_labels({name})"
+                         f", or use glassnet.sklearn.GlassClassifier, which accepts them")
     if y.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric; received dtype {y.dtype}")
     if y.size == 0:

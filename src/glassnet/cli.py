@@ -26,7 +26,7 @@ from .export import OPSET
 from .model import build_mlp
 from .plotting import (class_of, confusion_matrix, plot_confusion_matrix, plot_decision_regions,
                        plot_function_fit, plot_history, plot_predicted_vs_target)
-from .report import write_report
+from .report import worst_sample, write_report
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -204,18 +204,11 @@ def _sample(args):
     model = load_model(args.model)
     data = _data_for(model, args)
     if args.sample is None:             # the first test sample the model gets most wrong
-        args.sample = _worst_sample(model, data) if model.loss is not None else 0
+        args.sample = worst_sample(model, data.x_test, data.y_test) \
+            if model.loss is not None else 0
     if not 0 <= args.sample < len(data.x_test):
         raise ValueError(f"--sample must be in 0..{len(data.x_test) - 1}; received {args.sample}")
     return model, data
-
-
-def _worst_sample(model, data):
-    """Among the first 2,000 test samples, the one with the highest loss (never a loss of 0)."""
-    x = check.as_matrix(data.x_test[:2000], "x", model.dtype, model.input_dim)
-    y = check.as_targets(data.y_test[:2000], model.loss, model.output_dim, model.dtype)
-    model.forward(x)
-    return int(np.argmax(model.per_sample_loss(y)))
 
 
 def cmd_explain(args):

@@ -15,6 +15,9 @@ import io
 import os
 import tempfile
 
+import numpy as np
+
+from . import _validation as check
 from ._version import __version__
 from .io import atomic_write
 from .plotting import plot_history, plot_layer_histograms, plot_network, pyplot
@@ -29,16 +32,13 @@ img { max-width: 100%; border: 1px solid #eee; }
 footer { color: #777; font-size: 12px; margin-top: 3em; }
 """
 
-# Once the page has loaded, note how many figures decoded (shown in the footer, and
-# read by the test that opens the report in a real browser).
+# Once the page has loaded, note on <body> how many figures decoded (a browser test
+# reads it; nothing is shown).
 _CHECK = """
 window.addEventListener("load", function () {
   var imgs = Array.prototype.slice.call(document.images);
   var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
-  var sections = document.querySelectorAll("section").length;
   document.body.setAttribute("data-images-rendered", ok + "/" + imgs.length);
-  document.getElementById("render-status").textContent =
-    ok + " of " + imgs.length + " figures rendered, " + sections + " sections.";
 });
 """
 
@@ -66,7 +66,32 @@ def _gif(snapshots, fps):
             return base64.b64encode(handle.read()).decode("ascii")
 
 
-def html_report(model, x=None, y=None, sample=0, title=None, snapshots=None, fps=4):
+def worst_sample(model, x, y, limit=2000):
+    """Among the first ``limit`` rows, the one the model gets most wrong (the highest loss).
+
+    A good default sample to trace: its loss is not 0, so every gradient shows.
+    """
+    x = check.as_matrix(x[:limit], "x", model.dtype, model.input_dim)
+    y = check.as_targets(y[:limit], model.loss, model.output_dim, model.dtype)
+    model.forward(x)
+    return int(np.argmax(model.per_sample_loss(y)))
+
+
+def _describe(model, values):
+    """A target or prediction in words: the class (by name) for classifiers, else the numbers."""
+    values = np.atleast_1d(np.asarray(values))
+    names = model.class_names
+    if model.loss is not None and model.loss.sparse:
+        k = int(values[0]) if values.size == 1 else int(values.argmax())
+    elif values.size > 1 and model.layers[-1].activation is not None \
+            and model.layers[-1].activation.name == "softmax":
+        k = int(values.argmax())
+    else:
+        return np.array2string(values, precision=4)
+    return f"class {names[k] if names else k}"
+
+
+def html_report(model, x=None, y=None, sample=None, title=None, snapshots=None, fps=4):
     """The report as an HTML string.
 
     Parameters
@@ -75,8 +100,9 @@ def html_report(model, x=None, y=None, sample=0, title=None, snapshots=None, fps
         A built model (compiled, for the backward part of the trace).
     x, y : arrays, optional
         Data for the activation histograms and the traced sample.
-    sample : int
-        Which row of ``x`` to trace.
+    sample : int, optional
+        Which row of ``x`` to trace (default: the one with the highest loss,
+        given ``y`` and a compiled model; else the first).
     snapshots : glassnet.visualize.Snapshots, optional
         Recorded during ``fit``; embedded as an animation of the training.
     """
@@ -101,21 +127,29 @@ def html_report(model, x=None, y=None, sample=0, title=None, snapshots=None, fps
     sections.append(_section("histograms", "Weights and activations per layer",
                              _img(_png(plot_layer_histograms(model, x)), "histograms")))
     if x is not None:
+        traced = y is not None and model.loss is not None
+        if sample is None:
+            sample = worst_sample(model, x, y) if traced else 0
         if not 0 <= sample < len(x):
             raise ValueError(f"sample {sample} is out of range for {len(x)} samples")
-        target = None if y is None or model.loss is None else y[sample]
-        text = str(model.trace(x[sample], target))
-        sections.append(_section("trace", f"Sample {sample}, traced through every equation",
-                                 f"<pre>{html.escape(text)}</pre>"))
+        target = y[sample] if traced else None
+        tr = model.trace(x[sample], target)
+        said = [f"prediction: {_describe(model, tr.output[0])}"]
+        if target is not None:
+            said.insert(0, f"target: {_describe(model, target)}")
+            said.append(f"loss: {tr.loss:.4g}")
+        sections.append(_section(
+            "trace", f"Sample {sample}, traced through every equation",
+            f"<p>{html.escape('; '.join(said))}</p>\n<pre>{html.escape(str(tr))}</pre>"))
     name = title or f"glassnet report: {model.name or 'sequential'}"
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(name)}</title><style>{_STYLE}</style></head>\n"
             f"<body><h1>{html.escape(name)}</h1>\n" + "\n".join(sections) +
-            f"\n<footer>glassnet {__version__}. <span id=\"render-status\"></span></footer>"
+            f"\n<footer>Made with glassnet {__version__}.</footer>"
             f"<script>{_CHECK}</script></body></html>\n")
 
 
-def write_report(path, model, x=None, y=None, sample=0, title=None, snapshots=None, fps=4):
+def write_report(path, model, x=None, y=None, sample=None, title=None, snapshots=None, fps=4):
     """Write :func:`html_report` to ``path`` (atomically)."""
     text = html_report(model, x, y, sample, title, snapshots, fps).encode("utf-8")
     atomic_write(path, lambda handle: handle.write(text))

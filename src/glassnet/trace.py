@@ -12,8 +12,10 @@ forward, layer by layer
     and the sum it divides by);
 backward, given a target
     the loss ``L``, then from the last layer to the first ``dL/da``,
-    ``δ = dL/dz``, ``dL/dW = xᵀ·δ``, ``dL/db = Σ δ``, and the change the
-    model's optimizer would make to W and b with its current learning rate.
+    ``δ = dL/dz``, ``dL/dW = xᵀ·δ``, ``dL/db = Σ δ``; then the step plain
+    gradient descent would take on this sample (``-η·dL/dW``) and, labelled
+    as such, the step the model's optimizer will really take next (with its
+    stored momentum or moments, which earlier batches shaped).
 
 Printing a trace gives a report in the seeds' notation: the numbers
 themselves for small arrays, shape/min/mean/max for large ones.
@@ -67,7 +69,7 @@ class Trace:
     loss: float | None = None
     loss_name: str | None = None
     gradients: list | None = None        # [dW1, db1, ...] as loss_and_gradients
-    updates: list | None = None          # [ΔW1, Δb1, ...] the optimizer would apply
+    updates: list | None = None          # [ΔW1, Δb1, ...] the optimizer would apply next
     note: str | None = None
 
     def __str__(self):
@@ -77,6 +79,8 @@ class Trace:
 def _fmt(value, indent=0):
     value = np.asarray(value)
     if value.size <= MAX_PRINTED:
+        if value.dtype.kind == "f":      # what rounds to zero prints as 0, never as -0
+            value = np.round(value, 4) + 0.0
         text = np.array2string(value, precision=4, suppress_small=True, max_line_width=96)
         return text.replace("\n", "\n" + " " * indent)
     return (f"shape {value.shape}: min {value.min():.4g}, mean {value.mean():.4g}, "
@@ -160,15 +164,22 @@ def trace(model, x, y=None):
     for layer, lt in zip(model.layers, layers):
         lt.backward = layer.trace_backward()
     result.gradients = [g.copy() for layer in model.layers for g in layer.grads]
-    # the change the optimizer would make: one step on copies of the weights and its state
+    # gradient descent on this sample alone: -η·g ...
+    lr = model.optimizer.current_learning_rate()
+    plain = model.unflatten(-lr * model.grads)
+    # ... and the change the model's optimizer would really make next: one step on copies
+    # of the weights and of its state (momentum, Adam's moments: earlier batches count too)
     optimizer = copy.deepcopy(model.optimizer)
     params = model.params.copy()
     optimizer.step(params, model.grads.copy())
     change = model.unflatten(params - model.params)
     result.updates = [u for per_layer in change for u in per_layer]
-    lr = model.optimizer.current_learning_rate()
-    for layer, lt, updates in zip(model.layers, layers, change):
-        lt.backward += [Step("Δ" + label, f"{type(model.optimizer).__name__} step, learning "
-                                          f"rate {lr:g}", update)
-                        for label, update in zip(layer.param_names, updates)]
+    name = type(model.optimizer).__name__
+    for layer, lt, steps, updates in zip(model.layers, layers, plain, change):
+        for label, step, update in zip(layer.param_names, steps, updates):
+            lt.backward.append(Step(f"-η·dL/d{label}", f"gradient descent on this sample, "
+                                                      f"η = {lr:g}", step))
+            lt.backward.append(Step(f"Δ{label}", f"the real next step: {name} with its stored "
+                                                 f"state (not only this sample's gradient)",
+                                    update))
     return result

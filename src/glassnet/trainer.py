@@ -362,6 +362,7 @@ class Trainer:
                                         name="x_val")
         elif validation_split > 0:
             (x, y, w), validation = split_validation([x, y, w], validation_split)
+            check.warn_if_one_class_validates(y, validation[1], self.loss)
         check.warn_if_unscaled(x)
         return Batches(x, y, w, batch_size, shuffle, self.rng), validation
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .callbacks import Callback
 from .io import atomic_write
-from .plotting import draw_histograms, pyplot
+from .plotting import class_of, draw_decision_regions, draw_histograms, pyplot
 from .report import write_report
 
 __all__ = ["Snapshots"]
@@ -30,8 +30,15 @@ class Snapshots(Callback):
         sets the plotting window for 1-D and 2-D inputs.
     y : array, optional
         Targets of ``x``, drawn in the function / decision-region panel.
-    every : int, default 1
-        Record every ``every`` epochs (and always the last).
+    every : int, optional
+        Record every ``every`` epochs.  By default about ``frames`` epochs,
+        log-spaced (1, 2, 3, 5, 8, ...: a network changes most at the start).
+        The untrained network (epoch 0) and the last epoch are always recorded.
+    frames : int, default 40
+    inverse : callable, optional
+        Maps the network's outputs (and ``y``) back to the function's own
+        units for the pictures, e.g. ``scaler.inverse_transform`` when the
+        network learns standardised targets.
     grid_size : int, default 80
         Resolution of the function / decision-region grid.
     bins : int, default 30
@@ -44,16 +51,22 @@ class Snapshots(Callback):
         the grid, or None).
     """
 
-    def __init__(self, x, y=None, every=1, grid_size=80, bins=30):
+    def __init__(self, x, y=None, every=None, frames=40, inverse=None, grid_size=80, bins=30):
         super().__init__()
         self.x = np.asarray(x, dtype=np.float64)
         self.y = None if y is None else np.asarray(y)
-        self.every = max(1, int(every))
+        self.every = None if every is None else max(1, int(every))
+        self.n_frames = max(2, int(frames))
+        self.inverse = inverse
+        self.chosen = set()
         self.grid_size = int(grid_size)
         self.bins = int(bins)
         self.frames = []
         self.grid = None
         self.layer_names = []
+
+    def _units(self, values):
+        return values if self.inverse is None else np.asarray(self.inverse(values))
 
     def _grid(self):
         lo, hi = self.x.min(axis=0), self.x.max(axis=0)
@@ -67,12 +80,21 @@ class Snapshots(Callback):
     def on_train_begin(self, logs=None):
         if self.x.shape[1] in (1, 2) and self.grid is None:
             self.grid = self._grid()
+        first, last = len(self.model.history.epoch), self.params.get("epochs", 1)
+        count = max(last - first, 1)
+        if self.every is None:       # log-spaced epoch numbers, counted from this fit's start
+            steps = np.unique(np.round(np.geomspace(1, count, self.n_frames)).astype(int))
+        else:
+            steps = np.arange(self.every, count + 1, self.every)
+        self.chosen = {first + int(k) for k in steps} | {last}
+        if not self.frames:          # the untrained network: epoch 0
+            before = self.model.evaluate(self.x, self.y) if self.y is not None \
+                and self.model.loss is not None else {}
+            self.record(first - 1, before)
 
     def on_epoch_end(self, epoch, logs=None):
-        last = epoch + 1 == self.params.get("epochs")
-        if (epoch + 1) % self.every and not last:
-            return
-        self.record(epoch, logs)
+        if epoch + 1 in self.chosen:
+            self.record(epoch, logs)
 
     def record(self, epoch, logs=None):
         """Take a snapshot now (fit calls this; you may too)."""
@@ -82,7 +104,7 @@ class Snapshots(Callback):
         model.forward(self.x.astype(model.dtype))
         acts = [np.histogram(layer.output, bins=self.bins) for layer in weighted]
         self.layer_names = [layer.name for layer in weighted]
-        grid = None if self.grid is None else model.predict(self.grid[0])
+        grid = None if self.grid is None else self._units(model.predict(self.grid[0]))
         self.frames.append({"epoch": epoch + 1, "logs": dict(logs or {}), "weights": weights,
                             "activations": acts, "grid": grid})
 
@@ -135,6 +157,8 @@ class Snapshots(Callback):
         points, grid_axes = self.grid
         outs = [f["grid"] for f in self.frames]
         targets = None if self.y is None else np.asarray(self.y).reshape(len(self.x), -1)
+        if targets is not None and self.x.shape[1] == 1:
+            targets = self._units(targets)
         if self.x.shape[1] == 1:
             if targets is not None:
                 ax.plot(self.x[:, 0], targets[:, 0], ".", ms=3, alpha=0.5, label="data")
@@ -147,23 +171,29 @@ class Snapshots(Callback):
             ax.set_title("function fit")
             return lambda i: line.set_ydata(outs[i][:, 0])
         shape = (len(grid_axes[1]), len(grid_axes[0]))
-        multi = outs[0].shape[1] > 1
-        to_image = (lambda o: o.argmax(axis=1).reshape(shape)) if multi \
-            else (lambda o: o[:, 0].reshape(shape))
+        labels = None if targets is None else class_of(targets)
+        if outs[0].shape[1] > 1:         # several classes: coloured regions, a legend
+            image = draw_decision_regions(ax, grid_axes, class_of(outs[0]), outs[0].shape[1],
+                                          self.model.class_names, self.x if labels is not None
+                                          else None, labels)
+            ax.set_title("decision regions")
+            return lambda i: image.set_data(class_of(outs[i]).reshape(shape))
+        # one output: its value over the plane, the 0.5 line is the boundary
         extent = (grid_axes[0][0], grid_axes[0][-1], grid_axes[1][0], grid_axes[1][-1])
-        image = ax.imshow(to_image(outs[0]), origin="lower", extent=extent, aspect="auto",
-                          cmap="coolwarm", vmin=0, vmax=(outs[0].shape[1] - 1) if multi else 1,
-                          alpha=0.85)
-        if targets is not None:
-            colors = targets.argmax(axis=1) if targets.shape[1] > 1 else targets[:, 0]
-            # targets in grey levels (0 white ... last class black), so a point stays
-            # visible on a background of its own class colour
-            ax.scatter(self.x[:, 0], self.x[:, 1], c=colors, cmap="gray_r", edgecolor="black",
-                       s=70, zorder=3)
+        image = ax.imshow(outs[0][:, 0].reshape(shape), origin="lower", extent=extent,
+                          aspect="auto", cmap="coolwarm", vmin=0, vmax=1, alpha=0.85)
+        ax.figure.colorbar(image, ax=ax, label="output (< 0.5: class 0, > 0.5: class 1)")
+        if labels is not None:       # white and black points stay visible on either colour
+            for k, color in ((0, "white"), (1, "black")):
+                chosen = labels == k
+                ax.scatter(self.x[chosen, 0], self.x[chosen, 1], color=color,
+                           edgecolor="black", s=70, zorder=3, label=f"class {k}")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2, fontsize=8,
+                      frameon=False)
         ax.set_title("decision regions")
-        return lambda i: image.set_data(to_image(outs[i]))
+        return lambda i: image.set_data(outs[i][:, 0].reshape(shape))
 
-    def to_report(self, path, x=None, y=None, sample=0, fps=4):
+    def to_report(self, path, x=None, y=None, sample=None, fps=4):
         """A self-contained HTML report of the model, with this animation embedded."""
         return write_report(path, self.model, x if x is not None else self.x,
                             y if y is not None else self.y, sample=sample, snapshots=self,
