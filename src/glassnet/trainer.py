@@ -38,7 +38,7 @@ import numpy as np
 
 from . import _validation as check
 from . import callbacks as callbacks_module
-from . import fast, losses, metrics as metrics_module, optimizers
+from . import data, fast, losses, metrics as metrics_module, optimizers
 from ._text import format_logs
 from .datasets.preprocessing import validation_split as split_validation
 
@@ -179,7 +179,7 @@ class Trainer:
             logs[metric.name] = metric(y, out)
         return logs
 
-    def fit(self, x, y, batch_size=None, epochs=1, verbose=1, callbacks=None,
+    def fit(self, x, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=None, validation_freq=1,
             validation_batch_size=None):
@@ -187,9 +187,13 @@ class Trainer:
 
         Parameters
         ----------
-        x : array (n_samples, n_features)
+        x : array (n_samples, n_features), or data bigger than memory
+            A NumPy memory map or a Dask array (with ``y``), or a source of
+            ``(x, y[, sample_weight])`` batches: a PyDataset-like object, a
+            :class:`glassnet.datasets.CSVDataset`, a list or a generator (one
+            epoch).  See :mod:`glassnet.data` for how each is shuffled.
         y : array (n_samples, n_outputs), or (n_samples,) integer labels for
-            ``sparse_categorical_crossentropy``
+            ``sparse_categorical_crossentropy``; None for a source of batches
         batch_size : int, default 32
             Samples per gradient step; ``len(x)`` or more gives full-batch
             gradient descent.
@@ -240,7 +244,7 @@ class Trainer:
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; received {verbose!r}")
         batches, validation = self._fit_data(
             x, y, sample_weight, class_weight, 32 if batch_size is None else batch_size,
-            validation_split, validation_data, shuffle)
+            validation_split, validation_data, shuffle, epochs, validation_batch_size)
         first, last = self._epoch_range(epochs, initial_epoch)
         validate_after = _validation_epochs(validation_freq)
         callbacks = self._callback_list(callbacks, verbose, last, batches)
@@ -260,7 +264,7 @@ class Trainer:
                     if logs is None:                  # stopped part way through the epoch
                         break
                     if validation is not None and validate_after(epoch + 1):
-                        val_logs = self._evaluate(*validation, validation_batch_size, callbacks)
+                        val_logs = self._evaluate(validation, callbacks)
                         logs.update({"val_" + k: v for k, v in val_logs.items()})
                     callbacks.on_epoch_end(epoch, logs)
             finally:
@@ -336,16 +340,12 @@ class Trainer:
         return means.result()
 
     def _fit_data(self, x, y, sample_weight, class_weight, batch_size, validation_split,
-                  validation_data, shuffle):
-        """Check the data, hold out the validation part, and serve the rest in batches."""
+                  validation_data, shuffle, epochs=1, validation_batch_size=None):
+        """Check the data, hold out the validation part, and serve both in batches."""
         batch_size = check.positive_int(batch_size, "batch_size")
         validation_split = float(validation_split)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1); received {validation_split!r}")
-        x, y, w = self._check_xy(x, y, sample_weight)
-        if class_weight is not None:
-            by_class = self._class_weights(y, class_weight)
-            w = by_class if w is None else w * by_class
         blocked = self.first_untrainable_layer()
         if blocked is not None:
             raise ValueError(f"layer {blocked.name!r} uses the {blocked.activation.name!r} "
@@ -353,18 +353,56 @@ class Trainer:
                              f"its weights by hand with set_weights, or train with 'sigmoid'")
         validation = None
         if validation_data is not None:
-            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)):
-                raise ValueError("validation_data must be a tuple (x_val, y_val) or "
-                                 f"(x_val, y_val, sample_weight_val); received "
-                                 f"{type(validation_data).__name__}")
-            validation = self._check_xy(*validation_data[:2],
-                                        validation_data[2] if len(validation_data) == 3 else None,
-                                        name="x_val")
-        elif validation_split > 0:
-            (x, y, w), validation = split_validation([x, y, w], validation_split)
-            check.warn_if_one_class_validates(y, validation[1], self.loss)
+            validation = self._batches_for_evaluation(validation_data, validation_batch_size)
+        if data.is_source(x):                 # bigger than memory: see glassnet.data
+            if class_weight is not None:
+                raise ValueError("class_weight needs y in memory; with a batch source, put "
+                                 "the weights in its batches (x, y, sample_weight)")
+            source = data.adapt(x, y, sample_weight, batch_size, shuffle, self.rng,
+                                check.non_negative_int(epochs, "epochs"))
+            if validation_split > 0:
+                if not hasattr(source, "part"):
+                    raise ValueError(f"validation_split needs to know the rows of x; for a "
+                                     f"{type(x).__name__} pass validation_data")
+                cut = source.n - int(round(source.n * validation_split))
+                validation = self._checked(source.part(cut, source.n))
+                source = source.part(0, cut)
+            if not self.built:
+                self.build(data.peek_width(source))
+            return self._checked(source), validation
+        x, y, w = self._check_xy(x, y, sample_weight)
+        if class_weight is not None:
+            by_class = self._class_weights(y, class_weight)
+            w = by_class if w is None else w * by_class
+        if validation_split > 0 and validation is None:
+            (x, y, w), held_out = split_validation([x, y, w], validation_split)
+            check.warn_if_one_class_validates(y, held_out[1], self.loss)
+            validation = Batches(*held_out, validation_batch_size or PREDICT_CHUNK, False,
+                                 self.rng)
         check.warn_if_unscaled(x)
         return Batches(x, y, w, batch_size, shuffle, self.rng), validation
+
+    def _checked(self, source):
+        return data.CheckedBatches(source, self._check_xy)
+
+    def _batches_for_evaluation(self, given, batch_size=None):
+        """``validation_data`` or evaluate's data as batches, in order, checked."""
+        if data.is_source(given):
+            source = data.adapt(given, None, None, batch_size or PREDICT_CHUNK, False, self.rng)
+            if not self.built:
+                self.build(data.peek_width(source))
+            return self._checked(source)
+        if not (isinstance(given, (tuple, list)) and len(given) in (2, 3)):
+            raise ValueError("validation_data must be a tuple (x_val, y_val) or "
+                             f"(x_val, y_val, sample_weight_val), or a batch source; received "
+                             f"{type(given).__name__}")
+        if data.is_source(given[0]):
+            source = data.adapt(given[0], given[1], given[2] if len(given) == 3 else None,
+                                batch_size or PREDICT_CHUNK, False, self.rng)
+            return self._checked(source)
+        x, y, w = self._check_xy(*given[:2], given[2] if len(given) == 3 else None,
+                                 name="x_val")
+        return Batches(x, y, w, batch_size or PREDICT_CHUNK, False, self.rng)
 
     def _class_weights(self, y, class_weight):
         """Each sample's weight from its class: ``class_weight[class of y_i]`` (1 if absent)."""
@@ -393,7 +431,7 @@ class Trainer:
         cbs.append(self.history)       # last: it records what the others added to the logs
         return callbacks_module.CallbackList(cbs, self, {
             "epochs": epochs, "samples": batches.n, "batch_size": batches.batch_size,
-            "steps": len(batches), "verbose": verbose})
+            "steps": batches.steps, "verbose": verbose})
 
     # ------------------------------------------------------------------------------
     # inference
@@ -410,6 +448,8 @@ class Trainer:
         sizes agree to rounding (BLAS may pick another kernel).  ``verbose``
         is accepted for Keras's sake; prediction prints nothing.
         """
+        if data.is_source(x):
+            return self._predict_source(x, batch_size)
         x = self._check_x(x)
         parts = self._chunks(len(x), batch_size)
         if not callbacks:                              # the fast path: no hooks to call
@@ -425,22 +465,34 @@ class Trainer:
         callbacks.on_predict_end()
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
+    def _predict_source(self, x, batch_size):
+        """Predictions for every batch of a source (its y, if any, is ignored)."""
+        source = data.adapt(x, None, None, batch_size or PREDICT_CHUNK, False, self.rng,
+                            inputs_only=True)
+        outputs = []
+        for i, (xb, _, _) in enumerate(source):
+            try:
+                outputs.append(self.forward(self._check_x(xb)))
+            except ValueError as exc:
+                raise ValueError(f"batch {i + 1}: {exc}") from None
+        return np.concatenate(outputs)
+
     def __call__(self, x):
         """``model(x)`` is ``model.predict(x)``."""
         return self.predict(x)
 
-    def evaluate(self, x, y, batch_size=None, verbose=0, sample_weight=None, callbacks=None,
-                 return_dict=True):
-        """Loss and metrics on (x, y).
+    def evaluate(self, x, y=None, batch_size=None, verbose=0, sample_weight=None,
+                 callbacks=None, return_dict=True):
+        """Loss and metrics on (x, y) (arrays, or a batch source: see :mod:`glassnet.data`).
 
         Returns a dict like ``{"loss": 0.12, "accuracy": 0.97}`` (glassnet's
         default), or with ``return_dict=False`` Keras's ``[loss, *metrics]``
         (the loss alone when there are no metrics).
         """
         self._require_compiled("evaluate")
-        x, y, w = self._check_xy(x, y, sample_weight)
-        result = self._evaluate(x, y, w, batch_size,
-                                self._callback_list(callbacks, 0, 0, None))
+        given = x if data.is_source(x) and y is None else (x, y, sample_weight)
+        batches = self._batches_for_evaluation(given, batch_size)
+        result = self._evaluate(batches, self._callback_list(callbacks, 0, 0, None))
         if verbose:
             print(format_logs(result))
         if return_dict:
@@ -448,23 +500,28 @@ class Trainer:
         values = list(result.values())
         return values[0] if len(values) == 1 else values
 
-    def _evaluate(self, x, y, w=None, batch_size=None, callbacks=None):
-        """Mean loss (with the penalties) and metrics on checked data, in chunks."""
+    def _evaluate(self, batches, callbacks=None):
+        """Mean loss (with the penalties) and metrics over checked batches."""
         if callbacks is not None:
             callbacks.on_test_begin()
-        outputs, per_sample = [], []
-        for batch, part in enumerate(self._chunks(len(x), batch_size)):
+        outputs, per_sample, targets, weights = [], [], [], []
+        for batch, (x, y, w) in enumerate(batches):
             if callbacks is not None:
                 callbacks.on_test_batch_begin(batch)
-            outputs.append(self.forward(x[part]))
-            per_sample.append(self.per_sample_loss(y[part]))
+            outputs.append(self.forward(x))
+            per_sample.append(self.per_sample_loss(y))
+            targets.append(y)
+            weights.append(w)
             if callbacks is not None:
                 callbacks.on_test_batch_end(batch)
-        if len(outputs) > 1:
-            outputs, per_sample = [np.concatenate(outputs)], [np.concatenate(per_sample)]
-        result = {"loss": losses.reduce(per_sample[0], w) + self.penalty()}
+        if not outputs:
+            raise ValueError("there is no data to evaluate: the source gave no batches")
+        join = (lambda parts: parts[0]) if len(outputs) == 1 else np.concatenate
+        w = None if weights[0] is None else join(weights)
+        result = {"loss": losses.reduce(join(per_sample), w) + self.penalty()}
+        y, out = join(targets), join(outputs)
         for metric in self.metrics:
-            result[metric.name] = metric(y, outputs[0])
+            result[metric.name] = metric(y, out)
         if callbacks is not None:
             callbacks.on_test_end(result)
         return result
@@ -508,7 +565,8 @@ class Batches:
             self._xb = np.empty((self.batch_size,) + x.shape[1:], dtype=x.dtype)
             self._yb = np.empty((self.batch_size,) + y.shape[1:], dtype=y.dtype)
 
-    def __len__(self):
+    @property
+    def steps(self):
         return -(-self.n // self.batch_size)
 
     def __iter__(self):

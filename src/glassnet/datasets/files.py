@@ -212,9 +212,9 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
     n_columns = len(fields)
     if header == "infer":
         header = not _all_numbers(fields)
-    col = _label_index(name, label_column, fields if header else None, n_columns)
+    col = label_index(name, label_column, fields if header else None, n_columns)
     first_line = 2 if header else 1
-    table = _parse(name, data, delimiter, header, first_line, n_columns, skip=None)
+    table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col)
     labels = None
     if table is None and col is not None:          # perhaps the labels are names
         features = [c for c in range(n_columns) if c != col]
@@ -256,7 +256,7 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
     return X, labels
 
 
-def _label_index(name, label_column, header_fields, n_columns):
+def label_index(name, label_column, header_fields, n_columns):
     """The label's column index (None for no label), from an index or a header name."""
     if label_column is None:
         return None
@@ -293,7 +293,7 @@ def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=N
     if data is None:
         data = _read_bytes(name)
     start = len(data.split(b"\n", 1)[0]) + 1 if header else 0
-    return _raise_first_error(name, data, delimiter, n_columns, first_line, start, skip)
+    return raise_first_error(name, data, delimiter, n_columns, first_line, start, skip)
 
 
 def _all_numbers(fields):
@@ -305,7 +305,7 @@ def _all_numbers(fields):
         return False
 
 
-def _raise_first_error(name, data, delimiter, n_columns, first_line_no, start, skip=None):
+def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, skip=None):
     """Raise for the first malformed row; return None if only the ``skip`` column (the
     labels) holds something that is not a number."""
     text = io.StringIO(data[start:].decode("utf-8", "replace"))
