@@ -42,8 +42,10 @@ def is_dask(x):
 
 def is_source(x):
     """True for what fit takes besides in-memory arrays (memory maps, Dask, datasets, iterables)."""
+    if isinstance(x, list):                       # a list of (x, y) batches, not of rows
+        return bool(x) and isinstance(x[0], tuple)
     return (isinstance(x, np.memmap) or is_dask(x)
-            or (not isinstance(x, (np.ndarray, list, tuple)) and not hasattr(x, "__array__")
+            or (not isinstance(x, (np.ndarray, tuple)) and not hasattr(x, "__array__")
                 and (hasattr(x, "__iter__") or hasattr(x, "__getitem__"))))
 
 
@@ -131,7 +133,7 @@ class MappedBatches:
                 idx = slice(start, stop)
                 xb = np.array(rows[idx])
             else:
-                idx = np.sort(order[start:stop])         # in file order: fewer page faults
+                idx = order[start:stop]                  # the rows Batches would take
                 xb = rows.take(idx, axis=0)
             read += xb.nbytes
             if read >= RELEASE_BYTES and hasattr(self._map, "madvise"):
@@ -140,11 +142,11 @@ class MappedBatches:
             yield (xb, None if self.y is None else np.asarray(self.y[idx]),
                    None if self.w is None else np.asarray(self.w[idx]))
 
-    def part(self, start, stop):
-        """Rows start..stop as a new source (the validation split's last rows)."""
+    def part(self, start, stop, shuffle=None):
+        """Rows start..stop as a new source (the validation split's last rows: unshuffled)."""
         return MappedBatches(self.x[start:stop], None if self.y is None else self.y[start:stop],
                              None if self.w is None else self.w[start:stop], self.batch_size,
-                             self.shuffle, self.rng)
+                             self.shuffle if shuffle is None else shuffle, self.rng)
 
     def __del__(self):
         if self._file is not None:

@@ -365,7 +365,7 @@ class Trainer:
                     raise ValueError(f"validation_split needs to know the rows of x; for a "
                                      f"{type(x).__name__} pass validation_data")
                 cut = source.n - int(round(source.n * validation_split))
-                validation = self._checked(source.part(cut, source.n))
+                validation = self._checked(source.part(cut, source.n, shuffle=False))
                 source = source.part(0, cut)
             if not self.built:
                 self.build(data.peek_width(source))

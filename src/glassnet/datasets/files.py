@@ -196,6 +196,14 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
     integers, which is as fast as ``pandas.read_csv``; files with decimals
     fall back to its (slower) float parser.
     """
+    try:
+        return _load_csv(path, label_column, header, delimiter, dtype, return_class_names)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{os.fspath(path)!r} is not UTF-8 text: byte {exc.start} cannot be "
+                         f"decoded") from None
+
+
+def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
     name = os.fspath(path)
     with open(path, "rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
