@@ -9,9 +9,9 @@ file is reported when it is reached, with its batch.
 ==========================  ===========================================================
 NumPy arrays                :class:`ArrayBatches` (trainer.Batches): in memory, shuffled
                             globally each epoch
-NumPy memory maps           :class:`MappedBatches`: read through a private read-only
-                            mapping whose pages are dropped as it goes, so the resident
-                            memory stays small; shuffled globally
+NumPy memory maps           :class:`MappedBatches`: rows read from the file one batch
+                            at a time, so the resident memory stays small; shuffled
+                            globally
 Dask arrays                 :class:`DaskBatches`: one chunk of rows in memory at a time;
                             the chunks' order and the rows within each chunk shuffled
 a PyDataset-like object     :class:`IndexedBatches`: ``len(ds)`` batches, ``ds[i]`` the
@@ -25,15 +25,12 @@ an iterable of batches      :class:`IterableBatches`: a list, a generator (one e
 
 from __future__ import annotations
 
-import mmap
+import os
 
 import numpy as np
 
 __all__ = ["adapt", "is_source", "MappedBatches", "DaskBatches", "IndexedBatches",
-           "IterableBatches", "CheckedBatches", "peek_width", "file_rows", "RELEASE_BYTES"]
-
-#: a memory-mapped source drops its resident pages after reading this many bytes
-RELEASE_BYTES = 64 * 1024 * 1024
+           "IterableBatches", "CheckedBatches", "peek_width", "file_rows"]
 
 
 def is_dask(x):
@@ -88,10 +85,13 @@ def _split(batch, inputs_only=False):
 class MappedBatches:
     """Batches of rows of a NumPy memory map (and of ``y``, a memory map or an array).
 
-    The file is mapped again, read-only, by glassnet; after every
-    :data:`RELEASE_BYTES` read the mapping's pages are released
-    (``madvise(MADV_DONTNEED)``: the file stays, the pages are read again when
-    needed), so a file larger than memory trains with a small resident set.
+    glassnet reads the rows from the memory map's file itself, with ``preadv``
+    into a batch buffer, instead of through the mapping: touching a mapping
+    maps whole blocks of the file around each row (a megabyte on today's
+    kernels), so a shuffled epoch over a mapping would make the whole file
+    resident.  This way the resident memory stays at one batch, whatever the
+    file's size, and the rows are those the in-memory path would take
+    (the same shuffle, bit-identical training).
     """
 
     def __init__(self, x, y, sample_weight, batch_size, shuffle, rng):
@@ -105,42 +105,33 @@ class MappedBatches:
         self.n = len(x)
         self.batch_size = min(batch_size, self.n)
         self.shuffle, self.rng = shuffle, rng
-        self._file = self._map = None
 
     @property
     def steps(self):
         return -(-self.n // self.batch_size)
 
-    def _rows_view(self):
-        """Our own read-only mapping of the file, as an (n, features) array."""
-        if self._map is None:
-            x = self.x
-            start = x.offset - x.offset % mmap.ALLOCATIONGRANULARITY
-            self._file = open(x.filename, "rb")
-            self._map = mmap.mmap(self._file.fileno(), x.offset - start + x.nbytes,
-                                  access=mmap.ACCESS_READ, offset=start)
-            self._rows = np.frombuffer(self._map, dtype=x.dtype, count=x.size,
-                                       offset=x.offset - start).reshape(x.shape)
-        return self._rows
-
     def __iter__(self):
-        rows = self._rows_view()
-        order = self.rng.permutation(self.n) if self.shuffle else None
-        read = 0
-        for start in range(0, self.n, self.batch_size):
-            stop = min(start + self.batch_size, self.n)
-            if order is None:
-                idx = slice(start, stop)
-                xb = np.array(rows[idx])
-            else:
-                idx = order[start:stop]                  # the rows Batches would take
-                xb = rows.take(idx, axis=0)
-            read += xb.nbytes
-            if read >= RELEASE_BYTES and hasattr(self._map, "madvise"):
-                self._map.madvise(mmap.MADV_DONTNEED)
-                read = 0
-            yield (xb, None if self.y is None else np.asarray(self.y[idx]),
-                   None if self.w is None else np.asarray(self.w[idx]))
+        x = self.x
+        row_bytes = x.shape[1] * x.dtype.itemsize
+        fd = os.open(x.filename, os.O_RDONLY)
+        try:
+            if self.shuffle and hasattr(os, "posix_fadvise"):
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)    # no read-ahead
+            order = self.rng.permutation(self.n) if self.shuffle else None
+            for start in range(0, self.n, self.batch_size):
+                stop = min(start + self.batch_size, self.n)
+                xb = np.empty((stop - start, x.shape[1]), dtype=x.dtype)
+                if order is None:
+                    idx = slice(start, stop)
+                    _read_exactly(fd, [xb], x.offset + start * row_bytes)
+                else:
+                    idx = order[start:stop]              # the rows Batches would take
+                    for k, i in enumerate(idx.tolist()):
+                        _read_exactly(fd, [xb[k]], x.offset + i * row_bytes)
+                yield (xb, None if self.y is None else np.asarray(self.y[idx]),
+                       None if self.w is None else np.asarray(self.w[idx]))
+        finally:
+            os.close(fd)
 
     def part(self, start, stop, shuffle=None):
         """Rows start..stop as a new source (the validation split's last rows: unshuffled)."""
@@ -148,14 +139,12 @@ class MappedBatches:
                              None if self.w is None else self.w[start:stop], self.batch_size,
                              self.shuffle if shuffle is None else shuffle, self.rng)
 
-    def __del__(self):
-        if self._file is not None:
-            self._rows = None
-            try:
-                self._map.close()
-            except BufferError:          # a batch still views the mapping: the GC frees it
-                pass
-            self._file.close()
+
+def _read_exactly(fd, buffers, offset):
+    wanted = sum(memoryview(b).nbytes for b in buffers)
+    if os.preadv(fd, buffers, offset) != wanted:
+        raise ValueError(f"the memory map's file ended early (reading {wanted} bytes at "
+                         f"offset {offset}): it was truncated or changed while training")
 
 
 class DaskBatches:

@@ -8,11 +8,11 @@ Everything here returns NumPy arrays in the library's layout: ``X`` of shape
 from . import catalog
 from .catalog import Dataset
 from .stream import CSVDataset
-from .files import load_csv, load_idx, load_mnist, fashion_mnist, FASHION_MNIST_DIR
+from .files import load_csv, save_csv, load_idx, load_mnist, fashion_mnist, FASHION_MNIST_DIR
 from .preprocessing import (MinMaxScaler, StandardScaler, encode_labels, one_hot,
                             train_test_split, validation_split)
 from .toy import IMAGE2X2_CLASSES, digits, function_samples, image2x2, logic_gate
 
 __all__ = ["catalog", "Dataset", "CSVDataset", "logic_gate", "image2x2", "IMAGE2X2_CLASSES", "function_samples", "digits",
-           "load_idx", "load_mnist", "fashion_mnist", "load_csv", "FASHION_MNIST_DIR",
+           "load_idx", "load_mnist", "fashion_mnist", "load_csv", "save_csv", "FASHION_MNIST_DIR",
            "train_test_split", "validation_split", "encode_labels", "one_hot", "MinMaxScaler", "StandardScaler"]

@@ -15,9 +15,10 @@ import zlib
 
 import numpy as np
 
+from ..io import atomic_write
 from .preprocessing import encode_labels
 
-__all__ = ["load_idx", "load_mnist", "fashion_mnist", "load_csv", "FASHION_MNIST_DIR",
+__all__ = ["load_idx", "load_mnist", "fashion_mnist", "load_csv", "save_csv", "FASHION_MNIST_DIR",
            "FASHION_MNIST_CLASSES"]
 
 #: where Debian's ``dataset-fashion-mnist`` package puts the files
@@ -262,6 +263,27 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
         codes, classes = encode_labels(labels)
         return X, codes, classes
     return X, labels
+
+
+def save_csv(path, x, y=None, label="label", feature_names=None):
+    """Write features (and a label column, first) as a CSV file with a header.
+
+    What :func:`load_csv` and ``glassnet train --data FILE --label NAME`` read.
+    Labels may be numbers or names; the file is written atomically.
+    """
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"save_csv expects x of shape (n_samples, n_features); received "
+                         f"{x.shape}")
+    names = list(feature_names) if feature_names is not None else \
+        [f"x{i}" for i in range(x.shape[1])]
+    header = ([label] if y is not None else []) + names
+    cells = [[f"{v:g}" for v in row] for row in x.tolist()]
+    if y is not None:
+        cells = [[str(v)] + row for v, row in zip(np.asarray(y).tolist(), cells)]
+    text = "\n".join([",".join(header)] + [",".join(row) for row in cells]) + "\n"
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+    return path
 
 
 def label_index(name, label_column, header_fields, n_columns):
