@@ -164,6 +164,23 @@ def test_html_report_renders_every_image_and_section_in_chromium(tmp_path):
     for section in ("summary", "training", "network", "histograms", "trace"):
         assert f'<section id="{section}">' in dom
     assert "Sample 5, traced through every equation" in dom
+    assert "figures rendered" not in dom                  # no test text on the page
+
+
+def test_report_traces_the_worst_sample_with_its_target_and_prediction(tmp_path):
+    pytest.importorskip("matplotlib")
+    from glassnet.report import html_report, worst_sample
+    x, y = gn.datasets.digits()
+    model = gn.Sequential([gn.Rescaling(1 / 16), gn.Dense(16, "relu"),
+                           gn.Dense(10, "softmax")], seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    model.class_names = tuple("0123456789")
+    model.fit(x, y, epochs=2, verbose=0)
+    page = html_report(model, x[:300], y[:300])
+    k = worst_sample(model, x[:300], y[:300])
+    assert f"Sample {k}, traced" in page
+    assert f"target: class {y[k]}; prediction: class " in page and "loss: " in page
+    assert model.trace(x[k], y[k]).loss > 0
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed")

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from . import _validation as check
-from . import activations, datasets, demos, load_model, optimizers
+from . import activations, datasets, demos, lab, load_model, optimizers
 from ._text import format_logs, format_table
 from .datasets import catalog
 from .datasets.preprocessing import validation_split
@@ -26,6 +26,7 @@ from .export import OPSET
 from .model import build_mlp
 from .plotting import (class_of, confusion_matrix, plot_confusion_matrix, plot_decision_regions,
                        plot_function_fit, plot_history, plot_predicted_vs_target)
+from .lab.session import LabError
 from .report import worst_sample, write_report
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -258,6 +259,14 @@ def cmd_demo(args):
     return 0
 
 
+def cmd_lab(args):
+    try:
+        lab.serve(data=args.data, port=args.port, open_browser=not args.no_browser)
+    except LabError as exc:             # e.g. an unknown data set: a usage error
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 class UsageError(ValueError):
     """A command line that asks for something that does not exist (exit status 2)."""
 
@@ -345,6 +354,14 @@ def make_parser():
                             "loss)")
         if name == "report":
             p.add_argument("--out", default="report.html")
+
+    lab_command = command("lab", "watch a network learn in the browser (needs glassnet[lab])",
+                          cmd_lab)
+    lab_command.add_argument("--data", help="a data set of the lab (xor, circles, spirals, digits, ...) "
+                                    "or a CSV file (default: xor)")
+    lab_command.add_argument("--port", type=int, default=0, help="default: a free port")
+    lab_command.add_argument("--no-browser", action="store_true",
+                             help="do not open a browser")
 
     demo = command("demo", "run one of the demos of the seed documents", cmd_demo)
     demo.add_argument("name", help=f"one of {', '.join(demo_names())}")

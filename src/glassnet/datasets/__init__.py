@@ -11,8 +11,9 @@ from .stream import CSVDataset
 from .files import load_csv, save_csv, load_idx, load_mnist, fashion_mnist, FASHION_MNIST_DIR
 from .preprocessing import (MinMaxScaler, StandardScaler, encode_labels, one_hot,
                             train_test_split, validation_split)
-from .toy import IMAGE2X2_CLASSES, digits, function_samples, image2x2, logic_gate
+from .toy import (IMAGE2X2_CLASSES, blobs, circles, digits, function_samples, image2x2,
+                  logic_gate, spirals)
 
-__all__ = ["catalog", "Dataset", "CSVDataset", "logic_gate", "image2x2", "IMAGE2X2_CLASSES", "function_samples", "digits",
+__all__ = ["catalog", "Dataset", "CSVDataset", "logic_gate", "circles", "blobs", "spirals", "image2x2", "IMAGE2X2_CLASSES", "function_samples", "digits",
            "load_idx", "load_mnist", "fashion_mnist", "load_csv", "save_csv", "FASHION_MNIST_DIR",
            "train_test_split", "validation_split", "encode_labels", "one_hot", "MinMaxScaler", "StandardScaler"]

@@ -137,6 +137,49 @@ def function_samples(fn, n=1000, x_range=(-5, 5), noise=0.0, seed=None):
     return x.astype(np.float32), y.astype(np.float32)
 
 
+def _points(n, noise, seed):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2; received {n!r}")
+    noise = float(noise)
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be >= 0; received {noise!r}")
+    return int(n), noise, np.random.default_rng(seed)
+
+
+def circles(n=500, noise=0.1, seed=None):
+    """Two concentric rings in the plane: class 0 inside (radius ≤ 0.5), class 1 outside.
+
+    Returns X float32 (n, 2) in about [-1, 1]² and integer labels (n,).
+    """
+    n, noise, rng = _points(n, noise, seed)
+    labels = np.arange(n) % 2
+    radius = np.where(labels == 0, rng.uniform(0, 0.5, n), rng.uniform(0.7, 1.0, n))
+    angle = rng.uniform(0, 2 * np.pi, n)
+    x = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    x += rng.normal(0, noise * 0.5, size=x.shape)
+    return x.astype(np.float32), labels.astype(np.int64)
+
+
+def blobs(n=500, noise=0.1, centers=2, seed=None):
+    """Gaussian blobs around ``centers`` points on a circle of radius 0.6; labels = blob."""
+    n, noise, rng = _points(n, noise, seed)
+    labels = np.arange(n) % int(centers)
+    angle = 2 * np.pi * labels / int(centers) + np.pi / 4
+    middle = 0.6 * np.column_stack([np.cos(angle), np.sin(angle)])
+    x = middle + rng.normal(0, 0.15 + noise, size=(n, 2))
+    return x.astype(np.float32), labels.astype(np.int64)
+
+
+def spirals(n=500, noise=0.1, seed=None):
+    """Two interleaved spirals, one per class: the classic hard case for a small network."""
+    n, noise, rng = _points(n, noise, seed)
+    labels = np.arange(n) % 2
+    t = rng.uniform(0.25, 1.0, n) * 3 * np.pi
+    x = np.column_stack([t * np.cos(t + np.pi * labels), t * np.sin(t + np.pi * labels)])
+    x = x / (3 * np.pi) + rng.normal(0, noise * 0.15, size=(n, 2))
+    return x.astype(np.float32), labels.astype(np.int64)
+
+
 def digits():
     """The 1,797 handwritten 8×8 digits shipped with glassnet.
 

@@ -1,0 +1,464 @@
+"""One browser tab's lab: its data, its network, its training, and what the page is shown.
+
+Nothing here knows about the web: the server (:mod:`glassnet.lab.app`) turns the
+page's commands into calls of :class:`LabSession` and sends back its
+:meth:`~LabSession.state`.  Training is glassnet's own ``fit`` (with the
+test split as ``validation_data``), the click-a-point equations are
+``model.trace``, and the download is ``model.save``: the lab shows the real
+library at work.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+from .. import datasets, layers, losses, optimizers, regularizers
+from ..datasets import catalog
+from ..initializers import REGISTRY as INITIALIZERS
+from ..model import TASKS, Sequential
+from ..trainer import TrainingDiverged
+
+__all__ = ["LabSession", "LabError", "DATASETS", "LIMITS"]
+
+#: what the lab accepts, so that one tab cannot take the server down
+LIMITS = {"layers": 6, "units": 64, "params": 200_000, "upload_bytes": 5_000_000,
+          "rows": 20_000, "batch_size": 4096}
+#: data sets of the lab: name → (kind, loader(n, noise, seed))
+DATASETS = {
+    "xor": "points", "and": "gate", "or": "gate", "nand": "gate", "circles": "points",
+    "blobs": "points", "spirals": "points", "image2x2": "table", "linear": "function",
+    "cubic": "function", "digits": "table", "csv": "upload"}
+GRID = 48            # decision-region resolution
+NEURON_GRID = 16     # each neuron's small heatmap
+HIDDEN_ACTIVATIONS = ["tanh", "relu", "sigmoid", "leaky_relu", "elu", "softplus", "swish",
+                      "linear"]
+
+
+class LabError(ValueError):
+    """Something the page asked for that the lab refuses; the message is shown in the page."""
+
+
+DEFAULTS = {"data": "xor", "noise": 0.1, "test_ratio": 0.2, "points": 500, "label": "0",
+            "layers": [{"units": 4, "activation": "tanh"}], "initializer": "glorot_uniform",
+            "optimizer": "adam", "learning_rate": 0.03, "batch_size": 10, "l2": 0.0,
+            "dropout": 0.0, "seed": 0}
+
+
+class LabSession:
+    """The lab of one tab.  Thread-safe: training runs in a worker thread."""
+
+    def __init__(self, settings=None, model=None):
+        self.settings = dict(DEFAULTS)
+        self.lock = threading.Lock()
+        self.upload_text = self.upload_name = None
+        self.message = None
+        self.steps = 0
+        self.playing = False
+        self.configure(settings or {})
+        if model is not None:
+            self.adopt(model)
+
+    # -- configuration --------------------------------------------------------------------
+    def configure(self, changes, new_data=False):
+        """Apply the page's changes (validated); rebuild the data and/or the network."""
+        changes = dict(changes)
+        s = dict(self.settings)
+        for key, value in changes.items():
+            if key not in DEFAULTS:
+                raise LabError(f"unknown setting {key!r}")
+            s[key] = value
+        s = _validated(s)
+        with self.lock:
+            data_changed = new_data or not hasattr(self, "x_train") or any(
+                s[k] != self.settings[k] for k in ("data", "noise", "test_ratio", "points",
+                                                   "label"))
+            before = dict(self.__dict__)          # all or nothing: a refusal changes nothing
+            try:
+                self.settings = s
+                if data_changed:
+                    self._build_data()
+                self._build_model()
+            except BaseException:
+                self.__dict__.update(before)
+                raise
+        return data_changed
+
+    def upload(self, name, text):
+        """A CSV file from the page: checked, then used as the data set."""
+        if not isinstance(text, str) or len(text.encode("utf-8")) > LIMITS["upload_bytes"]:
+            raise LabError(f"the file is larger than the lab's limit of "
+                           f"{LIMITS['upload_bytes'] // 1_000_000} MB")
+        previous = (self.upload_name, self.upload_text)
+        self.upload_name, self.upload_text = str(name)[:100], text
+        try:
+            self.configure({"data": "csv"}, new_data=True)
+        except (LabError, ValueError) as exc:
+            self.upload_name, self.upload_text = previous
+            raise LabError(str(exc)) from None
+
+    def adopt(self, model):
+        """Use a model given from Python (``glassnet.lab.serve(model=...)``)."""
+        if not model.built or model.input_dim != self.x_train.shape[1]:
+            raise LabError("the given model does not take this data set's inputs")
+        with self.lock:
+            self.model = model
+
+    # -- data ---------------------------------------------------------------------------------
+    def _build_data(self):
+        s = self.settings
+        name, n, noise, seed = s["data"], s["points"], s["noise"], s["seed"]
+        front, self.class_names, self.pixel_shape = [], None, None
+        if name in ("xor", "circles", "blobs", "spirals"):
+            if name == "xor":
+                rng = np.random.default_rng(seed)
+                x = rng.uniform(-1, 1, size=(n, 2))
+                y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+                x = x + rng.normal(0, noise * 0.3, size=x.shape)
+            else:
+                x, y = getattr(datasets, name)(n, noise, seed=seed)
+            task = "binary"
+        elif name in ("and", "or", "nand"):
+            x, y = datasets.logic_gate(name, 2)
+            x = np.repeat(x, max(1, n // 4), axis=0)
+            x = x + np.random.default_rng(seed).normal(0, noise * 0.3, size=x.shape)
+            y = np.repeat(y[:, 0], max(1, n // 4)).astype(np.int64)
+            task = "binary"
+        elif name in ("linear", "cubic"):
+            x, y = datasets.function_samples(name, n=n, noise=noise * (20 if name == "cubic"
+                                                                      else 1), seed=seed)
+            task = "regression"
+            front = [layers.Rescaling(0.2)]                 # x in [-5, 5] → [-1, 1]
+        elif name == "image2x2":
+            x, onehot = datasets.image2x2(sets=max(1, n // 4), grayscale=True, seed=seed)
+            y, task = onehot.argmax(axis=1), "multiclass"
+            self.class_names, self.pixel_shape = datasets.IMAGE2X2_CLASSES, (2, 2)
+        elif name == "digits":
+            x, y = datasets.digits()
+            task, front = "multiclass", [layers.Rescaling(1 / 16)]
+            self.class_names, self.pixel_shape = tuple("0123456789"), (8, 8)
+        else:
+            x, y, task, front = self._uploaded()
+        x = np.asarray(x, dtype=np.float32)
+        ratio = s["test_ratio"]
+        labels = y if task != "regression" else None
+        (x_tr, y_tr), (x_te, y_te) = self._split(x, y, ratio, labels, seed)
+        if task == "regression":
+            y_tr, y_te = y_tr.reshape(-1, 1), y_te.reshape(-1, 1)
+        elif task == "binary":
+            y_tr, y_te = y_tr.reshape(-1, 1).astype(np.float32), \
+                y_te.reshape(-1, 1).astype(np.float32)
+        self.x_train, self.y_train, self.x_test, self.y_test = x_tr, y_tr, x_te, y_te
+        self.task, self.front = task, front
+        self.n_outputs = 1 if task in ("binary", "regression") else int(y.max()) + 1 \
+            if self.class_names is None else len(self.class_names)
+        self.revision = getattr(self, "revision", 0) + 1
+
+    @staticmethod
+    def _split(x, y, ratio, labels, seed):
+        rng = np.random.default_rng(seed + 1)
+        if ratio <= 0:
+            return (x, y), (x[:0], y[:0])
+        (tr, te) = datasets.validation_split([x, y], ratio, rng=rng, stratify=labels)
+        return tuple(tr), tuple(te)
+
+    def _uploaded(self):
+        if self.upload_text is None:
+            raise LabError("upload a CSV file first")
+        with tempfile.TemporaryDirectory() as tmp:       # named as uploaded, for messages
+            safe = "".join(c for c in os.path.basename(self.upload_name or "upload.csv")
+                           if c.isalnum() or c in "._-") or "upload.csv"
+            path = os.path.join(tmp, safe)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(self.upload_text)
+            try:
+                data = catalog.load(path, seed=self.settings["seed"], label=_column(
+                    self.settings["label"]))
+            except ValueError as exc:           # the page knows the file by its own name
+                raise LabError(str(exc).replace(repr(path), repr(self.upload_name))) from None
+        x = np.concatenate([data.x_train, data.x_test])
+        y = np.concatenate([data.y_train, data.y_test])
+        if len(x) > LIMITS["rows"]:
+            raise LabError(f"{len(x)} rows: the lab takes at most {LIMITS['rows']}")
+        front, _ = catalog.scaling_layers(data, "standard", x)
+        self.class_names = data.labels or None
+        task = data.task if data.task != "multiclass" or len(data.labels) > 2 else "binary"
+        return x, y, task, front
+
+    # -- network ------------------------------------------------------------------------------
+    def _build_model(self):
+        s = self.settings
+        output, loss, metrics = TASKS[self.task]
+        reg = regularizers.L2(s["l2"]) if s["l2"] else None
+        stack = list(_clone(self.front))
+        for spec in s["layers"]:
+            stack.append(layers.Dense(spec["units"], spec["activation"],
+                                      kernel_initializer=s["initializer"],
+                                      kernel_regularizer=reg))
+            if s["dropout"]:
+                stack.append(layers.Dropout(s["dropout"]))
+        stack.append(layers.Dense(self.n_outputs, output, kernel_initializer=s["initializer"]))
+        model = Sequential(stack, seed=s["seed"])
+        model.build(self.x_train.shape[1])
+        if model.count_params() > LIMITS["params"]:
+            raise LabError(f"this network has {model.count_params():,} weights; the lab's limit "
+                           f"is {LIMITS['params']:,}")
+        optimizer = optimizers.get(s["optimizer"])
+        optimizer.learning_rate = s["learning_rate"]
+        model.compile(optimizer, losses.get(loss), metrics)
+        model.class_names = self.class_names
+        self.model, self.steps, self.message, self.playing = model, 0, None, False
+
+    # -- training -----------------------------------------------------------------------------
+    def train(self, seconds=0.04, epochs=None):
+        """Train with ``fit`` for about ``seconds`` (or exactly ``epochs``); returns steps taken."""
+        taken = 0
+        with self.lock:
+            model = self.model
+            validation = (self.x_test, self.y_test) if len(self.x_test) else None
+            deadline = time.perf_counter() + seconds
+            batch = min(self.settings["batch_size"], len(self.x_train))
+            per_epoch = math.ceil(len(self.x_train) / batch)
+            while True:
+                before = model.optimizer.iterations
+                try:
+                    model.fit(self.x_train, self.y_train, batch_size=batch, epochs=1,
+                              validation_data=validation, verbose=0)
+                except TrainingDiverged as exc:
+                    self.playing = False
+                    self.message = (f"Training diverged ({exc}). Lower the learning rate and "
+                                    f"press play again.")
+                    break
+                taken += model.optimizer.iterations - before
+                if epochs is not None:
+                    if taken >= epochs * per_epoch:
+                        break
+                elif time.perf_counter() >= deadline:
+                    break
+            self.steps += taken
+        return taken
+
+    # -- what the page shows ------------------------------------------------------------------
+    def data_view(self):
+        """The data points (sent when the data set changes)."""
+        view = {"type": "data", "revision": self.revision, "task": self.task,
+                "inputs": int(self.x_train.shape[1]), "class_names": self.class_names,
+                "pixel_shape": self.pixel_shape, "settings": self.settings,
+                "limits": LIMITS, "activations": HIDDEN_ACTIVATIONS,
+                "optimizers": optimizers.names()}
+        if self.x_train.shape[1] <= 2:
+            view["train"] = _points(self.x_train, self.y_train)
+            view["test"] = _points(self.x_test, self.y_test)
+            both = np.concatenate([self.x_train, self.x_test])
+            if both.shape[1] == 1:                  # a function: x, and y of the data
+                both = np.column_stack([both, np.concatenate([self.y_train, self.y_test])])
+            lo, hi = both.min(axis=0), both.max(axis=0)
+            pad = 0.1 * np.where(hi > lo, hi - lo, 1.0)
+            view["bounds"] = [float(v) for v in np.concatenate([lo - pad, hi + pad])]
+        return view
+
+    def state(self):
+        """Curves, regions, neurons, weights: one update of the page."""
+        with self.lock:
+            model = self.model
+            history = model.history.history
+            view = {"type": "state", "steps": self.steps, "epoch": len(model.history.epoch),
+                    "playing": self.playing, "message": self.message,
+                    "history": {k: [round(v, 5) for v in history[k][-400:]] for k in history},
+                    "network": self._network_view()}
+            inputs = self.x_train.shape[1]
+            if inputs == 2:
+                view.update(self._regions())
+            elif inputs == 1:
+                view.update(self._curve())
+            elif self.task != "regression" and len(self.x_test):
+                view.update(self._confusion())
+        return view
+
+    def _network_view(self):
+        dense = [layer for layer in self.model.layers if layer.kernel is not None]
+        return {"sizes": [int(dense[0].input_dim)] + [int(layer.output_dim) for layer in dense],
+                "activations": [layer.activation.name for layer in dense],
+                "weights": [np.round(layer.kernel, 3).tolist() for layer in dense]}
+
+    def _grid(self, size):
+        lo = self.x_train.min(axis=0) if not len(self.x_test) else np.minimum(
+            self.x_train.min(axis=0), self.x_test.min(axis=0))
+        hi = np.maximum(self.x_train.max(axis=0), self.x_test.max(axis=0)) \
+            if len(self.x_test) else self.x_train.max(axis=0)
+        pad = 0.1 * np.where(hi > lo, hi - lo, 1.0)
+        axes = [np.linspace(lo[i] - pad[i], hi[i] + pad[i], size) for i in range(2)]
+        xx, yy = np.meshgrid(axes[0], axes[1][::-1])        # top row first: an image
+        return np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
+
+    def _regions(self):
+        model = self.model
+        out = model.predict(self._grid(GRID))
+        if out.shape[1] == 1:
+            values = np.clip(out[:, 0], 0, 1) * 255
+        else:
+            values = out.argmax(axis=1) * 255 // max(out.shape[1] - 1, 1)
+        model.forward(self._grid(NEURON_GRID))              # every neuron, by its record
+        neurons = []
+        for layer in model.layers:
+            if layer.kernel is None:
+                continue
+            a = layer.output
+            scale = max(float(np.abs(a).max()), 1e-6)
+            neurons.append([(np.round(a[:, j] / scale * 127)).astype(int).tolist()
+                            for j in range(a.shape[1])])
+        return {"regions": values.astype(int).tolist(), "grid": GRID,
+                "neurons": neurons, "neuron_grid": NEURON_GRID,
+                "classes": int(max(out.shape[1], 2))}
+
+    def _curve(self):
+        lo, hi = float(self.x_train.min()), float(self.x_train.max())
+        xs = np.linspace(lo, hi, 120, dtype=np.float32)[:, None]
+        return {"curve": {"x": xs[:, 0].round(4).tolist(),
+                          "y": self.model.predict(xs)[:, 0].round(4).tolist()}}
+
+    def _confusion(self):
+        out = self.model.predict(self.x_test)
+        predicted = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype(int)
+        truth = self.y_test if self.y_test.ndim == 1 else (self.y_test[:, 0] > 0.5).astype(int)
+        k = max(out.shape[1], 2)
+        matrix = np.zeros((k, k), dtype=int)
+        np.add.at(matrix, (truth.astype(int), predicted), 1)
+        wrong = np.flatnonzero(predicted != truth)[:12]
+        return {"confusion": matrix.tolist(),
+                "misclassified": [{"index": int(i), "truth": int(truth[i]),
+                                   "predicted": int(predicted[i]),
+                                   "pixels": np.round(self.x_test[i], 3).tolist()}
+                                  for i in wrong]}
+
+    # -- the glass box ------------------------------------------------------------------------
+    def trace(self, split, index):
+        """``model.trace`` of one data point, as the page shows it."""
+        x, y = (self.x_train, self.y_train) if split == "train" else (self.x_test, self.y_test)
+        if not isinstance(index, int) or not 0 <= index < len(x):
+            raise LabError(f"there is no {split} point {index!r}")
+        with self.lock:
+            tr = self.model.trace(x[index], y[index])
+        return {"type": "trace", "split": split, "index": index,
+                "x": x[index].tolist(), "target": np.asarray(y[index]).tolist(),
+                "loss": tr.loss, "loss_name": tr.loss_name, "output": tr.output.tolist(),
+                "layers": [{"title": lt.title,
+                            "forward": [_step(s) for s in lt.forward],
+                            "backward": [_step(s) for s in lt.backward]} for lt in tr.layers]}
+
+    # -- take it home -------------------------------------------------------------------------
+    def model_bytes(self):
+        with self.lock, tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "lab.glassnet")
+            self.model.save(path)
+            with open(path, "rb") as handle:
+                return handle.read()
+
+    def snippet(self):
+        """Python that rebuilds and trains the same network with the same settings."""
+        s = self.settings
+        output, loss, metrics = TASKS[self.task]
+        data = {"xor": "# the lab's noisy XOR points\nrng = np.random.default_rng(0)\n"
+                       "x = rng.uniform(-1, 1, size=(500, 2))\n"
+                       "y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)[:, None]",
+                "circles": "x, y = gn.datasets.circles(500, 0.1, seed=0)\ny = y[:, None]",
+                "blobs": "x, y = gn.datasets.blobs(500, 0.1, seed=0)\ny = y[:, None]",
+                "spirals": "x, y = gn.datasets.spirals(500, 0.1, seed=0)\ny = y[:, None]",
+                "digits": "x, y = gn.datasets.digits()",
+                "linear": "x, y = gn.datasets.function_samples('linear', n=500, seed=0)",
+                "cubic": "x, y = gn.datasets.function_samples('cubic', n=500, seed=0)"}
+        get_data = data.get(s["data"], f"# load your data here (the lab used {s['data']!r})\n"
+                                       f"x, y = ...")
+        front = "".join(f"    {_layer_code(layer)},\n" for layer in self.front)
+        hidden = ""
+        reg = f", kernel_regularizer=gn.regularizers.l2({s['l2']})" if s["l2"] else ""
+        for spec in s["layers"]:
+            hidden += (f"    gn.Dense({spec['units']}, {spec['activation']!r}, kernel_initializer="
+                       f"{s['initializer']!r}{reg}),\n")
+            if s["dropout"]:
+                hidden += f"    gn.Dropout({s['dropout']}),\n"
+        return (f"import numpy as np\nimport glassnet as gn\n\n{get_data}\n\n"
+                f"model = gn.Sequential([\n{front}{hidden}"
+                f"    gn.Dense({self.n_outputs}, {output!r}),\n], seed={s['seed']})\n"
+                f"model.compile(gn.optimizers.get({s['optimizer']!r}), {loss!r}, {metrics!r})\n"
+                f"model.optimizer.learning_rate = {s['learning_rate']}\n"
+                f"model.fit(x, y, batch_size={s['batch_size']}, epochs=100, "
+                f"validation_split={s['test_ratio']}, verbose=1)\n")
+
+
+def _validated(s):
+    """Settings as the lab can use them, or a LabError saying what is wrong."""
+    if s["data"] not in DATASETS:
+        raise LabError(f"unknown data set {s['data']!r}; the lab has {', '.join(DATASETS)}")
+    number = {"noise": (0.0, 2.0), "test_ratio": (0.0, 0.9), "learning_rate": (0.0, 10.0),
+              "l2": (0.0, 1.0), "dropout": (0.0, 0.9)}
+    for key, (low, high) in number.items():
+        try:
+            s[key] = float(s[key])
+        except (TypeError, ValueError):
+            raise LabError(f"{key} must be a number; received {s[key]!r}") from None
+        if not low <= s[key] <= high:
+            raise LabError(f"{key} must be between {low} and {high}; received {s[key]}")
+    for key, (low, high) in {"points": (8, LIMITS["rows"]),
+                             "batch_size": (1, LIMITS["batch_size"]),
+                             "seed": (0, 2 ** 31)}.items():
+        if isinstance(s[key], bool) or not isinstance(s[key], int) or not low <= s[key] <= high:
+            raise LabError(f"{key} must be a whole number from {low} to {high}; received "
+                           f"{s[key]!r}")
+    hidden = s["layers"]
+    if not isinstance(hidden, list) or len(hidden) > LIMITS["layers"]:
+        raise LabError(f"the lab takes up to {LIMITS['layers']} hidden layers")
+    clean = []
+    for spec in hidden:
+        units = spec.get("units") if isinstance(spec, dict) else None
+        act = spec.get("activation") if isinstance(spec, dict) else None
+        if isinstance(units, bool) or not isinstance(units, int) \
+                or not 1 <= units <= LIMITS["units"]:
+            raise LabError(f"a layer has 1 to {LIMITS['units']} neurons; received {units!r}")
+        if act not in HIDDEN_ACTIVATIONS:
+            raise LabError(f"unknown activation {act!r}")
+        clean.append({"units": units, "activation": act})
+    s["layers"] = clean
+    if s["optimizer"] not in optimizers.names():
+        raise LabError(f"unknown optimizer {s['optimizer']!r}")
+    try:
+        INITIALIZERS.lookup(str(s["initializer"]))
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+    s["label"] = str(s["label"])[:100]
+    return s
+
+
+def _column(text):
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _clone(front):
+    return [layers.deserialize(layers.serialize(layer)) for layer in front]
+
+
+def _layer_code(layer):
+    config = layer.get_config()
+    args = ", ".join(f"{k}={v!r}" for k, v in config.items())
+    return f"gn.layers.{type(layer).__name__}({args})"
+
+
+def _points(x, y):
+    labels = y[:, 0] if y.ndim == 2 else y
+    return {"x": np.round(x[:, 0], 4).tolist(),
+            "y": np.round(x[:, 1], 4).tolist() if x.shape[1] > 1 else
+            np.round(labels, 4).tolist(),
+            "label": np.round(labels, 4).tolist()}
+
+
+def _step(step):
+    value = np.asarray(step.value, dtype=np.float64)
+    text = np.array2string(np.round(value, 4) + 0.0, precision=4, suppress_small=True,
+                           max_line_width=80, threshold=60)
+    return {"label": step.label, "formula": step.formula, "text": text,
+            "shape": list(value.shape)}
