@@ -1,6 +1,5 @@
 """Every demo runs (from the installed package, in an empty directory), with small
 settings, and prints what it promises."""
-import os
 import subprocess
 import sys
 

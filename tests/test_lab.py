@@ -1,5 +1,4 @@
 """glassnet lab: the session logic without a browser, then the page in a real one."""
-import json
 import shutil
 import time
 

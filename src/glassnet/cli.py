@@ -17,7 +17,6 @@ import warnings
 
 import numpy as np
 
-from . import _validation as check
 from . import activations, datasets, demos, lab, load_model, optimizers
 from ._text import format_logs, format_table
 from .datasets import catalog

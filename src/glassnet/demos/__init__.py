@@ -1,1 +1,4 @@
-"""The demos of the seed documents, runnable as ``glassnet demo NAME`` or ``python -m glassnet.demos.NAME``."""
+"""The demos of the seed documents.
+
+Run one as ``glassnet demo NAME`` or ``python -m glassnet.demos.NAME``.
+"""

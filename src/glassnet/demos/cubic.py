@@ -1,4 +1,6 @@
-"""One hidden layer of 8 nodes fits y = x³ + 15x on [-5, 5] (the seed document “Neural networks in numpy”'s cubic.py).
+"""One hidden layer of 8 nodes fits y = x³ + 15x on [-5, 5].
+
+As cubic.py of the seed document “Neural networks in numpy”.
 
 The targets reach ±200, so they are standardised for training (a scaler
 remembers how) and mapped back for the plot.

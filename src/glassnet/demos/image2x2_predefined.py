@@ -1,7 +1,7 @@
-"""A vertical-line detector with hand-set weights and step activations (from the seed document “Neural networks in numpy”).
+"""A vertical-line detector with hand-set weights and step activations.
 
-The seed document “Neural networks in numpy”'s 2x2_image_predefined_1.py and _2.py run the same two-layer network
-with the bias written two ways: as a separate vector b, or folded into the
+2x2_image_predefined_1.py and _2.py of the seed document “Neural networks in numpy” run the
+same two-layer network with the bias written two ways: as a separate vector b, or folded into the
 kernel as the weight of an extra input that is always 1.  Both give zero
 error on every 2×2 image, grayscale or not.
 

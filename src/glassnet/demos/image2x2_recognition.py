@@ -1,4 +1,6 @@
-"""2×2 image recognition with a 4-16-8-4 network on grayscale images (from the seed document “Neural networks in numpy”).
+"""2×2 image recognition with a 4-16-8-4 network on grayscale images.
+
+As in the seed document “Neural networks in numpy”.
 
 Four shapes (solid, horizontal, vertical, diagonal) plus eight patterns that
 show none of them (all-zero targets, as in the seed).

@@ -1,4 +1,6 @@
-"""One neuron learns y = a·x + b (the seed document “Neural networks in numpy”'s linear.py): here a = 2, b = 3.
+"""One neuron learns y = a·x + b: here a = 2, b = 3.
+
+As linear.py of the seed document “Neural networks in numpy”.
 
 With a linear activation a single node computes w·x + b, so after training
 its weight is a and its bias is b.

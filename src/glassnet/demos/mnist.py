@@ -1,4 +1,6 @@
-"""From the seed document “Python Neural Network only using NumPy”: one hidden ReLU layer and softmax, full-batch gradient descent, lr 0.05.
+"""One hidden ReLU layer and softmax, full-batch gradient descent at 0.05, on MNIST.
+
+As in the seed document “Python Neural Network only using NumPy”.
 
 Works on MNIST or Fashion-MNIST, in CSV (label first, 784 pixels, a header
 row; that document's format) or as a directory of IDX files.  Without --data it

@@ -1,4 +1,6 @@
-"""XOR with 2 and 3 inputs (the seed document “Neural networks in numpy”'s xor.py): the problem one neuron cannot solve.
+"""XOR with 2 and 3 inputs: the problem one neuron cannot solve.
+
+As xor.py of the seed document “Neural networks in numpy”.
 
     glassnet demo xor [--epochs 2000]
 """
