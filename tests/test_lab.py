@@ -88,6 +88,14 @@ def test_the_lab_refuses_networks_too_large_and_reports_divergence():
     assert not session.playing and "Training diverged" in session.state()["message"]
 
 
+def test_the_loss_can_be_chosen_among_those_that_fit_the_task():
+    session = LabSession({"data": "circles", "loss": "mse"})
+    assert session.model.loss.name == "mse"
+    with pytest.raises(LabError, match="does not fit this data set; choose one of mse, mae"):
+        session.configure({"data": "cubic", "loss": "binary_crossentropy"})
+    assert session.settings["data"] == "circles"               # refused: nothing changed
+
+
 def test_take_it_home_model_and_snippet(tmp_path):
     session = LabSession({"data": "circles", "layers": [{"units": 5, "activation": "relu"}]})
     session.train(epochs=3)

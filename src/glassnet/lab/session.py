@@ -46,8 +46,12 @@ class LabError(ValueError):
 
 DEFAULTS = {"data": "xor", "noise": 0.1, "test_ratio": 0.2, "points": 500, "label": "0",
             "layers": [{"units": 4, "activation": "tanh"}], "initializer": "glorot_uniform",
-            "optimizer": "adam", "learning_rate": 0.03, "batch_size": 10, "l2": 0.0,
-            "dropout": 0.0, "seed": 0}
+            "loss": "auto", "optimizer": "adam", "learning_rate": 0.03, "batch_size": 10,
+            "l2": 0.0, "dropout": 0.0, "seed": 0}
+#: the losses each task can train with ("auto": the first)
+TASK_LOSSES = {"binary": ("binary_crossentropy", "mse", "mae"),
+               "multiclass": ("sparse_categorical_crossentropy",),
+               "regression": ("mse", "mae")}
 
 
 class LabSession:
@@ -194,6 +198,11 @@ class LabSession:
     def _build_model(self):
         s = self.settings
         output, loss, metrics = TASKS[self.task]
+        if s["loss"] != "auto":
+            if s["loss"] not in TASK_LOSSES[self.task]:
+                raise LabError(f"{s['loss']} does not fit this data set; choose one of "
+                               f"{', '.join(TASK_LOSSES[self.task])}")
+            loss = s["loss"]
         reg = regularizers.L2(s["l2"]) if s["l2"] else None
         stack = list(_clone(self.front))
         for spec in s["layers"]:
@@ -250,6 +259,7 @@ class LabSession:
                 "inputs": int(self.x_train.shape[1]), "class_names": self.class_names,
                 "pixel_shape": self.pixel_shape, "settings": self.settings,
                 "limits": LIMITS, "activations": HIDDEN_ACTIVATIONS,
+                "losses": ["auto", *TASK_LOSSES[self.task]],
                 "optimizers": optimizers.names()}
         if self.x_train.shape[1] <= 2:
             view["train"] = _points(self.x_train, self.y_train)
@@ -363,6 +373,7 @@ class LabSession:
         """Python that rebuilds and trains the same network with the same settings."""
         s = self.settings
         output, loss, metrics = TASKS[self.task]
+        loss = loss if s["loss"] == "auto" else s["loss"]
         data = {"xor": "# the lab's noisy XOR points\nrng = np.random.default_rng(0)\n"
                        "x = rng.uniform(-1, 1, size=(500, 2))\n"
                        "y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)[:, None]",
@@ -424,6 +435,8 @@ def _validated(s):
             raise LabError(f"unknown activation {act!r}")
         clean.append({"units": units, "activation": act})
     s["layers"] = clean
+    if s["loss"] != "auto" and s["loss"] not in losses.names():
+        raise LabError(f"unknown loss {s['loss']!r}")
     if s["optimizer"] not in optimizers.names():
         raise LabError(f"unknown optimizer {s['optimizer']!r}")
     try:
