@@ -172,3 +172,14 @@ def test_truncated_and_non_model_files(tmp_path, rng):
         gn.load_model(text)
     with pytest.raises(FileNotFoundError):
         gn.load_model(tmp_path / "missing.glassnet")
+
+
+def test_a_model_saved_by_glassnet_0_1_still_loads_and_predicts_the_same():
+    # format version 1: flat {"name": ...} configs; saved by glassnet 0.1.0 (tests/data)
+    data = os.path.join(os.path.dirname(__file__), "data")
+    model = gn.load_model(os.path.join(data, "glassnet-0.1.glassnet"))
+    x = np.load(os.path.join(data, "glassnet-0.1-inputs.npy"))
+    np.testing.assert_array_equal(model.predict(x),
+                                  np.load(os.path.join(data, "glassnet-0.1-predictions.npy")))
+    assert [layer.name for layer in model.layers] == ["h", "dropout", "dense"]
+    assert model.optimizer.iterations == 2 and model.metric_names == ["accuracy"]
