@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.datasets import load_csv, load_idx
+from glassnet.datasets import CSVDataset, load_csv, load_idx
 
 #: memory a load may take beyond the file's own size (Python objects, the JSON, buffers)
 SLACK_BYTES = 8 * 1024 * 1024
@@ -305,3 +305,8 @@ def test_fuzzed_csv_and_idx_files_load_or_raise_value_error(tmp_path_factory, da
         _bounded(loader, path, factor=1100)     # gzip may expand a file ~1000 times
     except ValueError as exc:
         assert path.name in str(exc)
+    if kind == "csv":                           # the streaming reader, on the same damage
+        try:
+            _bounded(lambda p: list(CSVDataset(p, batch_size=8)), path, factor=50)
+        except ValueError as exc:
+            assert path.name in str(exc)

@@ -233,6 +233,9 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
                             dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
                             encoding="utf-8")
         labels = np.char.strip(np.char.strip(labels), '"')
+    if table is None:
+        raise ValueError(f"{name!r} could not be parsed as a CSV file of numbers separated by "
+                         f"{delimiter!r}")
     if table.shape[0] == 0:
         raise ValueError(f"{name!r} has a header but no data rows")
     expected = n_columns if labels is None else n_columns - 1
