@@ -52,52 +52,81 @@ class Dataset:
     learning_rate: float | None = None
 
 
-def _split(x, y, seed, test_size):
-    """x_train, y_train, x_test, y_test (stratified by class for labels)."""
+def _split(x, y, seed, test_size, stratify=None):
+    """x_train, y_train, x_test, y_test, stratified by the classes ``stratify`` (no test part
+    for a test size of 0)."""
+    if not test_size:
+        return x, y, x[:0], y[:0]
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, seed=seed,
-                                              stratify=y if y.ndim == 1 else None)
+                                              stratify=stratify)
     return x_tr, y_tr, x_te, y_te
 
 
-def _digits(seed, test_size):
+def _digits(seed, test_size, points, noise):
     x, y = toy.digits()
-    return Dataset("digits", *_split(x, y, seed, test_size), "multiclass", 10, "pixels", 1 / 16,
+    return Dataset("digits", *_split(x, y, seed, test_size, y), "multiclass", 10, "pixels", 1 / 16,
                    tuple("0123456789"), epochs=40, hidden=[128, 64])
 
 
-def _xor(seed, test_size):
-    x, y = toy.logic_gate("xor", 2)        # four rows: train and test on the whole truth table
-    return Dataset("xor", x, y, x, y, "binary", 1, "none", epochs=500, hidden=[4],
-                   learning_rate=0.05)
+def _gate(name, inputs, epochs, hidden):
+    """A logic gate: its truth table (train = test), or with ``points`` noisy copies of it."""
+    def load(seed, test_size, points, noise):
+        x, y = toy.logic_gate("xor" if name == "xor3" else name, inputs)
+        if points is None:                 # the truth table, trained and tested on whole
+            return Dataset(name, x, y, x, y, "binary", 1, "none", epochs=epochs,
+                           hidden=hidden, learning_rate=0.05)
+        # points spread over [-1, 1]^inputs, labelled by the gate of their signs (the truth
+        # table's row), then moved by Gaussian noise
+        rng = np.random.default_rng(seed)
+        points_x = rng.uniform(-1, 1, size=(points, inputs))
+        rows = (points_x > 0) @ (2 ** np.arange(inputs - 1, -1, -1))
+        points_x += rng.normal(0, noise * 0.3, size=points_x.shape)
+        labels = y[rows]
+        return Dataset(name, *_split(points_x.astype(np.float32), labels, seed, test_size,
+                                     labels[:, 0]),
+                       "binary", 1, "none", epochs=epochs, hidden=hidden, learning_rate=0.05)
+    return load
 
 
-def _xor3(seed, test_size):
-    x, y = toy.logic_gate("xor", 3)        # 3-input parity
-    return Dataset("xor3", x, y, x, y, "binary", 1, "none", epochs=1000, hidden=[8],
-                   learning_rate=0.05)
+def _plane(name, make):
+    """Points in the plane in two classes (circles, blobs, spirals)."""
+    def load(seed, test_size, points, noise):
+        x, labels = make(points or 500, noise, seed=seed)
+        y = labels[:, None].astype(np.float32)
+        return Dataset(name, *_split(x, y, seed, test_size, labels), "binary", 1, "none",
+                       epochs=200, hidden=[8, 8], learning_rate=0.03)
+    return load
 
 
-def _image2x2(seed, test_size):
-    x, y = toy.image2x2(sets=50, grayscale=True, seed=seed)
-    return Dataset("image2x2", *_split(x, y.argmax(axis=1), seed, test_size), "multiclass", 4,
+def _image2x2(seed, test_size, points, noise):
+    x, y = toy.image2x2(sets=max(1, (points or 200) // 4), grayscale=True, seed=seed)
+    labels = y.argmax(axis=1)
+    return Dataset("image2x2", *_split(x, labels, seed, test_size, labels), "multiclass", 4,
                    "none", labels=toy.IMAGE2X2_CLASSES, epochs=60, hidden=[16, 8])
 
 
-def _cubic(seed, test_size):
-    x, y = toy.function_samples("cubic", n=2000, seed=seed)
-    return Dataset("cubic", *_split(x, y, seed, test_size), "regression", 1, "standard",
-                   epochs=300, hidden=[32, 32], learning_rate=0.01)
+def _function(name, noise_scale):
+    def load(seed, test_size, points, noise):
+        x, y = toy.function_samples(name, n=points or 2000, noise=noise * noise_scale, seed=seed)
+        return Dataset(name, *_split(x, y, seed, test_size), "regression", 1, "standard",
+                       epochs=300, hidden=[32, 32], learning_rate=0.01)
+    return load
 
 
-def _fashion_mnist(seed, test_size):
+def _fashion_mnist(seed, test_size, points, noise):
     (x_tr, y_tr), (x_te, y_te) = files.fashion_mnist(normalize=False)
     return Dataset("fashion-mnist", x_tr, y_tr, x_te, y_te, "multiclass", 10, "pixels",
                    1 / 255, files.FASHION_MNIST_CLASSES, epochs=10, hidden=[256, 128])
 
 
-#: name → loader(seed, test_size) returning a :class:`Dataset`
-CATALOG = {"digits": _digits, "xor": _xor, "xor3": _xor3, "image2x2": _image2x2,
-           "cubic": _cubic, "fashion-mnist": _fashion_mnist}
+#: name → loader(seed, test_size, points, noise) returning a :class:`Dataset`
+CATALOG = {"digits": _digits, "xor": _gate("xor", 2, 500, [4]),
+           "xor3": _gate("xor3", 3, 1000, [8]), "and": _gate("and", 2, 300, [2]),
+           "or": _gate("or", 2, 300, [2]), "nand": _gate("nand", 2, 300, [2]),
+           "circles": _plane("circles", toy.circles), "blobs": _plane("blobs", toy.blobs),
+           "spirals": _plane("spirals", toy.spirals), "image2x2": _image2x2,
+           "linear": _function("linear", 1.0), "cubic": _function("cubic", 20.0),
+           "fashion-mnist": _fashion_mnist}
 ALIASES = {"fashion_mnist": "fashion-mnist"}
 
 
@@ -105,8 +134,13 @@ def names():
     return list(CATALOG)
 
 
-def load(spec, seed=0, test_size=0.2, for_training=True, label=0, class_names=None):
+def load(spec, seed=0, test_size=0.2, for_training=True, label=0, class_names=None,
+         points=None, noise=0.0):
     """A :class:`Dataset` for a catalog name, a CSV file or an IDX directory.
+
+    The generated sets take ``points`` and ``noise`` (the logic gates: their
+    truth table when ``points`` is None, else that many noisy points in
+    [-1, 1]²; circles, blobs, spirals; the linear and cubic functions).
 
     A CSV file holds a label column (``label``: its index or header name,
     by default the first column).  Labels that are names (or whole numbers)
@@ -116,7 +150,7 @@ def load(spec, seed=0, test_size=0.2, for_training=True, label=0, class_names=No
     """
     name = ALIASES.get(spec, spec)
     if name in CATALOG:
-        return CATALOG[name](seed, test_size)
+        return CATALOG[name](seed, test_size, points, noise)
     if os.path.isdir(spec):
         (x_tr, y_tr), (x_te, y_te) = files.load_mnist(spec, normalize=False)
         n_out = int(max(y_tr.max(), y_te.max())) + 1
@@ -130,16 +164,10 @@ def load(spec, seed=0, test_size=0.2, for_training=True, label=0, class_names=No
             task, n_out = "multiclass", len(labels)
         if not for_training:
             return Dataset(spec, x[:0], y[:0], x, y, task, n_out, "standard", 1 / 255, labels)
-        return Dataset(spec, *_split(x, y, seed, test_size) if task == "multiclass" else
-                       _split_plain(x, y, seed, test_size), task, n_out, "standard", 1 / 255,
-                       labels)
+        return Dataset(spec, *_split(x, y, seed, test_size, y if labels else None), task, n_out,
+                       "standard", 1 / 255, labels)
     raise UnknownDataset(f"--data must be one of {', '.join(CATALOG)}, a CSV file or an IDX "
                          f"directory; received {spec!r} (no such file or directory)")
-
-
-def _split_plain(x, y, seed, test_size):
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, seed=seed)
-    return x_tr, y_tr, x_te, y_te
 
 
 def scaling_layers(data, how, x_train):

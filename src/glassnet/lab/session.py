@@ -115,61 +115,25 @@ class LabSession:
 
     # -- data ---------------------------------------------------------------------------------
     def _build_data(self):
+        """The data set from glassnet's catalog (or the uploaded file), split and scaled."""
         s = self.settings
-        name, n, noise, seed = s["data"], s["points"], s["noise"], s["seed"]
-        front, self.class_names, self.pixel_shape = [], None, None
-        if name in ("xor", "circles", "blobs", "spirals"):
-            if name == "xor":
-                rng = np.random.default_rng(seed)
-                x = rng.uniform(-1, 1, size=(n, 2))
-                y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
-                x = x + rng.normal(0, noise * 0.3, size=x.shape)
-            else:
-                x, y = getattr(datasets, name)(n, noise, seed=seed)
-            task = "binary"
-        elif name in ("and", "or", "nand"):
-            x, y = datasets.logic_gate(name, 2)
-            x = np.repeat(x, max(1, n // 4), axis=0)
-            x = x + np.random.default_rng(seed).normal(0, noise * 0.3, size=x.shape)
-            y = np.repeat(y[:, 0], max(1, n // 4)).astype(np.int64)
-            task = "binary"
-        elif name in ("linear", "cubic"):
-            x, y = datasets.function_samples(name, n=n, noise=noise * (20 if name == "cubic"
-                                                                      else 1), seed=seed)
-            task = "regression"
-            front = [layers.Rescaling(0.2)]                 # x in [-5, 5] → [-1, 1]
-        elif name == "image2x2":
-            x, onehot = datasets.image2x2(sets=max(1, n // 4), grayscale=True, seed=seed)
-            y, task = onehot.argmax(axis=1), "multiclass"
-            self.class_names, self.pixel_shape = datasets.IMAGE2X2_CLASSES, (2, 2)
-        elif name == "digits":
-            x, y = datasets.digits()
-            task, front = "multiclass", [layers.Rescaling(1 / 16)]
-            self.class_names, self.pixel_shape = tuple("0123456789"), (8, 8)
+        if s["data"] == "csv":
+            data = self._uploaded()
         else:
-            x, y, task, front = self._uploaded()
-        x = np.asarray(x, dtype=np.float32)
-        ratio = s["test_ratio"]
-        labels = y if task != "regression" else None
-        (x_tr, y_tr), (x_te, y_te) = self._split(x, y, ratio, labels, seed)
-        if task == "regression":
-            y_tr, y_te = y_tr.reshape(-1, 1), y_te.reshape(-1, 1)
-        elif task == "binary":
-            y_tr, y_te = y_tr.reshape(-1, 1).astype(np.float32), \
-                y_te.reshape(-1, 1).astype(np.float32)
-        self.x_train, self.y_train, self.x_test, self.y_test = x_tr, y_tr, x_te, y_te
-        self.task, self.front = task, front
-        self.n_outputs = 1 if task in ("binary", "regression") else int(y.max()) + 1 \
-            if self.class_names is None else len(self.class_names)
+            data = catalog.load(s["data"], seed=s["seed"], test_size=s["test_ratio"],
+                                points=s["points"], noise=s["noise"])
+        self.x_train, self.y_train = data.x_train.astype(np.float32), data.y_train
+        self.x_test, self.y_test = data.x_test.astype(np.float32), data.y_test
+        if data.task == "regression" and self.y_train.ndim == 1:
+            self.y_train, self.y_test = self.y_train[:, None], self.y_test[:, None]
+        if len(self.x_train) + len(self.x_test) > LIMITS["rows"]:
+            raise LabError(f"{len(self.x_train) + len(self.x_test)} rows: the lab takes at most "
+                           f"{LIMITS['rows']}")
+        self.task, self.n_outputs = data.task, data.n_outputs
+        self.class_names = data.labels or None
+        self.pixel_shape = {"digits": (8, 8), "image2x2": (2, 2)}.get(s["data"])
+        self.front, _ = catalog.scaling_layers(data, data.scale, self.x_train)
         self.revision = getattr(self, "revision", 0) + 1
-
-    @staticmethod
-    def _split(x, y, ratio, labels, seed):
-        rng = np.random.default_rng(seed + 1)
-        if ratio <= 0:
-            return (x, y), (x[:0], y[:0])
-        (tr, te) = datasets.validation_split([x, y], ratio, rng=rng, stratify=labels)
-        return tuple(tr), tuple(te)
 
     def _uploaded(self):
         if self.upload_text is None:
@@ -181,18 +145,11 @@ class LabSession:
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(self.upload_text)
             try:
-                data = catalog.load(path, seed=self.settings["seed"], label=_column(
-                    self.settings["label"]))
+                return catalog.load(path, seed=self.settings["seed"],
+                                    test_size=self.settings["test_ratio"],
+                                    label=_column(self.settings["label"]))
             except ValueError as exc:           # the page knows the file by its own name
                 raise LabError(str(exc).replace(repr(path), repr(self.upload_name))) from None
-        x = np.concatenate([data.x_train, data.x_test])
-        y = np.concatenate([data.y_train, data.y_test])
-        if len(x) > LIMITS["rows"]:
-            raise LabError(f"{len(x)} rows: the lab takes at most {LIMITS['rows']}")
-        front, _ = catalog.scaling_layers(data, "standard", x)
-        self.class_names = data.labels or None
-        task = data.task if data.task != "multiclass" or len(data.labels) > 2 else "binary"
-        return x, y, task, front
 
     # -- network ------------------------------------------------------------------------------
     def _build_model(self):
@@ -374,32 +331,31 @@ class LabSession:
         s = self.settings
         output, loss, metrics = TASKS[self.task]
         loss = loss if s["loss"] == "auto" else s["loss"]
-        data = {"xor": "# the lab's noisy XOR points\nrng = np.random.default_rng(0)\n"
-                       "x = rng.uniform(-1, 1, size=(500, 2))\n"
-                       "y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)[:, None]",
-                "circles": "x, y = gn.datasets.circles(500, 0.1, seed=0)\ny = y[:, None]",
-                "blobs": "x, y = gn.datasets.blobs(500, 0.1, seed=0)\ny = y[:, None]",
-                "spirals": "x, y = gn.datasets.spirals(500, 0.1, seed=0)\ny = y[:, None]",
-                "digits": "x, y = gn.datasets.digits()",
-                "linear": "x, y = gn.datasets.function_samples('linear', n=500, seed=0)",
-                "cubic": "x, y = gn.datasets.function_samples('cubic', n=500, seed=0)"}
-        get_data = data.get(s["data"], f"# load your data here (the lab used {s['data']!r})\n"
-                                       f"x, y = ...")
+        if s["data"] == "csv":
+            source = (f"{self.upload_name!r}, label={_column(s['label'])!r}, "
+                      f"seed={s['seed']}, test_size={s['test_ratio']}")
+        else:
+            source = (f"{s['data']!r}, seed={s['seed']}, test_size={s['test_ratio']}, "
+                      f"points={s['points']}, noise={s['noise']}")
         front = "".join(f"    {_layer_code(layer)},\n" for layer in self.front)
-        hidden = ""
         reg = f", kernel_regularizer=gn.regularizers.l2({s['l2']})" if s["l2"] else ""
+        hidden = ""
         for spec in s["layers"]:
             hidden += (f"    gn.Dense({spec['units']}, {spec['activation']!r}, kernel_initializer="
                        f"{s['initializer']!r}{reg}),\n")
             if s["dropout"]:
                 hidden += f"    gn.Dropout({s['dropout']}),\n"
-        return (f"import numpy as np\nimport glassnet as gn\n\n{get_data}\n\n"
+        validation = ", validation_data=(data.x_test, data.y_test)" if len(self.x_test) else ""
+        return (f"import glassnet as gn\n\n"
+                f"data = gn.datasets.catalog.load({source})   # the lab's data, split the same\n"
                 f"model = gn.Sequential([\n{front}{hidden}"
-                f"    gn.Dense({self.n_outputs}, {output!r}),\n], seed={s['seed']})\n"
-                f"model.compile(gn.optimizers.get({s['optimizer']!r}), {loss!r}, {metrics!r})\n"
-                f"model.optimizer.learning_rate = {s['learning_rate']}\n"
-                f"model.fit(x, y, batch_size={s['batch_size']}, epochs=100, "
-                f"validation_split={s['test_ratio']}, verbose=1)\n")
+                f"    gn.Dense({self.n_outputs}, {output!r}, kernel_initializer="
+                f"{s['initializer']!r}),\n], seed={s['seed']})\n"
+                f"optimizer = gn.optimizers.get({s['optimizer']!r})\n"
+                f"optimizer.learning_rate = {s['learning_rate']}\n"
+                f"model.compile(optimizer, {loss!r}, {metrics!r})\n"
+                f"model.fit(data.x_train, data.y_train, batch_size={s['batch_size']}, "
+                f"epochs=100{validation}, verbose=1)\n")
 
 
 def _validated(s):
@@ -456,8 +412,9 @@ def _clone(front):
 
 
 def _layer_code(layer):
-    config = layer.get_config()
-    args = ", ".join(f"{k}={v!r}" for k, v in config.items())
+    if isinstance(layer, layers.Normalization):        # adapted to the training rows again
+        return "gn.Normalization().adapt(data.x_train)"
+    args = ", ".join(f"{k}={v!r}" for k, v in layer.get_config().items())
     return f"gn.layers.{type(layer).__name__}({args})"
 
 
