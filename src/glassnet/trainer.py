@@ -319,11 +319,13 @@ class Trainer:
     def _train_epoch(self, batches, epoch, callbacks, rollback, interrupt):
         """One pass over the batches; the epoch's mean logs, or None if stopped part way."""
         means = EpochMeans()
+        hooks = callbacks.wants_batches           # (no per-batch dicts when nobody listens)
         for batch, (xb, yb, wb) in enumerate(batches):
             if interrupt.requested or self.stop_training:
                 return None
             size = len(xb)
-            callbacks.on_train_batch_begin(batch, {"size": size})
+            if hooks:
+                callbacks.on_train_batch_begin(batch, {"size": size})
             rollback.save()
             try:
                 logs = self.train_step(xb, yb, wb)
@@ -336,7 +338,8 @@ class Trainer:
                     epoch=epoch, batch=batch) from None
             rollback.commit()
             means.add(logs, size)
-            callbacks.on_train_batch_end(batch, {**logs, "size": size})
+            if hooks:
+                callbacks.on_train_batch_end(batch, {**logs, "size": size})
         return means.result()
 
     def _fit_data(self, x, y, sample_weight, class_weight, batch_size, validation_split,
