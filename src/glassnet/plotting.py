@@ -41,6 +41,7 @@ def plot_history(history, path=None, title="Training"):
         if "val_" + key in logs:
             ax.plot(epochs, logs["val_" + key], marker="o", ms=3, label=f"validation {key}")
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)      # whole epochs
         ax.set_ylabel(key)
         ax.set_title(f"{title}: {key}")
         ax.grid(alpha=0.3)
