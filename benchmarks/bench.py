@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,8 @@ import time
 
 import numpy as np
 
+from measure import peak_mb   # benchmarks/measure.py, beside this script
+
 HERE = os.path.abspath(__file__)
 
 
@@ -43,17 +44,7 @@ HERE = os.path.abspath(__file__)
 # workers: each prints one JSON line
 # ----------------------------------------------------------------------------------------
 
-def _peak_mb():
-    """This process's peak resident set, MB: VmHWM (ru_maxrss would include what the parent
-    process had resident when it started us)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+_peak_mb = peak_mb
 
 
 def _fashion():

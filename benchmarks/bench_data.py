@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -27,20 +26,12 @@ import time
 
 import numpy as np
 
+from measure import peak_mb   # benchmarks/measure.py, beside this script
+
 HERE = os.path.abspath(__file__)
 
 
-def _peak_mb():
-    """This process's peak resident set, MB: VmHWM (ru_maxrss would include what the parent
-    process had resident when it started us)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+_peak_mb = peak_mb
 
 
 def _model():
