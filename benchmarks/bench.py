@@ -44,8 +44,6 @@ HERE = os.path.abspath(__file__)
 # workers: each prints one JSON line
 # ----------------------------------------------------------------------------------------
 
-_peak_mb = peak_mb
-
 
 def _fashion():
     from glassnet.datasets import fashion_mnist
@@ -109,7 +107,7 @@ def worker_mlp(framework, epochs, seed=0):
                 clf.fit(X, y)
                 times.append(time.perf_counter() - start)
         accuracy = float(clf.score(Xt, yt))
-    return {"epoch_s": statistics.median(times), "peak_mb": _peak_mb(), "accuracy": accuracy}
+    return {"epoch_s": statistics.median(times), "peak_mb": peak_mb(), "accuracy": accuracy}
 
 
 def worker_gemm(framework, epochs):

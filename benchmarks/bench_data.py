@@ -31,9 +31,6 @@ from measure import peak_mb   # benchmarks/measure.py, beside this script
 HERE = os.path.abspath(__file__)
 
 
-_peak_mb = peak_mb
-
-
 def _model():
     import glassnet as gn
     model = gn.Sequential([gn.Dense(256, "relu", input_dim=784), gn.Dense(128, "relu"),
@@ -46,26 +43,26 @@ def worker(case, path, rows):
     y = np.random.default_rng(1).integers(0, 10, size=rows)
     if case == "memmap":
         x = np.load(path, mmap_mode="r")
-        model, base = _model(), _peak_mb()
+        model, base = _model(), peak_mb()
         start = time.perf_counter()
         model.fit(x, y, batch_size=128, epochs=1, verbose=0)
         elapsed = time.perf_counter() - start
-        return {"samples_per_s": rows / elapsed, "peak_mb": _peak_mb(), "model_mb": base}
+        return {"samples_per_s": rows / elapsed, "peak_mb": peak_mb(), "model_mb": base}
     if case == "in-memory":
         x = np.array(np.load(path, mmap_mode="r")[:rows])
         model = _model()
         start = time.perf_counter()
         model.fit(x, y[:rows], batch_size=128, epochs=1, verbose=0)
-        return {"samples_per_s": rows / (time.perf_counter() - start), "peak_mb": _peak_mb()}
+        return {"samples_per_s": rows / (time.perf_counter() - start), "peak_mb": peak_mb()}
     from glassnet.datasets import CSVDataset, load_csv
-    model, base = _model(), _peak_mb()
+    model, base = _model(), peak_mb()
     start = time.perf_counter()
     if case == "csv-stream":
         model.fit(CSVDataset(path, batch_size=128), epochs=1, verbose=0)
     else:
         x, labels = load_csv(path)
         model.fit(x, labels, batch_size=128, epochs=1, verbose=0)
-    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "model_mb": base}
+    return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb(), "model_mb": base}
 
 
 def _run(*args):
