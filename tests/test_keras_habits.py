@@ -291,3 +291,31 @@ def test_terminate_on_nan_is_what_fit_does_anyway(data):
         model.fit(x * 1e3, x[:, :1] * 1e6, epochs=5, verbose=0,
                   callbacks=[gn.TerminateOnNaN()])
     assert np.isfinite(model.get_weights()[0]).all()
+
+
+def test_backup_and_restore_resumes_an_interrupted_run_exactly(data, tmp_path):
+    x, y = data
+
+    class Crash(gn.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("the machine went away")
+
+    def model():
+        m = gn.Sequential([gn.Dense(8, "relu"), gn.Dropout(0.2), gn.Dense(3, "softmax")],
+                          seed=0)
+        return m.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+
+    whole = model()
+    whole.fit(x, y, epochs=6, batch_size=16, verbose=0)
+    backup = gn.BackupAndRestore(tmp_path / "backup")
+    with pytest.raises(RuntimeError, match="went away"):
+        model().fit(x, y, epochs=6, batch_size=16, verbose=0, callbacks=[backup, Crash()])
+    assert (tmp_path / "backup" / "latest.glassnet").exists()
+    resumed = model()                                   # a new process would start so
+    history = resumed.fit(x, y, epochs=6, batch_size=16, verbose=0, callbacks=[backup])
+    assert history.epoch == [0, 1, 2, 3, 4, 5]          # epochs 0-2 restored, 3-5 trained
+    for a, b in zip(resumed.get_weights(), whole.get_weights()):
+        np.testing.assert_array_equal(a, b)             # as if nothing had happened
+    assert history.history == whole.history.history
+    assert not (tmp_path / "backup" / "latest.glassnet").exists()

@@ -17,9 +17,9 @@ from ._version import __version__
 from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,
                optimizers, regularizers, utils)
 from ._registry import register
-from .callbacks import (CSVLogger, Callback, EarlyStopping, History, LambdaCallback,
-                        LearningRateScheduler, ModelCheckpoint, ProgbarLogger, ReduceLROnPlateau,
-                        TerminateOnNaN)
+from .callbacks import (BackupAndRestore, CSVLogger, Callback, EarlyStopping, History,
+                        LambdaCallback, LearningRateScheduler, ModelCheckpoint, ProgbarLogger,
+                        ReduceLROnPlateau, TerminateOnNaN)
 from .layers import (BatchNormalization, Dense, Dropout, InputLayer, LayerNormalization,
                      Normalization, Rescaling, fold_bias, unfold_bias)
 from .model import Sequential, TrainingDiverged, load_model
@@ -38,7 +38,7 @@ __all__ = [
     "InputLayer", "Input",
     "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay", "CosineDecay", "Callback",
     "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ProgbarLogger",
-    "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN",
+    "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "BackupAndRestore",
     "load_model", "gradcheck", "fold_bias", "unfold_bias", "TrainingDiverged", "register",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
     "models", "optimizers", "regularizers", "utils", "__version__",

@@ -28,7 +28,8 @@ from .optimizers import LearningRateSchedule
 from ._text import format_logs
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
-           "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "ProgbarLogger"]
+           "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "BackupAndRestore",
+           "ProgbarLogger"]
 
 
 class Callback:
@@ -448,6 +449,48 @@ class LambdaCallback(Callback):
                 setattr(self, name, fn)
 
 
+class BackupAndRestore(Callback):
+    """Resume a run that was interrupted (a crash, a killed job), as Keras's callback does.
+
+    As each epoch begins, the whole training state — weights, optimizer state,
+    History (every epoch so far), random generator — is saved to
+    ``backup_dir/latest.glassnet`` (atomically).  When ``fit`` starts and a
+    backup is there, the model is put back to it and training goes on from the
+    epoch that was interrupted, with the same shuffles and dropout masks: the
+    result is the one an uninterrupted run would have given.  When ``fit``
+    completes, the backup is deleted (``delete_checkpoint``).
+
+    Parameters
+    ----------
+    backup_dir : str
+    delete_checkpoint : bool, default True
+    """
+
+    def __init__(self, backup_dir, delete_checkpoint=True):
+        super().__init__()
+        self.backup_dir = os.fspath(backup_dir)
+        self.path = os.path.join(self.backup_dir, "latest.glassnet")
+        self.delete_checkpoint = delete_checkpoint
+        self._completed = False
+
+    def on_train_begin(self, logs=None):
+        self._completed = False
+        if os.path.exists(self.path):
+            self.model.restore(self.path)
+            self.model.resume_epoch = len(self.model.history.epoch)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        self.model.save(self.path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._completed = epoch + 1 == self.params.get("epochs")
+
+    def on_train_end(self, logs=None):
+        if self._completed and self.delete_checkpoint and os.path.exists(self.path):
+            os.remove(self.path)
+
+
 class TerminateOnNaN(Callback):
     """Keras's TerminateOnNaN, which glassnet does always: a documented no-op.
 
@@ -535,6 +578,7 @@ REGISTRY = Registry("callback", Callback,
                      "learning_rate_scheduler": LearningRateScheduler,
                      "reduce_lr_on_plateau": ReduceLROnPlateau, "csv_logger": CSVLogger,
                      "lambda_callback": LambdaCallback, "terminate_on_nan": TerminateOnNaN,
+                     "backup_and_restore": BackupAndRestore,
                      "progbar_logger": ProgbarLogger})
 
 

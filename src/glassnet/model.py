@@ -28,6 +28,7 @@ updates the whole network in a few vector operations.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -443,6 +444,29 @@ class Sequential(Trainer):
         See :mod:`glassnet.export` for how each layer maps to ONNX operators.
         """
         return export_onnx(self, path)
+
+    def restore(self, path):
+        """Put back what :meth:`save` wrote: weights, optimizer state, History and random state.
+
+        The file must hold this very architecture (``BackupAndRestore`` uses it to
+        resume an interrupted run); it is read as untrusted, like :func:`load_model`.
+        """
+        saved = load_model(path)
+        if saved.get_config()["layers"] != self.get_config()["layers"] \
+                or saved.input_dim != self.input_dim:
+            raise ValueError(f"{os.fspath(path)!r} holds another architecture than this model")
+        if (saved.optimizer is None) != (self.optimizer is None) or (
+                self.optimizer is not None and type(saved.optimizer) is not type(self.optimizer)):
+            raise ValueError(f"{os.fspath(path)!r} was saved with another optimizer")
+        self.variables[...] = saved.variables
+        self.history.history, self.history.epoch = saved.history.history, saved.history.epoch
+        self.rng.bit_generator.state = saved.rng.bit_generator.state
+        if self.optimizer is not None:
+            self.optimizer.build(self.params.size, self.dtype)
+            for key, value in saved.optimizer.state.items():
+                self.optimizer.state[key][...] = value
+            self.optimizer.iterations = saved.optimizer.iterations
+        return self
 
     def save(self, path):
         """Save architecture, compile settings, weights and optimizer state to one file.

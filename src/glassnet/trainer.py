@@ -89,6 +89,8 @@ class Trainer:
         self.kernels = None
         #: where the optimizer writes the new weights during fit (see Rollback), or None
         self.next_params = None
+        #: the epoch fit resumes at, set by a callback that restored a run (BackupAndRestore)
+        self.resume_epoch = None
 
     # ------------------------------------------------------------------------------
     # compile
@@ -255,6 +257,8 @@ class Trainer:
         with DeferredInterrupt() as interrupt, \
                 np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             callbacks.on_train_begin()
+            if self.resume_epoch is not None:     # BackupAndRestore put back a run
+                first, self.resume_epoch = max(first, self.resume_epoch), None
             try:
                 for epoch in range(first, last):
                     if self.stop_training or interrupt.requested:
