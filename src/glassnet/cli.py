@@ -260,7 +260,8 @@ def cmd_demo(args):
 
 def cmd_lab(args):
     try:
-        lab.serve(data=args.data, port=args.port, open_browser=not args.no_browser)
+        lab.serve(data=args.data, port=args.port, open_browser=not args.no_browser,
+                  label=args.label)
     except LabError as exc:             # e.g. an unknown data set: a usage error
         raise UsageError(str(exc)) from None
     return 0
@@ -358,6 +359,9 @@ def make_parser():
                           cmd_lab)
     lab_command.add_argument("--data", help="a data set of the lab (xor, circles, spirals, digits, ...) "
                                     "or a CSV file (default: xor)")
+    lab_command.add_argument("--label", default="0",
+                             help="the label column of a CSV file: its name or index "
+                                  "(default: 0, the first)")
     lab_command.add_argument("--port", type=int, default=0, help="default: a free port")
     lab_command.add_argument("--no-browser", action="store_true",
                              help="do not open a browser")

@@ -26,19 +26,19 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _server(model, data, port):
+def _server(model, data, port, label="0"):
     try:
         import uvicorn
     except ImportError:
         raise ImportError('the lab needs Starlette and uvicorn: pip install "glassnet[lab]"') \
             from None
-    app = create_app(model=model, data=data)
+    app = create_app(model=model, data=data, label=label)
     config = uvicorn.Config(app, host="127.0.0.1", port=port or _free_port(), log_level="warning",
                             ws_max_size=8 * 1024 * 1024)
     return uvicorn.Server(config)
 
 
-def serve(model=None, data=None, port=0, open_browser=True):
+def serve(model=None, data=None, port=0, open_browser=True, label="0"):
     """Run the lab until Ctrl-C (blocks; in a notebook use :func:`start`).
 
     Parameters
@@ -47,10 +47,12 @@ def serve(model=None, data=None, port=0, open_browser=True):
         A built model every new tab starts with (its inputs must fit ``data``).
     data : str, optional
         A data set of the lab (xor, circles, spirals, digits, ...) or a CSV file.
+    label : str or int, default "0"
+        The CSV file's label column: its name or index.
     port : int, default 0
         0 picks a free port.  The server listens on 127.0.0.1 only.
     """
-    server = _server(model, data, port)
+    server = _server(model, data, port, label)
     url = f"http://127.0.0.1:{server.config.port}/"
     print(f"glassnet lab at {url} (Ctrl-C stops it)", flush=True)
     if open_browser:
@@ -58,9 +60,9 @@ def serve(model=None, data=None, port=0, open_browser=True):
     server.run()
 
 
-def start(model=None, data=None, port=0):
+def start(model=None, data=None, port=0, label="0"):
     """Run the lab in a background thread; returns ``(url, stop)``."""
-    server = _server(model, data, port)
+    server = _server(model, data, port, label)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -102,9 +102,9 @@ class Tab:
             raise LabError(f"unknown command {command!r}")
 
 
-def create_app(model=None, data=None):
-    """The lab as an ASGI app; ``model`` and ``data`` (a lab data set or a CSV file) preset
-    every new tab."""
+def create_app(model=None, data=None, label="0"):
+    """The lab as an ASGI app; ``model``, ``data`` (a lab data set or a CSV file) and
+    ``label`` (the CSV file's label column) preset every new tab."""
     from starlette.applications import Starlette       # the lab extra
     from starlette.responses import HTMLResponse, PlainTextResponse, Response
     from starlette.routing import Route, WebSocketRoute
@@ -112,7 +112,7 @@ def create_app(model=None, data=None):
 
     def factory():
         if data is not None and os.path.isfile(data):
-            session = LabSession()
+            session = LabSession({"label": str(label)})
             with open(data, encoding="utf-8", errors="replace") as handle:
                 session.upload(os.path.basename(data), handle.read())
         else:
