@@ -250,7 +250,7 @@ class Trainer:
         first, last = self._epoch_range(epochs, initial_epoch)
         validate_after = _validation_epochs(validation_freq)
         callbacks = self._callback_list(callbacks, verbose, last, batches)
-        rollback = Rollback(self, double=self._double_buffered())
+        rollback = None
         self._use_kernels(self._choose_kernels())
         self.stop_training = False
         # NumPy's overflow warnings would only repeat what the divergence check reports
@@ -260,6 +260,8 @@ class Trainer:
             if self.resume_epoch is not None:     # BackupAndRestore put back a run
                 first, self.resume_epoch = max(first, self.resume_epoch), None
             try:
+                # (after on_train_begin: a callback may have put back other weights)
+                rollback = Rollback(self, double=self._double_buffered())
                 for epoch in range(first, last):
                     if self.stop_training or interrupt.requested:
                         break
@@ -277,7 +279,8 @@ class Trainer:
                 try:
                     callbacks.on_train_end()
                 finally:
-                    rollback.close()
+                    if rollback is not None:
+                        rollback.close()
         if interrupt.requested:
             warnings.warn(f"training interrupted by Ctrl-C after {len(self.history.epoch)} "
                           f"complete epoch(s) and {self.optimizer.iterations} steps in all; the "
