@@ -39,8 +39,8 @@ def is_dask(x):
 
 def is_source(x):
     """True for what fit takes besides in-memory arrays (memory maps, Dask, datasets, iterables)."""
-    if isinstance(x, list):                       # a list of (x, y) batches, not of rows
-        return bool(x) and isinstance(x[0], tuple)
+    if isinstance(x, list):       # a list of (x, y) batches (x 2-D), not a list of rows
+        return bool(x) and isinstance(x[0], tuple) and bool(x[0]) and np.ndim(x[0][0]) == 2
     return (isinstance(x, np.memmap) or is_dask(x)
             or (not isinstance(x, (np.ndarray, tuple)) and not hasattr(x, "__array__")
                 and (hasattr(x, "__iter__") or hasattr(x, "__getitem__"))))
