@@ -294,3 +294,12 @@ def test_configurable_network_help_finishes_its_sentence():
                              "--help"], capture_output=True, text=True)
     assert "A network whose layers, nodes and activations come from the command line." \
         in result.stdout
+
+
+def test_a_list_of_rows_is_data_and_a_list_of_batches_is_a_source():
+    rows = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    a, b = _model(width=2), _model(width=2)
+    a.fit(rows, [0, 1, 1, 0], batch_size=4, epochs=3, verbose=0)
+    b.fit([(np.array(rows, dtype=float), np.array([0, 1, 1, 0]))], epochs=3, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
