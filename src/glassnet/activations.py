@@ -93,21 +93,20 @@ class Linear(Activation):
 class Sigmoid(Activation):
     """Logistic function ``a = 1 / (1 + e^(-z))`` with ``σ'(z) = a (1 - a)``.
 
-    Stable form: ``e^(-z)`` overflows for very negative z, so we only ever
-    exponentiate ``-|z| ≤ 0``: with ``e = e^(-|z|)``, ``σ(z) = 1 / (1 + e)`` for
-    z ≥ 0 and ``e / (1 + e)`` for z < 0 (multiply top and bottom by ``e^z``).
+    Stable form: ``e^(-z)`` overflows for very negative z, so we write
+    ``σ(z) = e^(-log(1 + e^(-z))) = e^(-logaddexp(0, -z))``: NumPy's
+    ``logaddexp(u, v) = log(e^u + e^v)`` never exponentiates anything above
+    0, and the outer exponent is ≤ 0, so nothing overflows for any z.
     """
 
     name = "sigmoid"
 
     def forward(self, z, steps=None):
-        e = np.abs(z)
-        np.negative(e, out=e)
-        np.exp(e, out=e)                         # e = e^(-|z|) ∈ (0, 1]: no overflow
-        a = np.add(e, 1.0)
-        np.divide(1.0, a, out=a)                 # 1 / (1 + e): σ(z) for z ≥ 0
-        np.multiply(a, e, out=a, where=z < 0)    # e / (1 + e): σ(z) for z < 0
-        return a
+        t = np.negative(z)
+        np.logaddexp(0, t, out=t)                # log(1 + e^(-z)), no overflow
+        np.negative(t, out=t)
+        np.exp(t, out=t)                         # σ(z) = e^(-log(1 + e^(-z)))
+        return t
 
     def backward(self, z, a, grad_a):
         # σ'(z) = σ(z) (1 - σ(z)) = a (1 - a)
