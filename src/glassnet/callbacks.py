@@ -99,14 +99,15 @@ HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on
          "on_batch_end", "on_train_batch_begin", "on_train_batch_end", "on_test_begin",
          "on_test_end", "on_test_batch_begin", "on_test_batch_end", "on_predict_begin",
          "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end")
-_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+#: hooks whose default calls an older one (Keras's on_train_batch_* call on_batch_*)
+_CALLS = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 
 
-def overrides_batch_hooks(callback):
-    """True if the callback does anything per training batch (else fit skips those calls)."""
-    cls = type(callback)
-    return any(getattr(cls, hook) is not getattr(Callback, hook) for hook in _BATCH_HOOKS) \
-        or any(hook in vars(callback) for hook in _BATCH_HOOKS)    # set on the instance
+def listens(callback, hook):
+    """True if the callback does something on ``hook`` (its own method, or one set on it)."""
+    names = (hook, _CALLS[hook]) if hook in _CALLS else (hook,)
+    return any(getattr(type(callback), name) is not getattr(Callback, name)
+               or name in vars(callback) for name in names)
 
 
 class History(Callback):
@@ -583,18 +584,21 @@ REGISTRY = Registry("callback", Callback,
 
 
 class CallbackList:
-    """Dispatches each event to every callback (and skips per-batch work when none need it)."""
+    """Dispatches each event to the callbacks that listen to it (the others cost nothing)."""
 
     def __init__(self, callbacks, model, params):
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
-        self.wants_batches = any(overrides_batch_hooks(cb) for cb in self.callbacks)
+        self.listeners = {hook: [getattr(cb, hook) for cb in self.callbacks if listens(cb, hook)]
+                          for hook in HOOKS}
+        self.wants_batches = bool(self.listeners["on_train_batch_begin"]
+                                  or self.listeners["on_train_batch_end"])
 
     def _dispatch(self, event, *args):
-        for cb in self.callbacks:
-            getattr(cb, event)(*args)
+        for hook in self.listeners[event]:
+            hook(*args)
 
     def on_train_begin(self, logs=None):
         self._dispatch("on_train_begin", logs)
@@ -609,12 +613,10 @@ class CallbackList:
         self._dispatch("on_epoch_end", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.wants_batches:
-            self._dispatch("on_train_batch_begin", batch, logs)
+        self._dispatch("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.wants_batches:
-            self._dispatch("on_train_batch_end", batch, logs)
+        self._dispatch("on_train_batch_end", batch, logs)
 
     def on_test_begin(self, logs=None):
         self._dispatch("on_test_begin", logs)
