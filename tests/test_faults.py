@@ -159,3 +159,12 @@ def test_cli_train_saves_the_model_and_exits_130_on_ctrl_c(tmp_path):
     assert "(interrupted)" in stdout and "model saved" in stdout
     model = gn.load_model(out)
     assert model.optimizer.iterations > 0 and len(model.history.epoch) >= 3
+
+
+@pytest.mark.parametrize("call", ["predict", "evaluate"])
+def test_predict_and_evaluate_refuse_a_bad_batch_size(call):
+    model = _model()
+    x, y = np.zeros((10, 4)), np.zeros(10, dtype=int)
+    args = (x,) if call == "predict" else (x, y)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer; received -3"):
+        getattr(model, call)(*args, batch_size=-3)

@@ -7,7 +7,7 @@ arrives (numeric, finite, the model's width), so a NaN in row 900,000 of a
 file is reported when it is reached, with its batch.
 
 ==========================  ===========================================================
-NumPy arrays                :class:`ArrayBatches` (trainer.Batches): in memory, shuffled
+NumPy arrays                :class:`glassnet.trainer.Batches`: in memory, shuffled
                             globally each epoch
 NumPy memory maps           :class:`MappedBatches`: rows read from the file one batch
                             at a time, so the resident memory stays small; shuffled

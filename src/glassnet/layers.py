@@ -35,6 +35,9 @@ Every layer is a subclass of :class:`Layer` and says, in one class, how it
   side.  ``forward`` keeps what it computed in ``layer.record`` (a
   :class:`Record` with named fields: ``x``, ``a`` and the layer's own steps),
   which ``backward`` reads and adds its gradients to;
+* **goes fast, optionally**: ``use_kernels(kernels)`` receives the model's
+  compiled kernels for ``fit`` (:mod:`glassnet.fast`); a layer may use fused
+  forms of its NumPy expressions from them, or ignore them (the default);
 * **explains**: ``trace_forward()`` / ``trace_backward()`` read the record
   back as the steps of :mod:`glassnet.trace`; ``to_onnx(graph, x)`` writes the
   same forward pass as ONNX operators; ``get_config()`` describes it for

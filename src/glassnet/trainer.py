@@ -387,7 +387,7 @@ class Trainer:
         if validation_split > 0 and validation is None:
             (x, y, w), held_out = split_validation([x, y, w], validation_split)
             check.warn_if_one_class_validates(y, held_out[1], self.loss)
-            validation = Batches(*held_out, validation_batch_size or PREDICT_CHUNK, False,
+            validation = Batches(*held_out, self._chunk(validation_batch_size), False,
                                  self.rng)
         check.warn_if_unscaled(x)
         return Batches(x, y, w, batch_size, shuffle, self.rng), validation
@@ -398,7 +398,7 @@ class Trainer:
     def _batches_for_evaluation(self, given, batch_size=None):
         """``validation_data`` or evaluate's data as batches, in order, checked."""
         if data.is_source(given):
-            source = data.adapt(given, None, None, batch_size or PREDICT_CHUNK, False, self.rng)
+            source = data.adapt(given, None, None, self._chunk(batch_size), False, self.rng)
             if not self.built:
                 self.build(data.peek_width(source))
             return self._checked(source)
@@ -408,11 +408,11 @@ class Trainer:
                              f"{type(given).__name__}")
         if data.is_source(given[0]):
             source = data.adapt(given[0], given[1], given[2] if len(given) == 3 else None,
-                                batch_size or PREDICT_CHUNK, False, self.rng)
+                                self._chunk(batch_size), False, self.rng)
             return self._checked(source)
         x, y, w = self._check_xy(*given[:2], given[2] if len(given) == 3 else None,
                                  name="x_val")
-        return Batches(x, y, w, batch_size or PREDICT_CHUNK, False, self.rng)
+        return Batches(x, y, w, self._chunk(batch_size), False, self.rng)
 
     def _class_weights(self, y, class_weight):
         """Each sample's weight from its class: ``class_weight[class of y_i]`` (1 if absent)."""
@@ -446,9 +446,10 @@ class Trainer:
     # ------------------------------------------------------------------------------
     # inference
     # ------------------------------------------------------------------------------
-    def _chunks(self, n, batch_size):
-        chunk = check.positive_int(batch_size, "batch_size") if batch_size else PREDICT_CHUNK
-        return [slice(start, min(start + chunk, n)) for start in range(0, n, chunk)]
+    @staticmethod
+    def _chunk(batch_size):
+        """Rows per chunk for predict and evaluate: ``batch_size`` (checked), else PREDICT_CHUNK."""
+        return check.positive_int(batch_size, "batch_size") if batch_size else PREDICT_CHUNK
 
     def predict(self, x, batch_size=None, verbose=0, callbacks=None):
         """Outputs ``ŷ`` for inputs ``x`` of shape (n_samples, n_features).
@@ -461,23 +462,22 @@ class Trainer:
         if data.is_source(x):
             return self._predict_source(x, batch_size)
         x = self._check_x(x)
-        parts = self._chunks(len(x), batch_size)
-        if not callbacks:                              # the fast path: no hooks to call
-            return np.concatenate([self.forward(x[part]) for part in parts]) \
-                if len(parts) > 1 else self.forward(x)
+        chunk = self._chunk(batch_size)
+        if not callbacks and len(x) <= chunk:          # the fast path: one chunk, no hooks
+            return self.forward(x)
         callbacks = self._callback_list(callbacks, 0, 0, None)
         callbacks.on_predict_begin()
         outputs = []
-        for batch, part in enumerate(parts):
+        for batch, (xb, _, _) in enumerate(Batches(x, None, None, chunk, False, self.rng)):
             callbacks.on_predict_batch_begin(batch)
-            outputs.append(self.forward(x[part]))
+            outputs.append(self.forward(xb))
             callbacks.on_predict_batch_end(batch, {"outputs": outputs[-1]})
         callbacks.on_predict_end()
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     def _predict_source(self, x, batch_size):
         """Predictions for every batch of a source (its y, if any, is ignored)."""
-        source = data.adapt(x, None, None, batch_size or PREDICT_CHUNK, False, self.rng,
+        source = data.adapt(x, None, None, self._chunk(batch_size), False, self.rng,
                             inputs_only=True)
         outputs = []
         for i, (xb, _, _) in enumerate(source):
@@ -558,11 +558,12 @@ def _is_name_of(module, name):
 
 
 class Batches:
-    """The training data, served as mini-batches ``(x, y, sample_weight)``, epoch after epoch.
+    """Arrays served as mini-batches ``(x, y, sample_weight)``, epoch after epoch.
 
     With ``shuffle`` (and more samples than one batch) every epoch visits the
     rows in a new order drawn from ``rng``, gathered into two reused buffers;
-    otherwise the batches are slices of the data, in order.
+    otherwise the batches are slices of the data, in order (how predict and
+    evaluate go through their data in chunks; ``y`` may then be None).
     """
 
     def __init__(self, x, y, sample_weight, batch_size, shuffle, rng):
@@ -585,7 +586,8 @@ class Batches:
         for start in range(0, self.n, size):
             stop = min(start + size, self.n)
             if order is None:
-                yield x[start:stop], y[start:stop], None if w is None else w[start:stop]
+                yield (x[start:stop], None if y is None else y[start:stop],
+                       None if w is None else w[start:stop])
                 continue
             idx, m = order[start:stop], stop - start
             # mode="clip" skips a bounds-checking copy (idx is a permutation)
