@@ -205,7 +205,7 @@ def test_register_refuses_builtin_names_and_non_glassnet_classes():
 def test_every_kind_has_one_registry():
     kinds = set(gn._registry.KINDS)
     assert kinds == {"activation", "loss", "initializer", "regularizer", "optimizer",
-                     "learning-rate schedule", "metric", "callback", "layer"}
+                     "learning-rate schedule", "metric", "callback", "layer", "model"}
 
 
 # -- the house itself: no import circles ---------------------------------------------------------

@@ -3,12 +3,13 @@
 Where each equation lives:
 
 =====================  ================================================
-weighted sum z = xW+b  :class:`glassnet.layers.Dense` (``forward``)
+weighted sum z = xW+b  :class:`glassnet.layers.Dense` (``forward``, layers/core.py)
 activation a = σ(z)    :mod:`glassnet.activations`
 loss                   :mod:`glassnet.losses`
-backpropagation        :meth:`glassnet.layers.Dense.backward`
+backpropagation        :meth:`glassnet.layers.Dense.backward`; through a graph:
+                       :class:`glassnet.layers.LayerGraph` (layers/graph.py)
 gradient descent       :mod:`glassnet.optimizers`
-one training step      :meth:`glassnet.Sequential.train_step`
+one training step      :meth:`glassnet.Model.train_step` (models/functional.py)
 the training loop      :meth:`glassnet.Sequential.fit` (:mod:`glassnet.trainer`)
 =====================  ================================================
 """
@@ -20,20 +21,16 @@ from ._registry import register
 from .callbacks import (BackupAndRestore, CSVLogger, Callback, EarlyStopping, History,
                         LambdaCallback, LearningRateScheduler, ModelCheckpoint, ProgbarLogger,
                         ReduceLROnPlateau, TerminateOnNaN)
-from .layers import (BatchNormalization, Dense, Dropout, InputLayer, LayerNormalization,
+from .layers import (BatchNormalization, Dense, Dropout, Input, InputLayer, LayerNormalization,
                      Normalization, Rescaling, fold_bias, unfold_bias)
-from .model import Sequential, TrainingDiverged, load_model
+from .models import Model, Sequential, load_model
+from .trainer import TrainingDiverged
 from .gradcheck import gradcheck
 from .optimizers import SGD, Adam, CosineDecay, ExponentialDecay, RMSprop, StepDecay
 
 
-def Input(shape, name=None):
-    """Keras's ``Input(shape=(n,))`` for a Sequential model: an :class:`InputLayer`."""
-    return InputLayer(shape=shape, name=name)
-
-
 __all__ = [
-    "Sequential", "Dense", "Dropout", "Rescaling", "Normalization", "BatchNormalization",
+    "Model", "Sequential", "Dense", "Dropout", "Rescaling", "Normalization", "BatchNormalization",
     "LayerNormalization",
     "InputLayer", "Input",
     "SGD", "Adam", "RMSprop", "StepDecay", "ExponentialDecay", "CosineDecay", "Callback",

@@ -84,6 +84,13 @@ class Registry:
         self._names[cls] = key
         return cls
 
+    def add_builtins(self, builtins, aliases=None):
+        """Add glassnet's own classes (defined after the registry, in several modules)."""
+        for name, cls in builtins.items():
+            self.add(cls, name)
+        self._builtin = frozenset(self.classes)
+        self.aliases.update({_key(a): _key(n) for a, n in (aliases or {}).items()})
+
     def names(self):
         """Canonical names, sorted."""
         return sorted(self.classes)
@@ -152,15 +159,16 @@ def register(cls=None, *, name=None):
     name="mine")`` or as a decorator (``@glassnet.register`` or
     ``@glassnet.register(name="mine")``).  The kind (layer, activation,
     loss, optimizer, schedule, initializer, regularizer, metric, callback)
-    is read from the base class.  Returns the class.
+    is read from the base class (a subclass of ``Model`` or ``Sequential`` joins the
+    models, so that it saves and loads as itself).  Returns the class.
     """
     if cls is None:
         return lambda c: register(c, name=name)
     if not isinstance(cls, type):
         raise ValueError(f"register expects a class; received {cls!r}")
-    for registry in KINDS.values():
-        if issubclass(cls, registry.base):
-            return registry.add(cls, name)
+    kinds = [registry for registry in KINDS.values() if issubclass(cls, registry.base)]
+    if kinds:           # the most specific kind: a model is a layer too, and joins the models
+        return max(kinds, key=lambda registry: len(registry.base.__mro__)).add(cls, name)
     bases = ", ".join(r.base.__qualname__ for r in KINDS.values())
     raise ValueError(f"register expects a subclass of one of {bases}; received {cls.__name__}, "
                      f"which derives from {', '.join(b.__name__ for b in cls.__mro__[1:])}")

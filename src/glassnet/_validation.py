@@ -185,3 +185,36 @@ def non_negative_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer; received {value!r}")
     return int(value)
+
+
+def config_keys(config, keys, what):
+    """Refuse a config that is not a dict holding ``keys``."""
+    if not isinstance(config, dict):
+        raise ValueError(f"a {what} config must be a dict; received {type(config).__name__}")
+    missing = [k for k in keys if k not in config]
+    if missing:
+        raise ValueError(f"a {what} config needs the keys {missing}")
+
+
+def string_list(value, what):
+    """``value`` as a list of strings, or ValueError."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{what} must be a list of strings; received {value!r}")
+    return value
+
+
+def strict_bool(value, what):
+    """A JSON boolean (True/False), never a string such as "false"."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{what} must be True or False; received {value!r} of type "
+                         f"{type(value).__name__}")
+    return bool(value)
+
+
+def real(value, what):
+    """A real number (int or float), never a string or a boolean."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise ValueError(f"{what} must be a number; received {value!r} of type "
+                         f"{type(value).__name__}")
+    return float(value)

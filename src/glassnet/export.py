@@ -11,6 +11,10 @@ BatchNormalization  ``(x - mean) / std · γ + β`` (inference form)
 LayerNormalization  ``ReduceMean``, ``Sub``, ``Sqrt``, ``Div``, ``Mul``, ``Add``
 Dense             ``MatMul(x, W)``, ``Add(·, b)``, then σ
 Dropout           nothing (identity at inference)
+Add, Subtract,    ``Sum``, ``Sub``, ``Mul``, ``Mean``, ``Max``
+Multiply, Average,
+Maximum
+Concatenate       ``Concat(axis=1)``
 linear            nothing
 sigmoid, tanh,    ``Sigmoid``, ``Tanh``, ``Relu``, ``Softmax(axis=-1)``
 relu, softmax
@@ -85,19 +89,29 @@ class Graph:
 
 
 def to_onnx(model):
-    """The model as an ``onnx.ModelProto`` (checked with ``onnx.checker``)."""
+    """The model as an ``onnx.ModelProto`` (checked with ``onnx.checker``).
+
+    A graph of layers becomes an ONNX graph node for node; a model with
+    several inputs or outputs names them after the model's
+    ``input_names``/``output_names`` ("input" and "output" when there is one).
+    """
     if not model.built:
         raise ValueError("the model has no weights yet; build or train it before exporting")
     graph = Graph(model.dtype)
     helper = graph.helper
-    x = "input"
-    for layer in model.layers:
-        x = layer.to_onnx(graph, x)
-    # name the last value "output" (an Identity keeps the graph simple to read)
-    graph.nodes.append(helper.make_node("Identity", [x], ["output"]))
-    inputs = [helper.make_tensor_value_info("input", graph.elem_type, ["batch", model.input_dim])]
-    outputs = [helper.make_tensor_value_info("output", graph.elem_type,
-                                             ["batch", model.output_dim])]
+    widths = model.input_widths if hasattr(model, "input_widths") and model.input_widths \
+        else [model.input_dim]
+    in_names = ["input"] if len(widths) == 1 else list(model.input_names)
+    outs = model.graph.to_onnx(graph, list(in_names))
+    out_widths = model.output_widths
+    out_names = ["output"] if len(outs) == 1 else list(model.output_names)
+    # name each output (an Identity keeps the graph simple to read)
+    for value, name in zip(outs, out_names):
+        graph.nodes.append(helper.make_node("Identity", [value], [name]))
+    inputs = [helper.make_tensor_value_info(n, graph.elem_type, ["batch", w])
+              for n, w in zip(in_names, widths)]
+    outputs = [helper.make_tensor_value_info(n, graph.elem_type, ["batch", w])
+               for n, w in zip(out_names, out_widths)]
     g = helper.make_graph(graph.nodes, model.name or "glassnet", inputs, outputs,
                           graph.initializers)
     proto = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Sequential
-
 __all__ = ["gradcheck"]
 
 
@@ -45,11 +43,11 @@ def gradcheck(model, x, y, sample_weight=None, eps=1e-6, max_params=None, seed=0
     """
     if model.loss is None:
         raise RuntimeError("gradcheck needs a compiled model")
-    x = np.asarray(x, dtype=np.float64)
     if not model.built:
-        model.build(x.shape[1])
-    probe = Sequential.from_config({**model.get_config(), "dtype": "float64"})
-    probe.compile(loss=model.loss, optimizer="sgd")
+        model.build(np.asarray(x).shape[1])
+    probe = type(model).from_config({**model.get_config(), "dtype": "float64"})
+    probe.compile(loss=model.output_losses or model.loss, optimizer="sgd",
+                  loss_weights=model.loss_weights)
     probe.variables[...] = model.variables
     _, grads = probe.loss_and_gradients(x, y, sample_weight)
     analytic = np.concatenate([g.ravel() for g in grads])

@@ -117,9 +117,9 @@ def trace(model, x, y=None):
 
     Parameters
     ----------
-    model : Sequential
+    model : Model or Sequential
         Built (and compiled, if ``y`` is given).
-    x : array (n_features,) or (n, n_features)
+    x : array (n_features,) or (n, n_features), or a list of arrays (several inputs)
         One sample, or a few.
     y : array, optional
         Target(s) in the form ``fit`` takes.
@@ -127,21 +127,21 @@ def trace(model, x, y=None):
     Returns
     -------
     Trace
+        One :class:`LayerTrace` per call of a layer, in the graph's order.
     """
-    x = np.asarray(x)
-    if x.ndim == 1:
-        x = x[None, :]
-        if y is not None:
-            y = np.asarray(y)
-            y = y[None] if y.ndim == 0 or (model.loss is not None and not model.loss.sparse
-                                           and y.ndim == 1) else y
-    if not model.built:
-        model.build(x.shape[1])
-    x = check.as_matrix(x, "x", model.dtype, model.input_dim)
+    if not (isinstance(x, (list, tuple, dict)) and len(model.input_names) > 1):
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x = x[None, :]
+            if y is not None:
+                y = np.asarray(y)
+                y = y[None] if y.ndim == 0 or (model.loss is not None and not model.loss.sparse
+                                               and y.ndim == 1) else y
+    x = model.check_x(x)
     if y is not None:
         if model.loss is None:
             raise RuntimeError("trace with a target needs a compiled model (it uses the loss)")
-        y = check.as_targets(y, model.loss, model.output_dim, model.dtype)
+        y = model.check_y(y)
         check.check_length(x, y)
     blocked = model.first_untrainable_layer()
     if y is None or blocked is not None:
@@ -149,9 +149,12 @@ def trace(model, x, y=None):
     else:
         # the model's own forward pass, loss and backward pass, exactly as in training
         loss_value = model.compute_loss_and_gradients(x, y, training=False)
-    layers = [LayerTrace(i, f"{layer.name}: {layer.title()}", layer.trace_forward())
-              for i, layer in enumerate(model.layers, start=1)]
-    result = Trace(layers, output=model.layers[-1].output)
+    calls, records = list(model.graph.traced_layers()), model.graph.records()
+    layers = []
+    for i, (layer, record) in enumerate(zip(calls, records), start=1):
+        layer.record = record
+        layers.append(LayerTrace(i, f"{layer.name}: {layer.title()}", layer.trace_forward()))
+    result = Trace(layers, output=model.last_output)
     if y is None:
         return result
     result.loss_name = model.loss.name
@@ -161,7 +164,8 @@ def trace(model, x, y=None):
                        f"useful derivative, so gradient descent cannot train this network.")
         return result
     result.loss = loss_value
-    for layer, lt in zip(model.layers, layers):
+    for layer, record, lt in zip(calls, records, layers):
+        layer.record = record
         lt.backward = layer.trace_backward()
     result.gradients = [g.copy() for layer in model.layers for g in layer.grads]
     # gradient descent on this sample alone: -η·g ...
@@ -175,7 +179,13 @@ def trace(model, x, y=None):
     change = model.unflatten(params - model.params)
     result.updates = [u for per_layer in change for u in per_layer]
     name = type(model.optimizer).__name__
-    for layer, lt, steps, updates in zip(model.layers, layers, plain, change):
+    first_call = {}
+    for layer, lt in zip(calls, layers):
+        first_call.setdefault(id(layer), lt)
+    for layer, steps, updates in zip(model.layers, plain, change):
+        lt = first_call.get(id(layer))
+        if lt is None:
+            continue
         for label, step, update in zip(layer.param_names, steps, updates):
             lt.backward.append(Step(f"-η·dL/d{label}", f"gradient descent on this sample, "
                                                       f"η = {lr:g}", step))

@@ -130,8 +130,7 @@ class Trainer:
         return self
 
     def _resolve_metrics(self):
-        last = self.layers[-1] if self.layers else None
-        units = last.output_dim if last is not None and last.built else None
+        units = self.output_dim if self.built else None
         self.metrics = [metrics_module.get(m, self.loss, units) for m in self._metric_ids]
         self.metric_names = [m.name for m in self.metrics]
 
@@ -148,10 +147,21 @@ class Trainer:
             self.build(x.shape[1])
         return x
 
+    def check_x(self, x):
+        """``x`` as the model takes it: checked, in the model's dtype (builds the model if needed)."""
+        return self._check_x(x)
+
+    def check_y(self, y):
+        """Targets as the model's loss takes them, checked."""
+        return self._check_targets(y)
+
+    def _check_targets(self, y, name="y"):
+        return check.as_targets(y, self.loss, self.output_dim, self.dtype, name)
+
     def _check_xy(self, x, y, sample_weight=None, name="x"):
         x = self._check_x(x, name)
         yname = "y" if name == "x" else name.replace("x", "y")
-        y = check.as_targets(y, self.loss, self.output_dim, self.dtype, yname)
+        y = self._check_targets(y, yname)
         check.check_length(x, y, yname)
         w = check.as_sample_weight(sample_weight, x.shape[0], self.dtype)
         return x, y, w
@@ -175,11 +185,13 @@ class Trainer:
         if not math.isfinite(loss):
             raise NonFiniteLoss(loss)
         self.optimizer.step(self.params, self.grads, out=self.next_params, kernels=self.kernels)
-        logs = {"loss": loss}
-        out = self.layers[-1].output
-        for metric in self.metrics:
-            logs[metric.name] = metric(y, out)
-        return logs
+        if not self.metrics:
+            return {"loss": loss}
+        return {"loss": loss, **self.compute_metrics(y, self.last_output)}
+
+    def compute_metrics(self, y, y_pred):
+        """The metrics of a batch, by name, from the targets and the outputs."""
+        return {metric.name: metric(y, y_pred) for metric in self.metrics}
 
     def fit(self, x, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
@@ -336,6 +348,9 @@ class Trainer:
             rollback.save()
             try:
                 logs = self.train_step(xb, yb, wb)
+                loss = logs.get("loss") if isinstance(logs, dict) else None
+                if loss is not None and not math.isfinite(loss):
+                    raise NonFiniteLoss(loss)      # an overridden train_step is guarded too
             except NonFiniteLoss as exc:
                 rollback.restore()
                 raise TrainingDiverged(
@@ -416,6 +431,9 @@ class Trainer:
 
     def _class_weights(self, y, class_weight):
         """Each sample's weight from its class: ``class_weight[class of y_i]`` (1 if absent)."""
+        if not isinstance(self.output_dim, (int, np.integer)):
+            raise ValueError("class_weight applies to a model with one output; with several, "
+                             "pass sample_weight")
         if not isinstance(class_weight, dict) or not all(
                 isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0
                 for k in class_weight):
@@ -473,7 +491,7 @@ class Trainer:
             outputs.append(self.forward(xb))
             callbacks.on_predict_batch_end(batch, {"outputs": outputs[-1]})
         callbacks.on_predict_end()
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        return join_outputs(outputs)
 
     def _predict_source(self, x, batch_size):
         """Predictions for every batch of a source (its y, if any, is ignored)."""
@@ -485,7 +503,7 @@ class Trainer:
                 outputs.append(self.forward(self._check_x(xb)))
             except ValueError as exc:
                 raise ValueError(f"batch {i + 1}: {exc}") from None
-        return np.concatenate(outputs)
+        return join_outputs(outputs)
 
     def __call__(self, x):
         """``model(x)`` is ``model.predict(x)``."""
@@ -529,12 +547,19 @@ class Trainer:
         join = (lambda parts: parts[0]) if len(outputs) == 1 else np.concatenate
         w = None if weights[0] is None else join(weights)
         result = {"loss": losses.reduce(join(per_sample), w) + self.penalty()}
-        y, out = join(targets), join(outputs)
-        for metric in self.metrics:
-            result[metric.name] = metric(y, out)
+        result.update(self.compute_metrics(join(targets), join_outputs(outputs)))
         if callbacks is not None:
             callbacks.on_test_end(result)
         return result
+
+
+def join_outputs(chunks):
+    """The outputs of several chunks as one (one array per output, with several outputs)."""
+    if len(chunks) == 1:
+        return chunks[0]
+    if isinstance(chunks[0], list):
+        return [np.concatenate(parts) for parts in zip(*chunks)]
+    return np.concatenate(chunks)
 
 
 def _validation_epochs(freq):
@@ -616,6 +641,13 @@ class Rollback:
 
     def __init__(self, model, double=False):
         self.model, self.double = model, double
+        # an overridden train_step may update before its loss is checked: keep the
+        # optimizer's state of the step before too (the default step checks first)
+        self.optimizer_state = None
+        if type(model).train_step is not Trainer.train_step and model.optimizer is not None:
+            model.optimizer.build(model.params.size, model.dtype)
+            self.optimizer_state = ({k: v.copy() for k, v in model.optimizer.state.items()},
+                                    model.optimizer.iterations)
         self.original = model.variables
         self.backup = model.variables.copy()
         self.spare = np.empty_like(model.variables)
@@ -628,6 +660,11 @@ class Rollback:
             model.next_params = self.backup[:n]
 
     def save(self):
+        if self.optimizer_state is not None:
+            opt = self.model.optimizer
+            for key, value in opt.state.items():
+                np.copyto(self.optimizer_state[0][key], value)
+            self.optimizer_state = (self.optimizer_state[0], opt.iterations)
         if not self.double:
             np.copyto(self.spare, self.model.variables)
         elif self.kept is not None:                # the untrained arrays, before the forward
@@ -645,6 +682,11 @@ class Rollback:
         self._point_at(following)
 
     def restore(self):
+        if self.optimizer_state is not None:
+            opt = self.model.optimizer
+            for key, value in self.optimizer_state[0].items():
+                np.copyto(opt.state[key], value)
+            opt.iterations = self.optimizer_state[1]
         if not self.double:
             self.model.variables[...] = self.backup
         else:

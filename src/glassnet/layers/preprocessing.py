@@ -1,0 +1,154 @@
+"""Preprocessing layers: scaling that travels with the model (Rescaling, Normalization)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validation as check
+from ..trace import Step
+from .layer import Layer, Record
+
+__all__ = ["Rescaling", "Normalization"]
+
+
+class Rescaling(Layer):
+    """``a = x · scale + offset``: input scaling that travels with the model.
+
+    Put it first so that a saved model takes raw inputs (e.g. pixels 0..255
+    with ``scale=1/255``).  No trainable parameters; ``dL/dx = dL/da · scale``.
+    """
+
+    def __init__(self, scale, offset=0.0, name=None, input_dim=None, **kwargs):
+        super().__init__(name, input_dim, **kwargs)
+        self.scale, self.offset = float(scale), float(offset)
+        if not (np.isfinite(self.scale) and np.isfinite(self.offset)) or self.scale == 0:
+            raise ValueError(f"Rescaling needs a finite non-zero scale and a finite offset; "
+                             f"received scale={scale!r}, offset={offset!r}")
+
+    def forward(self, x, training=False):
+        a = x * np.asarray(self.scale, dtype=x.dtype)
+        if self.offset:
+            a += np.asarray(self.offset, dtype=x.dtype)
+        self.record = Record(x=x, a=a)
+        return a
+
+    def backward(self, grad_a, need_input_grad=True):
+        return grad_a * np.asarray(self.scale, dtype=grad_a.dtype) if need_input_grad \
+            else None
+
+    def title(self):
+        return f"Rescaling(scale={self.scale:g}, offset={self.offset:g})"
+
+    def trace_forward(self):
+        return [Step("x", "input", self.record.x),
+                Step("a", "a = x · scale + offset", self.record.a)]
+
+    def to_onnx(self, graph, x):
+        x = graph.op("Mul", [x, graph.const(self.scale, "scale")])
+        if self.offset:
+            x = graph.op("Add", [x, graph.const(self.offset, "offset")])
+        return x
+
+    def get_config(self):
+        return {"scale": self.scale, "offset": self.offset, **super().get_config()}
+
+    def __repr__(self):
+        return f"Rescaling({self.scale!r}, offset={self.offset!r})"
+
+
+class Normalization(Layer):
+    """Standardise each feature with a mean and variance learnt from the data: Keras's layer.
+
+    ``a = (x - mean) / max(√variance, 1e-7)``, per feature.  :meth:`adapt`
+    computes ``mean`` and ``variance`` (the population variance) from data
+    once, before training; they are saved with the model, exported to ONNX and
+    shown by ``trace``, but not trained.  So a saved model takes raw inputs.
+
+    Parameters
+    ----------
+    mean, variance : array-like (features,), optional
+        Known statistics, instead of :meth:`adapt` (e.g. a min-max scaling is
+        ``mean=min, variance=(max - min)²``).
+    """
+
+    state_names = ("mean", "variance")
+    #: the smallest standard deviation divided by (a constant feature stays finite)
+    EPSILON = 1e-7
+
+    def __init__(self, mean=None, variance=None, name=None, input_dim=None, **kwargs):
+        if (mean is None) != (variance is None):
+            raise ValueError("Normalization needs both mean and variance, or neither (then "
+                             "call adapt(x))")
+        self.adapted = None
+        if mean is not None:
+            self.adapted = self._statistics(mean, variance)
+            input_dim = input_dim if input_dim is not None else len(self.adapted[0])
+        super().__init__(name, input_dim, **kwargs)
+
+    @staticmethod
+    def _statistics(mean, variance):
+        mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        variance = np.asarray(variance, dtype=np.float64).reshape(-1)
+        if mean.shape != variance.shape or not (np.isfinite(mean).all()
+                                                and np.isfinite(variance).all()) \
+                or (variance < 0).any():
+            raise ValueError(f"Normalization needs finite means and non-negative variances of "
+                             f"one shape; received shapes {mean.shape} and {variance.shape}")
+        return mean, variance
+
+    def adapt(self, x):
+        """Learn each feature's mean and (population) variance from ``x`` (n, features)."""
+        x = check.as_matrix(x, "x", np.float64, self.input_dim or self.declared_input_dim)
+        self.adapted = (x.mean(axis=0), x.var(axis=0))
+        if self.weights:                                   # already part of a built model
+            self.mean[...], self.variance[...] = self.adapted
+        elif self.declared_input_dim is None:
+            self.declared_input_dim = x.shape[1]
+        return self
+
+    def state_shapes(self):
+        return [(self.input_dim,)] * 2
+
+    def initial_weights(self, dtype):
+        if self.adapted is None:            # the identity until adapted
+            return [np.zeros(self.input_dim, dtype), np.ones(self.input_dim, dtype)]
+        if len(self.adapted[0]) != self.input_dim:
+            raise ValueError(f"layer {self.name!r} was adapted to {len(self.adapted[0])} "
+                             f"features but receives {self.input_dim}")
+        return [a.astype(dtype) for a in self.adapted]
+
+    def bind(self, weights, grads):
+        super().bind(weights, grads)
+        self.mean, self.variance = weights
+
+    def _std(self):
+        return np.maximum(np.sqrt(self.variance), self.variance.dtype.type(self.EPSILON))
+
+    def forward(self, x, training=False):
+        std = self._std()
+        a = (x - self.mean) / std
+        self.record = Record(x=x, std=std, a=a)
+        return a
+
+    def backward(self, grad_a, need_input_grad=True):
+        return grad_a / self.record.std if need_input_grad else None        # dL/dx = dL/da / s
+
+    def title(self):
+        return f"Normalization({self.input_dim} features)"
+
+    def trace_forward(self):
+        r = self.record
+        return [Step("x", "input", r.x), Step("mean", "the mean of each feature (adapted)",
+                                              self.mean.copy()),
+                Step("std", "√variance of each feature (adapted)", r.std),
+                Step("a", "a = (x - mean) / std", r.a)]
+
+    def to_onnx(self, graph, x):
+        return graph.op("Div", [graph.op("Sub", [x, graph.const(self.mean, "mean")]),
+                                graph.const(self._std(), "std")])
+
+    def get_config(self):
+        config = super().get_config()
+        if self.adapted is not None and not self.weights:     # not yet in a model's weights
+            config.update(mean=self.adapted[0].tolist(), variance=self.adapted[1].tolist())
+        return config

@@ -1,0 +1,986 @@
+"""The model: a graph of layers, and the math of one training step.
+
+``gn.Model(inputs, outputs)`` (Keras's functional API) trains the graph of
+layers between symbolic inputs (``gn.Input(shape=(n,))``) and outputs;
+:class:`~glassnet.Sequential` is the special case of a chain.  One training
+step on a batch (x, y) is the whole algorithm of the seed documents:
+
+1. **forward**: ``a⁰ = x``, then every layer in topological order computes
+   its output from its inputs, e.g. ``aˡ = σ(aˡ⁻¹ · Wˡ + bˡ)``
+   (:meth:`Model.forward`, :class:`glassnet.layers.graph.LayerGraph`,
+   :meth:`glassnet.layers.Dense.forward`);
+2. **loss**: ``L = (1/n) Σ_i l(ŷ_i, y_i)`` with ``ŷ`` the output (with several
+   outputs, ``L = Σ_k w_k L_k``) (:meth:`Model.per_sample_loss`,
+   :mod:`glassnet.losses`);
+3. **backward**: ``dL/dŷ`` from the loss (or ``dL/dz`` directly, fused), then
+   every layer in reverse order turns ``dL/da`` into its weight gradients and
+   ``dL/dx``; a tensor read by several layers sums what they send back
+   (:meth:`Model.backward`, :meth:`glassnet.layers.Dense.backward`);
+4. **update**: ``θ ← θ - α g`` or one of its refinements
+   (:mod:`glassnet.optimizers`).
+
+Steps 1–3 are :meth:`Model.compute_loss_and_gradients`; step 4 and the loop
+around it are the trainer's (:meth:`glassnet.trainer.Trainer.train_step` and
+:meth:`~glassnet.trainer.Trainer.fit`).
+
+All weights live in one flat vector ``model.variables`` (float32 unless the
+model says otherwise): first the trained parameters ``model.params``, layer
+by layer (``[W1, b1, W2, b2, ...]``), then the arrays that are kept but not
+trained (BatchNormalization's moving averages).  The layers' W and b are views
+into it, and ``model.grads`` mirrors ``model.params``, so the optimizer
+updates the whole network in a few vector operations.
+
+A model with several inputs takes them as a list (or a dict by input name);
+the boundary puts them side by side in one matrix, and each input reads its
+columns back, so batching, shuffling and validation splits treat every input
+alike.  Several outputs take their targets the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .._version import __version__
+from .. import _validation as check
+from .. import callbacks as callbacks_module
+from .. import layers as layers_module
+from .. import losses, metrics as metrics_module, optimizers, serialization
+from .._registry import Registry
+from .._text import format_table
+from ..export import export_onnx
+from ..layers import Layer, LayerGraph, Record, SymbolicTensor
+from ..layers.graph import Delta
+from ..trace import trace
+from ..trainer import Trainer
+
+__all__ = ["Model", "REGISTRY", "OutputLosses"]
+
+
+class OutputLosses:
+    """The losses of a model with several outputs: ``L = Σ_k w_k L_k`` (Keras's ``loss_weights``)."""
+
+    sparse = False
+    fused_activation = None
+
+    def __init__(self, losses_, weights, names):
+        self.losses, self.weights, self.names = losses_, weights, names
+        self.name = " + ".join(f"{w:g}·{loss.name}" if w != 1 else loss.name
+                               for loss, w in zip(losses_, weights))
+
+    def __repr__(self):
+        return f"OutputLosses({self.name})"
+
+
+class Model(Trainer, Layer):
+    """A directed acyclic graph of layers from ``inputs`` to ``outputs`` (Keras's functional API).
+
+    Parameters
+    ----------
+    inputs : SymbolicTensor, or a list or dict of them
+        What :func:`glassnet.Input` returned.
+    outputs : SymbolicTensor, or a list or dict of them
+        What the last layers returned.
+    name : str, optional
+    dtype : {"float32", "float64"}, default "float32"
+        Floating type of weights, activations and gradients (inputs are cast
+        to it once, at the boundary).
+    seed : int or None
+        Seeds the model's own ``numpy.random.Generator``, which draws the
+        initial weights, the shuffling and the dropout masks.  The same seed
+        gives the same run; no global random state is touched.
+    fast : bool or None, default None
+        Train with the compiled kernels of :mod:`glassnet.fast` (needs
+        ``glassnet[fast]``): None uses them for big models when numba is
+        installed, True always, False never.  Both paths give bit-identical
+        weights.
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> inputs = gn.Input(shape=(8,))
+    >>> h = gn.layers.Dense(16, activation="relu")(inputs)
+    >>> outputs = gn.layers.Dense(1)(h + gn.layers.Dense(16)(inputs))   # a skip connection
+    >>> model = gn.Model(inputs, outputs, seed=0)
+    >>> model.compile(optimizer="adam", loss="mse")
+
+    A model is also a layer: ``model(t)`` on a symbolic tensor puts the whole
+    model, with its weights, inside another graph.
+    """
+
+    #: the flat vectors (set when the model is built); not the per-layer lists of a Layer
+    params = None
+    grads = None
+
+    def __init__(self, inputs=None, outputs=None, name=None, dtype="float32", seed=None,
+                 fast=None):
+        self._init_model(name, dtype, seed, fast)
+        if inputs is None or outputs is None:
+            raise ValueError("Model needs inputs and outputs: inputs = gn.Input(shape=(n,)); "
+                             "outputs = gn.layers.Dense(1)(inputs); gn.Model(inputs, outputs). "
+                             "For a stack of layers use gn.Sequential([...])")
+        self.input_names, input_list = self._tensors(inputs, "inputs")
+        self.output_names, output_list = self._tensors(outputs, "outputs")
+        for t in input_list:
+            if t.node is None or t.node.inputs:
+                raise ValueError(f"Model inputs must come from gn.Input(shape=(n,)); received "
+                                 f"{t!r}, which a layer produced")
+        self.graph = LayerGraph(input_list, output_list, self.name)
+        if self.input_names is None:
+            self.input_names = [t.name for t in input_list]
+        if self.output_names is None:
+            self.output_names = self._unique_output_names(output_list)
+        self.layers = [layer for layer in self.graph.input_layers if layer is not None]
+        self.layers += self.graph.layers
+        self._name_layers()
+        self.takes_list = len(input_list) > 1
+        self.build()
+
+    def _init_model(self, name, dtype, seed, fast):
+        Layer.__init__(self, name=name)
+        try:                  # (np.dtype(None) would be float64: None is refused too)
+            self.dtype = None if dtype is None else np.dtype(dtype)
+        except (TypeError, ValueError, OverflowError):
+            self.dtype = None
+        if self.dtype is None or self.dtype.name not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64'; received {dtype!r}")
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        #: names of the output classes, kept with the saved model (None: unnamed)
+        self.class_names = None
+        self.layers = []
+        self.variables = self.params = self.grads = None
+        self.output_losses, self.loss_weights = None, None
+        #: the output(s) of the last forward pass
+        self.last_output = None
+        self._bindings = None
+        Trainer.__init__(self, fast)
+
+    @staticmethod
+    def _tensors(value, what):
+        """(names or None, list of tensors) for one tensor, a list or a dict of them."""
+        if isinstance(value, SymbolicTensor):
+            return None, [value]
+        if isinstance(value, dict) and value and all(isinstance(v, SymbolicTensor)
+                                                     for v in value.values()):
+            return [str(k) for k in value], list(value.values())
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, SymbolicTensor)
+                                                             for v in value):
+            return None, list(value)
+        raise ValueError(f"Model {what} must be symbolic tensors (from gn.Input and calling "
+                         f"layers), or a list or dict of them; received {value!r}")
+
+    @staticmethod
+    def _unique_output_names(tensors):
+        names = []
+        for t in tensors:
+            base = t.node.layer.name if t.node is not None else (t.name or "output")
+            name, k = base, 0
+            while name in names:
+                k += 1
+                name = f"{base}_{k}"
+            names.append(name)
+        return names
+
+    def _name_layers(self):
+        """Number automatic names (dense, dense_1, ...) and refuse two layers of one name."""
+        taken = set()
+        for layer in self.layers:
+            if layer.auto_named and layer.name in taken:
+                base, k = layers_module.REGISTRY.name_of(layer), 0
+                while layer.name in taken:
+                    k += 1
+                    layer.name = f"{base}_{k}"
+            if layer.name in taken:
+                raise ValueError(f"the model has two layers named {layer.name!r}; layer names "
+                                 f"must be unique")
+            taken.add(layer.name)
+
+    # ------------------------------------------------------------------------------
+    # building: one flat vector for every weight
+    # ------------------------------------------------------------------------------
+    @property
+    def built(self):
+        return self.variables is not None
+
+    @property
+    def inputs(self):
+        return list(self.graph.inputs)
+
+    @property
+    def outputs(self):
+        return list(self.graph.outputs)
+
+    @property
+    def input_widths(self):
+        return list(self.graph.input_widths)
+
+    @property
+    def input_dim(self):
+        """The width of the input (the sum of the widths, with several inputs)."""
+        return sum(self.graph.input_widths) if self.built else None
+
+    @property
+    def output_widths(self):
+        return self.graph.output_widths() if self.built else None
+
+    @property
+    def output_dim(self):
+        """The width of the output (a list of widths, with several outputs)."""
+        if not self.built:
+            return None
+        widths = self.output_widths
+        return widths[0] if len(widths) == 1 else widths
+
+    @output_dim.setter
+    def output_dim(self, value):      # (Layer.__init__ sets it; a model computes it)
+        pass
+
+    @input_dim.setter
+    def input_dim(self, value):
+        pass
+
+    def weight_shapes(self, input_widths=None):
+        """Build each layer for inputs of these widths (no weights yet).
+
+        Returns, per layer, ``(param_shapes, state_shapes)``: what :meth:`build`
+        allocates.  Loading uses it to check a file before allocating.
+        """
+        self.graph.build(input_widths or self.graph.input_widths, self.rng)
+        return [(layer.param_shapes(), layer.state_shapes()) for layer in self.layers]
+
+    def build(self, input_dim=None):
+        """Create the weights (a functional model knows its input widths, so it is built at once).
+
+        Layers that had weights already keep them; new layers are initialised.
+        """
+        if input_dim is not None and input_dim != sum(self.graph.input_widths):
+            raise ValueError(f"the model's inputs have {sum(self.graph.input_widths)} features; "
+                             f"build received {input_dim}")
+        return self._allocate(self.weight_shapes())
+
+    def _allocate(self, shapes):
+        """One flat vector for ``shapes`` (from :meth:`weight_shapes`); bind every layer to it."""
+        kept = [layer_current_weights(layer) for layer in self.layers]
+        n_params = sum(math.prod(s) for p, _ in shapes for s in p)
+        n_state = sum(math.prod(s) for _, st in shapes for s in st)
+        self.variables = np.empty(n_params + n_state, dtype=self.dtype)
+        self.params = self.variables[:n_params]
+        self.grads = np.zeros(n_params, dtype=self.dtype)
+        param_views = self.unflatten(self.params, [p for p, _ in shapes])
+        grad_views = self.unflatten(self.grads, [p for p, _ in shapes])
+        state_views = self.unflatten(self.variables[n_params:], [st for _, st in shapes])
+        for layer, p, g, st, old in zip(self.layers, param_views, grad_views, state_views, kept):
+            weights = p + st
+            values = old if [w.shape for w in old] == [w.shape for w in weights] \
+                else layer.initial_weights(self.dtype)
+            for view, value in zip(weights, values):
+                view[...] = value
+            layer.bind_to(weights, g)
+        self._bindings = [layer.bound_weights for layer in self.layers]
+        if self.loss is not None:
+            self._resolve_metrics()
+        return self
+
+    def claim_weights(self):
+        """Make the model's own vector hold its weights again, if another model took them.
+
+        A layer's weights live in the vector of the model that built it last
+        (a model nested in another, a layer shared by two models); the values
+        follow the layer, so they are copied back here before this model uses
+        them.
+        """
+        if self._bindings is not None and any(
+                layer.bound_weights is not bound
+                for layer, bound in zip(self.layers, self._bindings)):
+            self.build(self.input_dim)
+
+    def weight_views(self, vector):
+        """Every layer's weights as views into ``vector`` (laid out like ``model.variables``)."""
+        n = self.params.size
+        trained = self.unflatten(vector[:n])
+        kept = self.unflatten(vector[n:], [layer.state_shapes() for layer in self.layers])
+        return [p + st for p, st in zip(trained, kept)]
+
+    def bind_variables(self, vector, params, views):
+        """Make ``vector`` the model's weights (``params`` its trained part, ``views`` from
+        :meth:`weight_views`); ``fit`` alternates between two such vectors."""
+        self.variables, self.params = vector, params
+        for layer, weights in zip(self.layers, views):
+            layer.bind_to(weights, layer.grads)
+        self._bindings = [layer.bound_weights for layer in self.layers]
+
+    def unflatten(self, vector, shapes=None):
+        """Split a flat vector into per-layer lists of arrays (views, no copies).
+
+        ``shapes`` defaults to every layer's ``param_shapes()``, so
+        ``model.unflatten(model.grads)`` gives ``[[dW1, db1], [dW2, db2], ...]``.
+        """
+        if shapes is None:
+            shapes = [layer.param_shapes() for layer in self.layers]
+        out, offset = [], 0
+        for layer_shapes in shapes:
+            views = []
+            for shape in layer_shapes:
+                size = math.prod(shape)
+                views.append(vector[offset:offset + size].reshape(shape))
+                offset += size
+            out.append(views)
+        return out
+
+    def count_params(self):
+        """The number of weights (trained and kept), as Keras counts them."""
+        if not self.built:
+            raise ValueError("the model is not built yet, so it has no parameters to count: give "
+                             "the first layer input_dim=... or call build(n_features), fit or "
+                             "predict first")
+        return int(sum(math.prod(s) for layer in self.layers
+                       for s in layer.param_shapes() + layer.state_shapes()))
+
+    # -- a model inside another model: the layer contract ----------------------------
+    def build_from(self, input_dim, rng):
+        widths = input_dim if isinstance(input_dim, list) else [input_dim]
+        if widths != self.graph.input_widths:
+            raise ValueError(f"model {self.name!r} takes inputs of widths "
+                             f"{self.graph.input_widths}; received {widths}")
+        out = self.graph.build(widths, rng)
+        return out if len(out) > 1 else out[0]
+
+    def current_weights(self):
+        """The weights in the order a parent model binds them: trained ones, then the states."""
+        arrays = [layer_current_weights(layer) for layer in self.layers]
+        trained = [w for layer, ws in zip(self.layers, arrays)
+                   for w in ws[:len(layer.param_shapes())]]
+        return trained + [w for layer, ws in zip(self.layers, arrays)
+                          for w in ws[len(layer.param_shapes()):]]
+
+    # ------------------------------------------------------------------------------
+    # the boundary: several inputs or outputs side by side in one matrix
+    # ------------------------------------------------------------------------------
+    def _pack(self, value, widths, names, what, convert):
+        """A list or dict (one entry per input/output) as one matrix of columns."""
+        if isinstance(value, dict):
+            missing = [n for n in names if n not in value]
+            if missing:
+                raise ValueError(f"{what} is a dict without the keys {missing}; the model's "
+                                 f"{what} are named {names}")
+            value = [value[n] for n in names]
+        if not isinstance(value, (list, tuple)) or len(value) != len(widths):
+            raise ValueError(f"the model has {len(widths)} {what} ({names}); pass a list of "
+                             f"{len(widths)} arrays or a dict by name; received "
+                             f"{type(value).__name__}"
+                             + (f" of length {len(value)}" if isinstance(value, (list, tuple))
+                                else ""))
+        parts = [convert(v, i) for i, v in enumerate(value)]
+        n = {len(p) for p in parts}
+        if len(n) != 1:
+            raise ValueError(f"the model's {what} must have as many rows each; received "
+                             f"{[len(p) for p in parts]}")
+        return np.ascontiguousarray(np.column_stack(parts), dtype=self.dtype)
+
+    def _check_x(self, x, name="x"):
+        self.claim_weights()
+        widths = self.graph.input_widths
+        if len(widths) == 1:
+            if isinstance(x, dict) and len(x) == 1:
+                x = next(iter(x.values()))
+            return check.as_matrix(x, name, self.dtype, widths[0])
+        if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == sum(widths):
+            return check.as_matrix(x, name, self.dtype, sum(widths))   # already side by side
+        return self._pack(x, widths, self.input_names, "inputs",
+                          lambda v, i: check.as_matrix(v, f"{name}[{self.input_names[i]!r}]",
+                                                       self.dtype, widths[i]))
+
+    def _check_targets(self, y, name="y"):
+        if self.output_losses is None:
+            return check.as_targets(y, self.loss, self.output_dim, self.dtype, name)
+        widths = self.output_widths
+
+        def convert(v, i):
+            t = check.as_targets(v, self.output_losses[i], widths[i], self.dtype,
+                                 f"{name}[{self.output_names[i]!r}]")
+            return t.astype(self.dtype)
+        if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] == sum(self._target_widths()):
+            return np.ascontiguousarray(y, dtype=self.dtype)
+        return self._pack(y, widths, self.output_names, "outputs", convert)
+
+    def _target_widths(self):
+        return [1 if loss.sparse else w for loss, w in zip(self.output_losses, self.output_widths)]
+
+    def _split_targets(self, y):
+        """The packed targets, one array per output (integer labels for sparse losses)."""
+        if self.output_losses is None:
+            return [y]
+        parts, start = [], 0
+        for loss, width in zip(self.output_losses, self._target_widths()):
+            part = y[:, start:start + width]
+            parts.append(part[:, 0].astype(np.int64) if loss.sparse else part)
+            start += width
+        return parts
+
+    def _split_inputs(self, x):
+        widths = self.graph.input_widths
+        if len(widths) == 1:
+            return [x]
+        if isinstance(x, (list, tuple)):
+            return list(x)
+        edges = np.cumsum(widths)[:-1]
+        return np.split(x, edges, axis=1)
+
+    # ------------------------------------------------------------------------------
+    # compile: a loss (and metrics) per output
+    # ------------------------------------------------------------------------------
+    def compile(self, optimizer="adam", loss=None, metrics=None, loss_weights=None):
+        """Choose the optimizer, the loss and the reported metrics (Keras's order).
+
+        With several outputs, ``loss`` is one loss for every output, a list
+        (in output order) or a dict by output name; ``loss_weights`` likewise
+        weighs them (``L = Σ_k w_k L_k``), and ``metrics`` is a list applied to
+        every output, a list of lists or a dict.  See
+        :meth:`glassnet.trainer.Trainer.compile`.
+        """
+        n = self.graph.n_outputs
+        if n == 1:
+            if loss_weights is not None:
+                weight = self._per_output(loss_weights, "loss_weights", float)[0]
+                if weight != 1.0:
+                    raise ValueError("loss_weights scale the losses of several outputs; this "
+                                     "model has one output (scale the learning rate instead)")
+            return Trainer.compile(self, optimizer, loss, metrics)
+        if loss is None:
+            raise ValueError("compile needs a loss, e.g. compile(optimizer='adam', loss='mse'), "
+                             "or one per output: loss={'name': 'mse', ...}")
+        per_output = self._per_output(loss, "loss", losses.get)
+        weights = [1.0] * n if loss_weights is None else \
+            self._per_output(loss_weights, "loss_weights", float)
+        Trainer.compile(self, optimizer, per_output[0], None)
+        self.output_losses, self.loss_weights = per_output, weights
+        self.loss = OutputLosses(per_output, weights, self.output_names)
+        if metrics is None:
+            per_metrics = [[] for _ in range(n)]
+        elif isinstance(metrics, dict) or (isinstance(metrics, (list, tuple)) and metrics
+                                           and all(isinstance(m, (list, tuple))
+                                                   for m in metrics)):
+            per_metrics = self._per_output(metrics, "metrics", list)
+        else:
+            per_metrics = [list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]] * n
+        self._metric_ids = per_metrics
+        self._resolve_metrics()
+        return self
+
+    def _per_output(self, value, what, convert):
+        names = self.output_names
+        if isinstance(value, dict):
+            unknown = [k for k in value if k not in names]
+            if unknown:
+                raise ValueError(f"{what} names outputs {unknown} that the model does not have; "
+                                 f"its outputs are {names}")
+            if what == "loss" and len(value) != len(names):
+                raise ValueError(f"{what} must name every output {names}; received "
+                                 f"{list(value)}")
+            default = [] if what == "metrics" else 1.0
+            return [convert(value[k]) if k in value else default for k in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError(f"{what} must have one entry per output ({len(names)}: {names});"
+                                 f" received {len(value)}")
+            return [convert(v) for v in value]
+        return [convert(value) for _ in names]
+
+    def _resolve_metrics(self):
+        if self.output_losses is None:
+            return Trainer._resolve_metrics(self)
+        self.metrics, self.metric_names = [], []
+        for k, (ids, loss) in enumerate(zip(self._metric_ids, self.output_losses)):
+            for m in ids:
+                metric = metrics_module.get(m, loss, self.output_widths[k])
+                self.metrics.append((k, metric))
+                self.metric_names.append(f"{self.output_names[k]}_{metric.name}")
+
+    def compute_metrics(self, y, y_pred):
+        """The metrics of a batch, by name, from the targets and the outputs."""
+        if self.output_losses is None:
+            return {metric.name: metric(y, y_pred) for metric in self.metrics}
+        targets = self._split_targets(y)
+        return {name: metric(targets[k], y_pred[k])
+                for name, (k, metric) in zip(self.metric_names, self.metrics)}
+
+    # ------------------------------------------------------------------------------
+    # the math: forward, loss, backward
+    # ------------------------------------------------------------------------------
+    def forward(self, x, training=False):
+        """1. Forward: every layer, in topological order, computes its output; returns ŷ."""
+        outputs = self.graph.forward(self._split_inputs(x), training)
+        out = outputs[0] if len(outputs) == 1 else outputs
+        self.last_output = out
+        if self.bound_weights:          # a model inside another keeps each call's records
+            self.record = Record(x=x, a=out, nodes=self.graph.records())
+        return out
+
+    def backward(self, grad_a, need_input_grad=True):
+        """The layer contract, for a model inside another model: ``dL/da`` in, ``dL/dx`` out."""
+        self.graph.restore_records(self.record.nodes)
+        grads = grad_a if self.graph.n_outputs > 1 else [grad_a]
+        result = self.graph.backward(grads, need_input_grad)
+        return result if self.takes_list else result[0]
+
+    def accepts(self, widths):
+        return (widths if isinstance(widths, list) else [widths]) == self.graph.input_widths
+
+    def _fused(self, k):
+        """The output layer (and its record) when output ``k``'s loss fuses with its activation."""
+        loss = self.output_losses[k] if self.output_losses else self.loss
+        producer = self.graph.output_node(k)
+        if producer is None:
+            return None
+        layer = producer.layer
+        act = layer.activation
+        if act is None or loss.fused_activation != act.name or not hasattr(
+                layer, "backward_from_delta"):
+            return None
+        return producer
+
+    def _loss_of_output(self, k, loss, target, output):
+        """Output ``k``'s loss per sample: from the logits z when it fuses with the activation."""
+        fused = self._fused(k)
+        if fused is not None:
+            return loss.fused_per_sample(target, fused.record.z, output)
+        return loss.per_sample(target, output)
+
+    def _gradient_of_output(self, k, loss, target, output, sample_weight, weight=1.0):
+        """What backward starts from at output ``k``: δ = dL/dz (fused) or dL/dŷ."""
+        fused = self._fused(k)
+        if fused is not None:      # the loss hands the output layer δ = dL/dz
+            delta = loss.fused_delta(target, fused.record.z, output, sample_weight)
+            return Delta(delta if weight == 1.0 else delta * weight)
+        grad = loss.gradient(target, output, sample_weight)
+        return grad if weight == 1.0 else grad * weight
+
+    def per_sample_loss(self, y):
+        """2. The loss of each sample of the last forward pass, shape (n,).
+
+        From the logits z when the loss and the output activation fuse
+        (stable: no log of a probability that rounded to 0); with several
+        outputs, ``Σ_k w_k l_k``.
+        """
+        if self.output_losses is None:                        # one output
+            return self._loss_of_output(0, self.loss, y, self.last_output)
+        total = None
+        for k, (loss, weight, target, output) in enumerate(zip(
+                self.output_losses, self.loss_weights, self._split_targets(y),
+                self.last_output)):
+            per = self._loss_of_output(k, loss, target, output)
+            per = per if weight == 1.0 else per * weight
+            total = per if total is None else total + per
+        return total
+
+    def penalty(self):
+        """The regularization terms of every layer, added to the loss."""
+        return sum(layer.penalty() for layer in self.layers)
+
+    def compute_loss(self, y, sample_weight=None):
+        """2. The mean loss ``(1/n) Σ w_i l_i + R`` of the last forward pass."""
+        return losses.reduce(self.per_sample_loss(y), sample_weight) + self.penalty()
+
+    def backpropagate(self, y, sample_weight=None):
+        """3. Backward: dL/dŷ from the loss, then every layer in reverse topological order.
+
+        Fills ``model.grads`` (every layer's dW, db, ... are views into it).
+        """
+        if self.output_losses is None:                        # one output
+            seeds = [self._gradient_of_output(0, self.loss, y, self.last_output,
+                                              sample_weight)]
+        else:
+            seeds = [self._gradient_of_output(k, loss, target, output, sample_weight, weight)
+                     for k, (loss, weight, target, output) in enumerate(zip(
+                         self.output_losses, self.loss_weights, self._split_targets(y),
+                         self.last_output))]
+        self.graph.backward(seeds, need_input_grad=False)
+        for layer in self.layers:
+            layer.penalty_gradient()
+
+    def compute_loss_and_gradients(self, x, y, sample_weight=None, training=False):
+        """Steps 1–3 on a checked batch: forward, mean loss, backward; returns the loss."""
+        self.forward(x, training)
+        loss = self.compute_loss(y, sample_weight)
+        self.backpropagate(y, sample_weight)
+        return loss
+
+    def first_untrainable_layer(self):
+        """The first layer backpropagation cannot pass (a step activation), or None."""
+        return self.graph.blocking_layer()
+
+    def loss_and_gradients(self, x, y, sample_weight=None):
+        """The mean loss on (x, y) and its gradient for every trained parameter.
+
+        Dropout is inactive and BatchNormalization uses its moving averages
+        (training=False), so the function is deterministic and can be checked
+        against finite differences (:func:`gradcheck`).
+
+        Returns
+        -------
+        loss : float
+        gradients : list of arrays
+            dL/dW1, dL/db1, dL/dW2, ... in the order and shapes of
+            :attr:`trainable_weights`.
+        """
+        self._require_compiled("loss_and_gradients")
+        x, y, w = self._check_xy(x, y, sample_weight)
+        loss = self.compute_loss_and_gradients(x, y, w, training=False)
+        return loss, [g.copy() for layer in self.layers for g in layer.grads]
+
+    def __call__(self, inputs, training=False):
+        """On symbolic tensors, the model as a layer of another graph; on arrays, its output."""
+        if layers_module.is_symbolic(inputs):
+            return self._call_symbolic(inputs)
+        if training:
+            return self.forward(self._check_x(inputs), training=True)
+        return self.predict(inputs)
+
+    # ------------------------------------------------------------------------------
+    # weights by hand
+    # ------------------------------------------------------------------------------
+    def _require_built(self, what):
+        if not self.built:
+            raise ValueError(f"the model has no weights yet, so {what} is unavailable; give the "
+                             f"first layer input_dim=..., or call build(n_features), fit or "
+                             f"set_weights first")
+
+    @property
+    def weights(self):
+        """Every weight array, layer by layer (live views: writing them changes the model)."""
+        self._require_built("model.weights")
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        """The trained arrays ``[W1, b1, W2, b2, ...]`` (live views)."""
+        self._require_built("model.trainable_weights")
+        return [w for layer in self.layers for w in layer.params]
+
+    @property
+    def non_trainable_weights(self):
+        """The kept but untrained arrays, e.g. moving averages (live views)."""
+        self._require_built("model.non_trainable_weights")
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    def get_weights(self):
+        """Copies of every weight, layer by layer: ``[W1, b1, W2, b2, ...]``.
+
+        Each W has shape (inputs, units); a BatchNormalization layer
+        contributes ``[gamma, beta, moving_mean, moving_variance]``.
+        """
+        self._require_built("get_weights")
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set every weight, in the order of :meth:`get_weights`.
+
+        Builds the model from the first kernel's shape if needed.
+        """
+        weights = list(weights)
+        if not self.built:
+            if not weights:
+                raise ValueError("set_weights received an empty list")
+            first = np.asarray(weights[0])
+            if first.ndim != 2:
+                raise ValueError(f"the first weight must be a kernel of shape (inputs, units); "
+                                 f"received shape {first.shape}")
+            self.build(first.shape[0])
+        self.claim_weights()
+        views = self.weights
+        if len(weights) != len(views):
+            raise ValueError(f"set_weights expects {len(views)} arrays ([W1, b1, W2, b2, ...]); "
+                             f"received {len(weights)}")
+        arrays = [check.as_weight(value, view.shape, f"weight {i}")
+                  for i, (view, value) in enumerate(zip(views, weights))]
+        for view, value in zip(views, arrays):
+            view[...] = value
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name`` (or at position ``index``)."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; the layers are "
+                         f"{[layer.name for layer in self.layers]}")
+
+    # ------------------------------------------------------------------------------
+    # description
+    # ------------------------------------------------------------------------------
+    def connections(self):
+        """``{layer name: [names of the layers it reads from], ...}`` (every call of a layer)."""
+        links = {layer.name: [] for layer in self.layers}
+        for node in self.graph.nodes():
+            links[node.layer.name] += [n for n in self.graph.inbound(node)
+                                       if n not in links[node.layer.name]]
+        return links
+
+    def summary(self, print_fn=print):
+        """Print each layer's name and type, output shape, activation, parameters and inputs."""
+        links = self.connections()
+        rows = [("Layer (type)", "Output shape", "Activation", "Param #", "Connected to")]
+        for layer in self.layers:
+            out = layer.output_dim
+            shape = ("(unbuilt)" if not layer.built else
+                     ", ".join(f"(None, {w})" for w in out) if isinstance(out, list)
+                     else f"(None, {out})")
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape,
+                         layer.activation.name if layer.activation is not None else "",
+                         f"{layer.count_params():,}" if layer.built else "?",
+                         ", ".join(links.get(layer.name, []))))
+        if not any(row[4] for row in rows[1:]):
+            rows = [row[:4] for row in rows]
+        table = format_table(rows, rule="=")
+        rule = "=" * max(len(line) for line in table)
+        text = [f'Model: "{self.display_name()}"', rule.replace("=", "-"), *table, rule]
+        if self.built:
+            trained = int(sum(math.prod(s) for layer in self.layers
+                              for s in layer.param_shapes()))
+            inputs = ", ".join(f"(None, {w})" for w in self.graph.input_widths)
+            text += [f"Total params: {self.count_params():,}",
+                     f"Trainable params: {trained:,}",
+                     f"Non-trainable params: {self.count_params() - trained:,}",
+                     f"Input: {inputs}"]
+        else:
+            text += ["Total params: unknown (model not built yet: give the first layer "
+                     "input_dim=... or call build)", "Input: unknown"]
+        print_fn("\n".join(text))
+
+    def display_name(self):
+        return self.name
+
+    def title(self):
+        return f"{type(self).__name__} {self.name!r} ({len(self.graph.layers)} layers)"
+
+    def trace_forward(self):
+        self.graph.restore_records(self.record.nodes)
+        return Layer.trace_forward(self)
+
+    def get_config(self):
+        """The architecture as JSON-able data: the layers, and which tensors each call reads."""
+        names = {id(layer): layer.name for layer in self.layers}
+        calls = {}              # id(node) -> (layer name, index of this call of the layer)
+        count = {}
+        for layer in self.graph.input_layers:
+            if layer is not None:
+                calls[id(self._input_node(layer))] = (layer.name, 0)
+        nodes = []
+        for node in self.graph.nodes():
+            k = count.get(id(node.layer), 0)
+            count[id(node.layer)] = k + 1
+            calls[id(node)] = (names[id(node.layer)], k)
+            nodes.append({"layer": names[id(node.layer)],
+                          "inputs": [[*calls[id(t.node)], t.index] for t in node.inputs]})
+
+        def ref(t):
+            return [*calls[id(t.node)], t.index]
+        return {"name": None if self.auto_named else self.name, "dtype": self.dtype.name,
+                "seed": self.seed, "fast": self.fast,
+                "class_names": None if self.class_names is None else list(self.class_names),
+                "layers": [layers_module.serialize(layer) for layer in self.layers],
+                "nodes": nodes,
+                "inputs": [ref(t) for t in self.graph.inputs],
+                "outputs": [ref(t) for t in self.graph.outputs],
+                "input_names": list(self.input_names), "output_names": list(self.output_names)}
+
+    def _input_node(self, layer):
+        for t in self.graph.inputs:
+            if t.node is not None and t.node.layer is layer:
+                return t.node
+        return None
+
+    @classmethod
+    def from_config(cls, config, build=True):
+        """A new model from :meth:`get_config`'s dict (built unless ``build=False``)."""
+        check.config_keys(config, ("layers", "nodes", "inputs", "outputs"), "model")
+        layers = {}
+        for item in config["layers"]:
+            layer = layers_module.deserialize(item)
+            if layer.name in layers:
+                raise ValueError(f"two layers are named {layer.name!r}")
+            layers[layer.name] = layer
+        produced = {}              # (layer name, call index) -> output tensors
+        for name, layer in layers.items():
+            if isinstance(layer, layers_module.InputLayer):
+                produced[(name, 0)] = [layers_module.Input(shape=(layer.declared_input_dim,),
+                                                           name=name)]
+                layers[name] = produced[(name, 0)][0].node.layer
+
+        def tensor(ref):
+            if not (isinstance(ref, list) and len(ref) == 3 and isinstance(ref[0], str)
+                    and all(isinstance(i, int) and not isinstance(i, bool) for i in ref[1:])):
+                raise ValueError(f"a tensor reference must be [layer name, call, output]; "
+                                 f"received {ref!r}")
+            outs = produced.get((ref[0], ref[1]))
+            if outs is None or not 0 <= ref[2] < len(outs):
+                raise ValueError(f"the graph reads tensor {ref!r} before any layer made it")
+            return outs[ref[2]]
+        calls = {}
+        for node in config["nodes"]:
+            if not isinstance(node, dict) or node.get("layer") not in layers \
+                    or not isinstance(node.get("inputs"), list) or not node["inputs"]:
+                raise ValueError(f"a node must be {{'layer': a layer's name, 'inputs': [...]}}; "
+                                 f"received {node!r}")
+            layer = layers[node["layer"]]
+            ins = [tensor(r) for r in node["inputs"]]
+            out = layer(ins if layer.takes_list else ins[0])
+            k = calls.get(layer.name, 0)
+            calls[layer.name] = k + 1
+            produced[(layer.name, k)] = out if isinstance(out, list) else [out]
+        inputs = [tensor(r) for r in config["inputs"]]
+        outputs = [tensor(r) for r in config["outputs"]]
+        if config.get("input_names") is not None:
+            inputs = dict(zip(check.string_list(config["input_names"], "input_names"), inputs))
+        if config.get("output_names") is not None:
+            outputs = dict(zip(check.string_list(config["output_names"], "output_names"),
+                               outputs))
+        model = cls.__new__(cls)
+        model._init_model(config.get("name"), config.get("dtype", "float32"), config.get("seed"),
+                          config.get("fast"))
+        model._set_graph(inputs, outputs)
+        model.class_names = class_names_from(config)
+        if build:
+            model.build()
+        return model
+
+    def _set_graph(self, inputs, outputs):
+        self.input_names, input_list = self._tensors(inputs, "inputs")
+        self.output_names, output_list = self._tensors(outputs, "outputs")
+        self.graph = LayerGraph(input_list, output_list, self.name)
+        self.input_names = self.input_names or [t.name for t in input_list]
+        self.output_names = self.output_names or self._unique_output_names(output_list)
+        self.layers = [layer for layer in self.graph.input_layers if layer is not None]
+        self.layers += self.graph.layers
+        self._name_layers()
+        self.takes_list = len(input_list) > 1
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name!r}: {len(self.graph.input_widths)} input(s), " \
+               f"{self.graph.n_outputs} output(s), {len(self.layers)} layers>"
+
+    # ------------------------------------------------------------------------------
+    # looking inside, exporting, saving
+    # ------------------------------------------------------------------------------
+    def trace(self, x, y=None):
+        """Every equation of the forward (and, with ``y``, backward) pass for a sample.
+
+        Returns a :class:`glassnet.trace.Trace`; ``print`` it for a report in
+        the seeds' notation with this network's own numbers.
+        """
+        return trace(self, x, y)
+
+    def export_onnx(self, path):
+        """Write the model as ONNX for deployment runtimes (needs ``glassnet[onnx]``).
+
+        See :mod:`glassnet.export` for how each layer maps to ONNX operators.
+        """
+        self.claim_weights()
+        return export_onnx(self, path)
+
+    def restore(self, path):
+        """Put back what :meth:`save` wrote: weights, optimizer state, History and random state.
+
+        The file must hold this very architecture (``BackupAndRestore`` uses it to
+        resume an interrupted run); it is read as untrusted, like :func:`load_model`.
+        """
+        self.claim_weights()
+        with serialization.ModelFile(path) as file:
+            meta = file.meta
+            saved, mine = meta.get("model"), self.get_config()
+            if not isinstance(saved, dict) or any(saved.get(key) != mine.get(key)
+                                                  for key in ("layers", "nodes", "input_dim")):
+                raise ValueError(f"{os.fspath(path)!r} holds another architecture than this "
+                                 f"model")
+            compile_cfg = meta.get("compile")
+            if (compile_cfg is None) != (self.optimizer is None) or (
+                    self.optimizer is not None and optimizers.REGISTRY.name_of(self.optimizer)
+                    != (compile_cfg.get("optimizer") or {}).get("class")):
+                raise ValueError(f"{os.fspath(path)!r} was saved with another optimizer")
+            values = file.array(serialization.PARAMS, self.variables.shape, self.dtype)
+            state = {}
+            if self.optimizer is not None:
+                for key in self.optimizer.state_names:
+                    state[key] = file.array(serialization.optimizer_member(key),
+                                            self.params.shape, self.dtype)
+            with file.reason("its history or random state is invalid"):
+                history = callbacks_module.History()
+                history.restore(meta.get("history") or {})
+                rng = np.random.default_rng()
+                rng.bit_generator.state = meta["rng_state"]
+                iterations = check.non_negative_int(compile_cfg.get("iterations", 0),
+                                                    "iterations") if compile_cfg else 0
+        self.variables[...] = values
+        self.history.history, self.history.epoch = history.history, history.epoch
+        self.rng.bit_generator.state = rng.bit_generator.state
+        if self.optimizer is not None:
+            self.optimizer.build(self.params.size, self.dtype)
+            for key, value in state.items():
+                self.optimizer.state[key][...] = value
+            self.optimizer.iterations = iterations
+        return self
+
+    def save(self, path, overwrite=True):
+        """Save architecture, compile settings, weights and optimizer state to one file.
+
+        The file is a zip (see :mod:`glassnet.serialization`); the write is
+        atomic: an existing file is replaced only once the new one is complete.
+        :func:`glassnet.load_model` reads it back (as this class, when the class
+        is registered with :func:`glassnet.register`).
+        """
+        if not self.built:
+            raise ValueError("cannot save a model that has no weights yet; build, fit or "
+                             "set_weights first")
+        self.claim_weights()
+        meta = {"glassnet_version": __version__,
+                "model": {"class": REGISTRY.name_of(self), **self.get_config()},
+                "rng_state": self.rng.bit_generator.state,
+                "history": {"history": self.history.history, "epoch": self.history.epoch},
+                "compile": None}
+        arrays = {serialization.PARAMS: self.variables}
+        if self.loss is not None:
+            opt = self.optimizer
+            opt.build(self.params.size, self.dtype)     # (zeros for a model never trained)
+            meta["compile"] = {"loss": self.serialize_loss(),
+                               "loss_weights": self.loss_weights,
+                               "optimizer": optimizers.serialize(opt),
+                               "iterations": opt.iterations,
+                               "metrics": self.serialize_metrics()}
+            for key, value in opt.state.items():
+                arrays[serialization.optimizer_member(key)] = value
+        serialization.write_model_file(path, meta, arrays)
+
+    def serialize_loss(self):
+        if self.output_losses is None:
+            return losses.serialize(self.loss)
+        return [losses.serialize(loss) for loss in self.output_losses]
+
+    def serialize_metrics(self):
+        def one(m):
+            return m if isinstance(m, str) else metrics_module.serialize(m)
+        if self.output_losses is None:
+            return [one(m) for m in self._metric_ids]
+        return [[one(m) for m in ids] for ids in self._metric_ids]
+
+
+def layer_current_weights(layer):
+    """A layer's arrays in the order its model binds them (trained first), or [] if none."""
+    if isinstance(layer, Model):
+        return layer.current_weights() if layer.built else []
+    return list(layer.bound_weights)
+
+
+def class_names_from(config):
+    names = config.get("class_names")
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"class_names must be a list of strings; received {names!r}")
+    return tuple(names)
+
+
+REGISTRY = Registry("model", Model, {"functional": Model}, aliases={"model": "functional"})

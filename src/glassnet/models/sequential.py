@@ -1,0 +1,270 @@
+"""Sequential: the special case of a graph that is a chain, one layer after another."""
+
+from __future__ import annotations
+
+from .. import _validation as check
+from .. import layers as layers_module
+from ..layers import Layer, SymbolicTensor
+from ..layers.graph import Delta, LayerCollection
+from .functional import REGISTRY, Model, class_names_from
+
+__all__ = ["Sequential", "Chain"]
+
+
+class _ChainEnd:
+    """The last layer of a chain, where the loss may hand over δ (as a graph's output node)."""
+
+    __slots__ = ("chain",)
+
+    def __init__(self, chain):
+        self.chain = chain
+
+    @property
+    def layer(self):
+        return self.chain.layers[-1]
+
+    @property
+    def record(self):
+        return self.chain.layers[-1].record
+
+
+class Chain(LayerCollection):
+    """Sequential's graph: each layer's output is the next one's input.
+
+    The same interface as :class:`~glassnet.layers.LayerGraph`, with the two
+    loops of the seed documents for forward and backward.
+    """
+
+    n_outputs = 1
+    input_layers = ()
+    inputs = outputs = ()
+
+    def __init__(self, layers):
+        self.layers = layers            # the model's own list: add and pop change it
+        self.input_widths = []
+        self._end = _ChainEnd(self)
+
+    def output_widths(self):
+        return [self.layers[-1].output_dim]
+
+    def nodes(self):
+        return []
+
+    def output_node(self, k):
+        return self._end
+
+    def build(self, widths, rng):
+        width = widths[0]
+        for layer in self.layers:
+            width = layer.build_from(width, rng)
+        self.input_widths = [widths[0]]
+        return [width]
+
+    def forward(self, xs, training=False):
+        """Each layer's output is the next one's input: ``aˡ = layer_l(aˡ⁻¹)``."""
+        x = xs[0]
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return [x]
+
+    def backward(self, output_grads, need_input_grad=True):
+        """From the last layer to the first, each turns ``dL/daˡ`` into ``dL/daˡ⁻¹``."""
+        layers, grad = self.layers, output_grads[0]
+        below = len(layers) > 1 or need_input_grad
+        if isinstance(grad, Delta):      # the loss handed the output layer δ = dL/dz
+            grad = layers[-1].backward_from_delta(grad.value, need_input_grad=below)
+        else:
+            grad = layers[-1].backward(grad, below)
+        for i in range(len(layers) - 2, -1, -1):
+            grad = layers[i].backward(grad, i > 0 or need_input_grad)  # the first needs no dL/dx
+        return [grad]
+
+    def records(self):
+        return [layer.record for layer in self.layers]
+
+    def restore_records(self, records):
+        for layer, record in zip(self.layers, records):
+            layer.record = record
+
+    def traced_layers(self):
+        return iter(self.layers)
+
+    def to_onnx(self, graph, names):
+        x = names[0]
+        for layer in self.layers:
+            x = layer.to_onnx(graph, x)
+        return [x]
+
+
+class Sequential(Model):
+    """A feed-forward network: layers applied one after another.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        ``gn.Input(shape=(n,))`` may come first (it stands for an InputLayer).
+    dtype : {"float32", "float64"}, default "float32"
+        Floating type of weights, activations and gradients (inputs are cast
+        to it once, at the boundary).
+    seed : int or None
+        Seeds the model's own ``numpy.random.Generator``, which draws the
+        initial weights, the shuffling and the dropout masks.  The same seed
+        gives the same run; no global random state is touched.
+    name : str, optional
+    fast : bool or None, default None
+        Train with the compiled kernels of :mod:`glassnet.fast` (needs
+        ``glassnet[fast]``): None uses them for big models when numba is
+        installed, True always, False never.  Both paths give bit-identical
+        weights.
+
+    A model whose first layer knows its input width (``input_dim=...`` or a
+    leading :class:`~glassnet.layers.InputLayer`) is built at once; otherwise
+    the first ``fit``/``predict``/``build`` builds it from the data.
+
+    Examples
+    --------
+    >>> import numpy as np, glassnet as gn
+    >>> x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    >>> y = np.array([[0], [1], [1], [0]])
+    >>> model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
+    >>> model.compile(loss="binary_crossentropy", optimizer=gn.Adam(0.05),
+    ...               metrics=["accuracy"])
+    >>> history = model.fit(x, y, epochs=300, batch_size=4, verbose=0)
+    """
+
+    def __init__(self, layers=None, dtype="float32", seed=None, name=None, fast=None):
+        self._init_model(name, dtype, seed, fast)
+        self.graph = Chain(self.layers)
+        self.input_names, self.output_names = ["input"], ["output"]
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            raise ValueError(f"Sequential takes a list of layers; received "
+                             f"{type(layers).__name__}")
+        for layer in layers or []:
+            self._append(layer)
+        if self.layers and self.layers[0].declared_input_dim is not None:
+            self.build()          # once, however many layers (linear in their number)
+
+    # ------------------------------------------------------------------------------
+    # building
+    # ------------------------------------------------------------------------------
+    def _append(self, layer):
+        if isinstance(layer, SymbolicTensor) and layer.node is not None \
+                and isinstance(layer.node.layer, layers_module.InputLayer):
+            layer = layer.node.layer               # gn.Input(shape=(n,)) in a layer list
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Sequential.add expects a Layer (Dense, Dropout, ...); received "
+                             f"{layer!r}")
+        taken = {other.name for other in self.layers}
+        if layer.auto_named:             # dense, dense_1, dense_2, ... within this model
+            base, k = layers_module.REGISTRY.name_of(layer), 0
+            layer.name = base
+            while layer.name in taken:
+                k += 1
+                layer.name = f"{base}_{k}"
+        elif layer.name in taken:
+            raise ValueError(f"the model already has a layer named {layer.name!r}; layer names "
+                             f"must be unique")
+        self.layers.append(layer)
+
+    def add(self, layer):
+        """Append a layer.  A built model is rebuilt, keeping the weights it has."""
+        self._append(layer)
+        if self.built:
+            self.build(self.input_dim)
+        elif self.layers[0].declared_input_dim is not None:
+            self.build()
+
+    def pop(self):
+        """Remove the last layer (Keras's ``model.pop()``); returns it."""
+        if not self.layers:
+            raise ValueError("the model has no layers to pop")
+        layer = self.layers.pop()
+        if self.built:
+            if self.layers:
+                self.build(self.input_dim)
+            else:
+                self.variables = self.params = self.grads = None
+        return layer
+
+    @property
+    def input_dim(self):
+        return self.graph.input_widths[0] if self.built else None
+
+    @input_dim.setter
+    def input_dim(self, value):
+        pass
+
+    def weight_shapes(self, input_dim):
+        """Build each layer for inputs of width ``input_dim`` (no weights yet).
+
+        Returns, per layer, ``(param_shapes, state_shapes)``: what :meth:`build`
+        allocates.  Loading uses it to check a file before allocating.
+        """
+        if not self.layers:
+            raise ValueError("the model has no layers; add at least one Dense layer")
+        self.graph.build([input_dim], self.rng)
+        return [(layer.param_shapes(), layer.state_shapes()) for layer in self.layers]
+
+    def build(self, input_dim=None):
+        """Create the weights for inputs of width ``input_dim``.
+
+        Called by ``fit``/``predict``/``set_weights`` with the width of the
+        data if needed.  The first layer's ``input_dim`` wins if it was given.
+        Layers that had weights already (a model grown with :meth:`add`)
+        keep them; new layers are initialised.
+        """
+        declared = self.layers[0].declared_input_dim if self.layers else None
+        width = declared if declared is not None else input_dim
+        if width is None:
+            raise ValueError("the input width is unknown: give the first layer input_dim=... "
+                             "(or start with gn.Input(shape=(n,))), or pass data")
+        return self._allocate(self.weight_shapes(width))
+
+    def accepts(self, widths):
+        return not isinstance(widths, list) and (not self.built or widths == self.input_dim)
+
+    def build_from(self, input_dim, rng):
+        return self.graph.build([input_dim], rng)[0]
+
+    def _check_x(self, x, name="x"):
+        self.claim_weights()
+        x = check.as_matrix(x, name, self.dtype, self.input_dim)
+        if not self.built:
+            self.build(x.shape[1])
+        return x
+
+    # ------------------------------------------------------------------------------
+    # description
+    # ------------------------------------------------------------------------------
+    def connections(self):
+        return {}
+
+    def get_config(self):
+        return {"dtype": self.dtype.name, "seed": self.seed,
+                "name": None if self.auto_named else self.name,
+                "input_dim": self.input_dim, "fast": self.fast,
+                "class_names": None if self.class_names is None else list(self.class_names),
+                "layers": [layers_module.serialize(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config, build=True):
+        """A new model from :meth:`get_config`'s dict (built unless ``build=False``)."""
+        if not isinstance(config.get("layers"), list):
+            raise ValueError("a Sequential config needs a list of layers")
+        model = cls.__new__(cls)
+        Sequential.__init__(model, None, dtype=config.get("dtype", "float32"),
+                            seed=config.get("seed"), name=config.get("name"),
+                            fast=config.get("fast"))
+        for item in config["layers"]:
+            model._append(layers_module.deserialize(item))
+        model.class_names = class_names_from(config)
+        if build:
+            model.build(config.get("input_dim"))
+        return model
+
+    def __repr__(self):
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}])"
+
+
+REGISTRY.add_builtins({"sequential": Sequential})
