@@ -167,7 +167,7 @@ def trace(model, x, y=None):
     for layer, record, lt in zip(calls, records, layers):
         layer.record = record
         lt.backward = layer.trace_backward()
-    result.gradients = [g.copy() for layer in model.layers for g in layer.grads]
+    result.gradients = [g.copy() for layer in model.layers for g in layer.bound_grads]
     # gradient descent on this sample alone: -η·g ...
     lr = model.optimizer.current_learning_rate()
     plain = model.unflatten(-lr * model.grads)

@@ -253,7 +253,7 @@ class LayerGraph(LayerCollection):
         for node, in_slots, out_slots in reversed(self.steps):
             layer = node.layer
             need = need_input_grad or any(s >= n_inputs for s in in_slots)
-            earlier = [g.copy() for g in layer.grads] if id(layer) in seen else None
+            earlier = [g.copy() for g in layer.bound_grads] if id(layer) in seen else None
             layer.record = node.record
             if len(out_slots) == 1:
                 s = out_slots[0]
@@ -275,7 +275,7 @@ class LayerGraph(LayerCollection):
                             for s, g in zip(out_slots, outs)]
                     grad_in = layer.backward(outs, need)
             if earlier is not None:             # a shared layer: its gradients add up
-                for g, e in zip(layer.grads, earlier):
+                for g, e in zip(layer.bound_grads, earlier):
                     g += e
             seen.add(id(layer))
             if grad_in is None or not need:
@@ -289,7 +289,7 @@ class LayerGraph(LayerCollection):
     def _unreached(layer, earlier):
         """A node the loss does not depend on: its layer's gradient from this call is 0."""
         if earlier is None:
-            for g in layer.grads:
+            for g in layer.bound_grads:
                 g[...] = 0
         return None
 

@@ -246,7 +246,7 @@ class Layer:
         #: compiled kernels for training (glassnet[fast]), or None: see :meth:`use_kernels`
         self.kernels = None
         #: views into the model's flat vectors, set when the model binds the layer
-        self.bound_weights, self.grads = [], []
+        self.bound_weights, self.bound_grads = [], []
         #: what the last forward/backward pass computed (see :class:`Record`)
         self.record = None
         #: the graph of sub-layers of a layer made of layers (see :meth:`call`), else None
@@ -391,8 +391,8 @@ class Layer:
 
     def bind_to(self, weights, grads):
         """Bind, and record the views (whether or not an override of ``bind`` called super)."""
-        self.bound_weights, self.grads = list(weights), list(grads)
-        self.bind(self.bound_weights, self.grads)
+        self.bound_weights, self.bound_grads = list(weights), list(grads)
+        self.bind(self.bound_weights, self.bound_grads)
 
     @property
     def weights(self):
@@ -400,17 +400,24 @@ class Layer:
         return self.bound_weights
 
     @property
+    def grads(self):
+        """The gradients of the trained arrays (views into ``model.grads``)."""
+        return self.bound_grads
+
+    @property
     def params(self):
         """The trained arrays (views into ``model.params``)."""
-        return self.bound_weights[:len(self.grads)]
+        return self.bound_weights[:len(self.bound_grads)]
 
     @property
     def trainable_weights(self):
-        return self.params
+        """The trained arrays (live views)."""
+        return self.bound_weights[:len(self.bound_grads)]
 
     @property
     def non_trainable_weights(self):
-        return self.bound_weights[len(self.grads):]
+        """The arrays kept but not trained, e.g. moving averages (live views)."""
+        return self.bound_weights[len(self.bound_grads):]
 
     def get_weights(self):
         """Copies of this layer's arrays, trained ones first (Keras's ``layer.get_weights()``)."""

@@ -121,21 +121,7 @@ class Model(Trainer, Layer):
             raise ValueError("Model needs inputs and outputs: inputs = gn.Input(shape=(n,)); "
                              "outputs = gn.layers.Dense(1)(inputs); gn.Model(inputs, outputs). "
                              "For a stack of layers use gn.Sequential([...])")
-        self.input_names, input_list = self._tensors(inputs, "inputs")
-        self.output_names, output_list = self._tensors(outputs, "outputs")
-        for t in input_list:
-            if t.node is None or t.node.inputs:
-                raise ValueError(f"Model inputs must come from gn.Input(shape=(n,)); received "
-                                 f"{t!r}, which a layer produced")
-        self.graph = LayerGraph(input_list, output_list, self.name)
-        if self.input_names is None:
-            self.input_names = [t.name for t in input_list]
-        if self.output_names is None:
-            self.output_names = self._unique_output_names(output_list)
-        self.layers = [layer for layer in self.graph.input_layers if layer is not None]
-        self.layers += self.graph.layers
-        self._name_layers()
-        self.takes_list = len(input_list) > 1
+        self._set_graph(inputs, outputs)
         self.build()
 
     def _init_model(self, name, dtype, seed, fast):
@@ -309,7 +295,7 @@ class Model(Trainer, Layer):
         :meth:`weight_views`); ``fit`` alternates between two such vectors."""
         self.variables, self.params = vector, params
         for layer, weights in zip(self.layers, views):
-            layer.bind_to(weights, layer.grads)
+            layer.bind_to(weights, layer.bound_grads)
         self._bindings = [layer.bound_weights for layer in self.layers]
 
     def unflatten(self, vector, shapes=None):
@@ -629,7 +615,7 @@ class Model(Trainer, Layer):
         self._require_compiled("loss_and_gradients")
         x, y, w = self._check_xy(x, y, sample_weight)
         loss = self.compute_loss_and_gradients(x, y, w, training=False)
-        return loss, [g.copy() for layer in self.layers for g in layer.grads]
+        return loss, [g.copy() for layer in self.layers for g in layer.bound_grads]
 
     def __call__(self, inputs, training=False):
         """On symbolic tensors, the model as a layer of another graph; on arrays, its output."""
@@ -658,7 +644,7 @@ class Model(Trainer, Layer):
     def trainable_weights(self):
         """The trained arrays ``[W1, b1, W2, b2, ...]`` (live views)."""
         self._require_built("model.trainable_weights")
-        return [w for layer in self.layers for w in layer.params]
+        return [w for layer in self.layers for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
@@ -782,7 +768,8 @@ class Model(Trainer, Layer):
         return {"name": None if self.auto_named else self.name, "dtype": self.dtype.name,
                 "seed": self.seed, "fast": self.fast,
                 "class_names": None if self.class_names is None else list(self.class_names),
-                "layers": [layers_module.serialize(layer) for layer in self.layers],
+                "layers": [named(layers_module.serialize(layer), layer.name)
+                           for layer in self.layers],
                 "nodes": nodes,
                 "inputs": [ref(t) for t in self.graph.inputs],
                 "outputs": [ref(t) for t in self.graph.outputs],
@@ -851,12 +838,16 @@ class Model(Trainer, Layer):
     def _set_graph(self, inputs, outputs):
         self.input_names, input_list = self._tensors(inputs, "inputs")
         self.output_names, output_list = self._tensors(outputs, "outputs")
+        for t in input_list:
+            if t.node is None or t.node.inputs:
+                raise ValueError(f"Model inputs must come from gn.Input(shape=(n,)); received "
+                                 f"{t!r}, which a layer produced")
         self.graph = LayerGraph(input_list, output_list, self.name)
-        self.input_names = self.input_names or [t.name for t in input_list]
-        self.output_names = self.output_names or self._unique_output_names(output_list)
         self.layers = [layer for layer in self.graph.input_layers if layer is not None]
         self.layers += self.graph.layers
         self._name_layers()
+        self.input_names = self.input_names or [layer.name for layer in self.graph.input_layers]
+        self.output_names = self.output_names or self._unique_output_names(output_list)
         self.takes_list = len(input_list) > 1
 
     def __repr__(self):
@@ -965,6 +956,11 @@ class Model(Trainer, Layer):
         if self.output_losses is None:
             return [one(m) for m in self._metric_ids]
         return [[one(m) for m in ids] for ids in self._metric_ids]
+
+
+def named(serialized, name):
+    """A serialized layer with its name (the graph's nodes refer to layers by name)."""
+    return {**serialized, "config": {**serialized["config"], "name": name}}
 
 
 def layer_current_weights(layer):
