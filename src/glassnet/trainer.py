@@ -147,6 +147,10 @@ class Trainer:
             self.build(x.shape[1])
         return x
 
+    def side_by_side(self, x):
+        """The inputs of a model with several of them (a list or dict of arrays) as one matrix."""
+        return x
+
     def check_x(self, x):
         """``x`` as the model takes it: checked, in the model's dtype (builds the model if needed)."""
         return self._check_x(x)
@@ -257,7 +261,7 @@ class Trainer:
         if verbose not in (0, 1, 2, True, False):
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; received {verbose!r}")
         batches, validation = self._fit_data(
-            x, y, sample_weight, class_weight, 32 if batch_size is None else batch_size,
+            self.side_by_side(x), y, sample_weight, class_weight, 32 if batch_size is None else batch_size,
             validation_split, validation_data, shuffle, epochs, validation_batch_size)
         first, last = self._epoch_range(epochs, initial_epoch)
         validate_after = _validation_epochs(validation_freq)
@@ -421,6 +425,7 @@ class Trainer:
             raise ValueError("validation_data must be a tuple (x_val, y_val) or "
                              f"(x_val, y_val, sample_weight_val), or a batch source; received "
                              f"{type(given).__name__}")
+        given = (self.side_by_side(given[0]), *given[1:])
         if data.is_source(given[0]):
             source = data.adapt(given[0], given[1], given[2] if len(given) == 3 else None,
                                 self._chunk(batch_size), False, self.rng)
@@ -477,6 +482,7 @@ class Trainer:
         sizes agree to rounding (BLAS may pick another kernel).  ``verbose``
         is accepted for Keras's sake; prediction prints nothing.
         """
+        x = self.side_by_side(x)
         if data.is_source(x):
             return self._predict_source(x, batch_size)
         x = self._check_x(x)
@@ -518,6 +524,7 @@ class Trainer:
         (the loss alone when there are no metrics).
         """
         self._require_compiled("evaluate")
+        x = self.side_by_side(x)
         given = x if data.is_source(x) and y is None else (x, y, sample_weight)
         batches = self._batches_for_evaluation(given, batch_size)
         result = self._evaluate(batches, self._callback_list(callbacks, 0, 0, None))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .datasets.preprocessing import one_hot
+from .model_plot import plot_model
 
-__all__ = ["to_categorical", "one_hot"]
+__all__ = ["to_categorical", "one_hot", "plot_model"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

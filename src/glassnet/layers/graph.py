@@ -43,6 +43,21 @@ def _is_input_node(node):
     return node is not None and not node.inputs
 
 
+def number_names(layers, registry):
+    """Number automatic names within one model or layer (dense, dense_1, ...); refuse duplicates."""
+    taken = set()
+    for layer in layers:
+        if layer.auto_named and layer.name in taken:
+            base, k = registry.name_of(layer), 0
+            while layer.name in taken:
+                k += 1
+                layer.name = f"{base}_{k}"
+        if layer.name in taken:
+            raise ValueError(f"two layers are named {layer.name!r}; layer names must be unique "
+                             f"within a model")
+        taken.add(layer.name)
+
+
 class LayerCollection:
     """What a graph and a chain share: their layers' weights, one layer after another.
 

@@ -78,7 +78,7 @@ from .. import _validation as check
 from .._registry import Registry
 from .._text import config_repr
 from ..trace import Step
-from .graph import LayerGraph
+from .graph import LayerGraph, number_names
 
 __all__ = ["Layer", "Record", "SymbolicTensor", "Node", "REGISTRY", "is_symbolic"]
 
@@ -335,6 +335,7 @@ class Layer:
                 raise ValueError(f"{type(self).__name__}.call must return what its layers "
                                  f"return (a symbolic tensor); received {outputs!r}")
             self.graph = LayerGraph([inputs], [outputs], self.name)
+            number_names(self.graph.layers, REGISTRY)
         return self.graph.build([input_dim], rng)[0]
 
     def build_from(self, input_dim, rng):

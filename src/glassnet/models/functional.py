@@ -52,7 +52,7 @@ from .._registry import Registry
 from .._text import format_table
 from ..export import export_onnx
 from ..layers import Layer, LayerGraph, Record, SymbolicTensor
-from ..layers.graph import Delta
+from ..layers.graph import Delta, number_names
 from ..trace import trace
 from ..trainer import Trainer
 
@@ -172,17 +172,7 @@ class Model(Trainer, Layer):
 
     def _name_layers(self):
         """Number automatic names (dense, dense_1, ...) and refuse two layers of one name."""
-        taken = set()
-        for layer in self.layers:
-            if layer.auto_named and layer.name in taken:
-                base, k = layers_module.REGISTRY.name_of(layer), 0
-                while layer.name in taken:
-                    k += 1
-                    layer.name = f"{base}_{k}"
-            if layer.name in taken:
-                raise ValueError(f"the model has two layers named {layer.name!r}; layer names "
-                                 f"must be unique")
-            taken.add(layer.name)
+        number_names(self.layers, layers_module.REGISTRY)
 
     # ------------------------------------------------------------------------------
     # building: one flat vector for every weight
@@ -365,6 +355,13 @@ class Model(Trainer, Layer):
             raise ValueError(f"the model's {what} must have as many rows each; received "
                              f"{[len(p) for p in parts]}")
         return np.ascontiguousarray(np.column_stack(parts), dtype=self.dtype)
+
+    def side_by_side(self, x):
+        if isinstance(x, dict) and len(self.graph.input_widths) == 1 and len(x) == 1:
+            return next(iter(x.values()))
+        if isinstance(x, (list, tuple, dict)) and len(self.graph.input_widths) > 1:
+            return self._check_x(x)
+        return x
 
     def _check_x(self, x, name="x"):
         self.claim_weights()

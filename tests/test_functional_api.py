@@ -1,0 +1,413 @@
+"""Keras's functional API, as users write it: graphs of layers, layers you call, layers of layers.
+
+The first tests retell the keras.io guide "The Functional API" (its MLP examples) in
+our own words, with only the import changed.
+"""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import glassnet as keras          # the only change from Keras code
+import glassnet as gn
+from glassnet import layers
+
+
+# ------------------------------------------------------------------------------------------
+# the guide, retold
+# ------------------------------------------------------------------------------------------
+
+def test_guide_mnist_mlp_builds_trains_evaluates_saves_and_reloads(tmp_path, rng):
+    inputs = keras.Input(shape=(64,))               # the embedded 8×8 digits, not MNIST's 28×28
+    assert inputs.shape == (None, 64) and inputs.dtype == "float32"
+    dense = layers.Dense(64, activation="relu")
+    x = dense(inputs)
+    x = layers.Dense(64, activation="relu")(x)
+    outputs = layers.Dense(10)(x)
+    model = keras.Model(inputs=inputs, outputs=outputs, name="mnist_model")
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert 'Model: "mnist_model"' in text and "Total params: 8,970" in text
+    assert "dense_1 (Dense)" in text and "Connected to" in text
+    x_train, y_train = gn.datasets.digits()
+    x_train = x_train.astype("float32") / 16
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"])
+    history = model.fit(x_train, y_train, batch_size=64, epochs=10, validation_split=0.2,
+                        verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    scores = model.evaluate(x_train, y_train, verbose=0)
+    assert scores["accuracy"] > 0.9
+    model.save(tmp_path / "mnist.glassnet")
+    del model
+    again = keras.models.load_model(tmp_path / "mnist.glassnet")
+    assert isinstance(again, keras.Model) and again.name == "mnist_model"
+    np.testing.assert_allclose(again.evaluate(x_train, y_train)["accuracy"], scores["accuracy"])
+
+
+def test_guide_models_are_callable_like_layers_autoencoder(rng):
+    encoder_input = keras.Input(shape=(16,), name="img")
+    x = layers.Dense(8, activation="relu")(encoder_input)
+    encoder_output = layers.Dense(3)(x)
+    encoder = keras.Model(encoder_input, encoder_output, name="encoder")
+    decoder_input = keras.Input(shape=(3,), name="encoded_img")
+    decoder_output = layers.Dense(16)(layers.Dense(8, activation="relu")(decoder_input))
+    decoder = keras.Model(decoder_input, decoder_output, name="decoder")
+    autoencoder_input = keras.Input(shape=(16,), name="img")
+    autoencoder = keras.Model(autoencoder_input, decoder(encoder(autoencoder_input)),
+                              name="autoencoder")
+    x = rng.normal(size=(200, 16))
+    x[:, 8:] = x[:, :8]                             # something to compress
+    autoencoder.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    before = autoencoder.evaluate(x, x)["loss"]
+    autoencoder.fit(x, x, epochs=30, batch_size=32, verbose=0)
+    assert autoencoder.evaluate(x, x)["loss"] < 0.7 * before
+    # the encoder and decoder are the same objects, trained through the autoencoder
+    np.testing.assert_allclose(decoder.predict(encoder.predict(x[:5])),
+                               autoencoder.predict(x[:5]), rtol=1e-5, atol=1e-6)
+
+
+def test_guide_ensemble_averages_three_models(rng):
+    def get_model():
+        inputs = keras.Input(shape=(12,))
+        return keras.Model(inputs, layers.Dense(1)(inputs))
+    model1, model2, model3 = get_model(), get_model(), get_model()
+    inputs = keras.Input(shape=(12,))
+    outputs = layers.average([model1(inputs), model2(inputs), model3(inputs)])
+    ensemble = keras.Model(inputs=inputs, outputs=outputs)
+    x = rng.normal(size=(7, 12)).astype("float32")
+    mean = (model1.predict(x) + model2.predict(x) + model3.predict(x)) / 3
+    np.testing.assert_allclose(ensemble.predict(x), mean, rtol=1e-6, atol=1e-6)
+    assert ensemble.count_params() == 3 * 13
+
+
+def test_guide_multiple_inputs_and_outputs_with_dict_losses(rng, tmp_path):
+    title_input = keras.Input(shape=(10,), name="title")
+    body_input = keras.Input(shape=(20,), name="body")
+    tags_input = keras.Input(shape=(4,), name="tags")
+    title_features = layers.Dense(8, activation="relu")(title_input)
+    body_features = layers.Dense(8, activation="relu")(body_input)
+    x = layers.concatenate([title_features, body_features, tags_input])
+    priority_pred = layers.Dense(1, name="priority")(x)
+    department_pred = layers.Dense(3, name="department")(x)
+    model = keras.Model(inputs=[title_input, body_input, tags_input],
+                        outputs={"priority": priority_pred, "department": department_pred})
+    n = 240
+    title, body = rng.normal(size=(n, 10)), rng.normal(size=(n, 20))
+    tags = rng.integers(0, 2, size=(n, 4)).astype("float32")
+    priority = (title[:, :1] + tags[:, :1]).astype("float32")
+    department = keras.utils.to_categorical(rng.integers(0, 3, n), 3)
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
+                  loss={"priority": "mse",
+                        "department": keras.losses.CategoricalCrossentropy(from_logits=True)},
+                  loss_weights={"priority": 1.0, "department": 0.2}, metrics={"priority": ["mae"]})
+    history = model.fit({"title": title, "body": body, "tags": tags},
+                        {"priority": priority, "department": department},
+                        epochs=6, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert "priority_mae" in history.history
+    out = model.predict({"title": title[:4], "body": body[:4], "tags": tags[:4]})
+    assert [o.shape for o in out] == [(4, 1), (4, 3)]
+    # the total is 1.0 · mse + 0.2 · cross-entropy, each computed on its own
+    total = model.evaluate([title, body, tags], [priority, department])["loss"]
+    mse = np.mean((model.predict([title, body, tags])[0] - priority) ** 2)
+    logits = model.predict([title, body, tags])[1].astype(np.float64)
+    logp = logits - logits.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    ce = -np.mean((department * logp).sum(1))
+    assert total == pytest.approx(mse + 0.2 * ce, rel=1e-4)
+    model.save(tmp_path / "tickets.glassnet")
+    again = keras.models.load_model(tmp_path / "tickets.glassnet")
+    np.testing.assert_array_equal(again.predict([title, body, tags])[1],
+                                  model.predict([title, body, tags])[1])
+    assert again.evaluate([title, body, tags], [priority, department])["loss"] == \
+        pytest.approx(total, rel=1e-12)
+
+
+def test_guide_shared_layer_is_one_set_of_weights(rng):
+    shared = layers.Dense(4, activation="tanh")
+    a, b = keras.Input(shape=(6,)), keras.Input(shape=(6,))
+    model = keras.Model([a, b], layers.subtract([shared(a), shared(b)]))
+    assert model.count_params() == 6 * 4 + 4
+    x = rng.normal(size=(3, 6)).astype("float32")
+    np.testing.assert_array_equal(model.predict([x, x]), np.zeros((3, 4), np.float32))
+
+
+# ------------------------------------------------------------------------------------------
+# calling layers on arrays (Keras's eager call)
+# ------------------------------------------------------------------------------------------
+
+def test_a_layer_called_on_an_array_builds_and_computes(rng):
+    x = rng.normal(size=(5, 3))
+    dense = layers.Dense(2, activation="relu")
+    out = dense(x)
+    assert out.shape == (5, 2) and dense.kernel.shape == (3, 2)
+    np.testing.assert_allclose(out, np.maximum(x.astype(np.float32) @ dense.kernel + dense.bias,
+                                               0), rtol=1e-6)
+    norm = layers.Normalization()
+    norm.adapt(x)
+    np.testing.assert_allclose(norm(x[:1]), ((x - x.mean(0)) / x.std(0))[:1], rtol=1e-5)
+    drop = layers.Dropout(0.5)
+    np.testing.assert_array_equal(drop(x), x.astype(np.float32))       # inference by default
+    assert (drop(x, training=True) == 0).any()
+
+
+def test_eagerly_built_weights_follow_the_layer_into_a_model(rng):
+    dense = layers.Dense(3)
+    dense(np.ones((1, 4)))
+    kernel = dense.get_weights()[0]
+    inputs = keras.Input(shape=(4,))
+    model = keras.Model(inputs, dense(inputs))
+    np.testing.assert_array_equal(model.get_weights()[0], kernel)
+
+
+def test_a_model_called_on_an_array_predicts(rng):
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, layers.Dense(2)(inputs))
+    x = rng.normal(size=(4, 3)).astype("float32")
+    np.testing.assert_array_equal(model(x), model.predict(x))
+
+
+# ------------------------------------------------------------------------------------------
+# layers made of layers
+# ------------------------------------------------------------------------------------------
+
+@gn.register
+class ResidualBlock(layers.Layer):
+    """x + Dense(Dense_relu(x)): a residual block, written as Keras writes it."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = layers.Dense(units, activation="tanh")
+        self.project = layers.Dense(units)
+
+    def call(self, x):
+        return x + self.project(self.hidden(x))
+
+
+def test_a_residual_block_is_one_short_class_that_trains_saves_and_loads(tmp_path, rng):
+    x = rng.normal(size=(64, 6))
+    y = rng.integers(0, 3, 64)
+    model = gn.Sequential([gn.Input(shape=(6,)), ResidualBlock(6), ResidualBlock(6),
+                           layers.Dense(3, activation="softmax")], seed=0)
+    assert model.count_params() == 2 * (6 * 6 + 6) * 2 + 6 * 3 + 3
+    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    model.fit(x, y, epochs=3, verbose=0)
+    model.save(tmp_path / "res.glassnet")
+    again = gn.load_model(tmp_path / "res.glassnet")
+    assert [type(layer).__name__ for layer in again.layers][1:3] == ["ResidualBlock"] * 2
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
+    assert again.layers[1].get_config()["units"] == 6
+
+
+def test_a_composite_layers_backward_comes_from_its_graph(rng):
+    model = gn.Sequential([ResidualBlock(4, input_dim=4), layers.Dense(2)], dtype="float64",
+                          seed=1)
+    model.compile("sgd", "mse")
+    x, y = rng.normal(size=(6, 4)), rng.normal(size=(6, 2))
+    assert gn.gradcheck(model, x, y) < 1e-7
+    # the block's weights, penalties and trace are its sub-layers'
+    block = model.layers[0]
+    assert [w.shape for w in block.weights] == [(4, 4), (4,), (4, 4), (4,)]
+    labels = [s.label for s in model.trace(x[:1], y[:1]).layers[0].forward]
+    assert "dense.z" in labels and "dense_1.z" in labels and "add.a" in labels
+
+
+# ------------------------------------------------------------------------------------------
+# the researcher's seams
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore:x looks unscaled")
+def test_a_train_step_override_that_returns_nan_raises_training_diverged(rng):
+    class Clipped(gn.Sequential):
+        def train_step(self, x, y, sample_weight=None):
+            loss = self.compute_loss_and_gradients(x, y, sample_weight, training=True)
+            np.clip(self.grads, -1.0, 1.0, out=self.grads)
+            self.optimizer.step(self.params, self.grads)
+            return {"loss": loss}
+
+    x, y = rng.normal(size=(64, 3)), rng.normal(size=(64, 1))
+    model = Clipped([layers.Dense(4, input_dim=3), layers.Dense(1)], seed=0)
+    model.compile(gn.SGD(0.01), "mse")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    good = model.get_weights()
+    state = model.optimizer.iterations
+    x[40] = 1e30                                     # one batch makes the loss infinite
+    with pytest.raises(gn.TrainingDiverged):
+        model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    for w in model.get_weights():
+        assert np.isfinite(w).all()
+    # the weights are those after the last finite step (batches 1 and 2 of this epoch)
+    assert model.optimizer.iterations == state + 2
+    assert not all(np.array_equal(a, b) for a, b in zip(good, model.get_weights()))
+
+
+def test_a_build_override_without_super_still_records_shapes(rng):
+    @gn.register
+    class Scale(layers.Layer):
+        def build(self, input_dim, rng):          # forgets super().build
+            self.n = input_dim
+
+        def param_shapes(self):
+            return [(self.n,)]
+
+        def initial_weights(self, dtype):
+            return [np.ones(self.n, dtype)]
+
+        def bind(self, weights, grads):           # forgets super().bind
+            self.s, self.ds = weights[0], grads[0]
+
+        def forward(self, x, training=False):
+            self.record = layers.Record(x=x, a=x * self.s)
+            return self.record.a
+
+        def backward(self, grad_a, need_input_grad=True):
+            self.ds[...] = (grad_a * self.record.x).sum(0)
+            return grad_a * self.s
+
+    model = gn.Sequential([Scale(input_dim=3), layers.Dense(1)], seed=0)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "(None, 3)" in "\n".join(lines)
+    assert [w.shape for w in model.get_weights()] == [(3,), (3, 1), (1,)]
+    model.compile("sgd", "mse")
+    big = np.ones((2, 3))
+    model.fit(big, np.ones((2, 1)), epochs=2, verbose=0)
+    assert not np.array_equal(model.get_weights()[0], np.ones(3, np.float32))
+
+
+def test_a_registered_model_subclass_saves_and_loads_as_itself(tmp_path, rng):
+    @gn.register
+    class Tagged(gn.Sequential):
+        def train_step(self, x, y, sample_weight=None):
+            return super().train_step(x, y, sample_weight)
+
+    model = Tagged([layers.Dense(2, input_dim=3)], seed=0)
+    model.compile("adam", "mse")
+    model.fit(rng.normal(size=(8, 3)), rng.normal(size=(8, 2)), epochs=1, verbose=0)
+    model.save(tmp_path / "t.glassnet")
+    again = gn.load_model(tmp_path / "t.glassnet")
+    assert type(again) is Tagged
+    np.testing.assert_array_equal(again.get_weights()[0], model.get_weights()[0])
+
+
+# ------------------------------------------------------------------------------------------
+# errors that say what was expected
+# ------------------------------------------------------------------------------------------
+
+def test_graph_errors_name_the_problem():
+    a, b = keras.Input(shape=(3,)), keras.Input(shape=(4,))
+    with pytest.raises(ValueError, match="one width"):
+        layers.add([a, b])
+    with pytest.raises(ValueError, match="disconnected"):
+        keras.Model(a, layers.Dense(1)(layers.concatenate([a, b])))
+    with pytest.raises(ValueError, match="at least 2 inputs"):
+        layers.Add()([a])
+    with pytest.raises(ValueError, match="axis"):
+        layers.Concatenate(axis=0)
+    with pytest.raises(TypeError, match="no values"):
+        np.asarray(a)
+    shared = layers.Dense(2)
+    shared(a)
+    with pytest.raises(ValueError, match="width"):
+        shared(b)
+    model = keras.Model([a, b], layers.concatenate([a, b]))
+    with pytest.raises(ValueError, match="2 inputs"):
+        model.predict(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"x\['input_layer_1'\] has 3 features"):
+        model.predict([np.ones((2, 3)), np.ones((2, 3))])
+
+
+def test_plot_model_draws_every_layer(tmp_path):
+    pytest.importorskip("matplotlib")
+    a, b = keras.Input(shape=(4,), name="a"), keras.Input(shape=(3,), name="b")
+    h = layers.Dense(5, activation="relu")(a)
+    model = keras.Model([a, b], [layers.Dense(2, name="cls")(layers.concatenate([h, b])),
+                                 layers.Dense(1, name="reg")(h)])
+    path = keras.utils.plot_model(model, tmp_path / "model.png", show_shapes=True)
+    assert (tmp_path / "model.png").stat().st_size > 5_000 and path.endswith("model.png")
+    assert sorted(keras.model_plot.layer_edges(model)) == sorted(
+        [("a", "dense"), ("dense", "concatenate"), ("b", "concatenate"),
+         ("concatenate", "cls"), ("dense", "reg")])
+
+
+def test_a_graph_exports_to_onnx_and_runs_in_onnxruntime(tmp_path, rng):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    a, b = keras.Input(shape=(4,), name="a"), keras.Input(shape=(3,), name="b")
+    h = layers.Dense(5, activation="tanh")(a)
+    m = layers.maximum([layers.Dense(5)(b), h])
+    out1 = layers.Dense(2, activation="softmax", name="cls")(
+        layers.concatenate([layers.average([h, m]), b * layers.Dense(3)(a)]))
+    out2 = layers.Dense(1, name="reg")(layers.subtract([h, m]))
+    model = keras.Model({"a": a, "b": b}, [out1, out2])
+    model.export_onnx(tmp_path / "g.onnx")
+    session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
+    xa, xb = rng.normal(size=(6, 4)).astype("float32"), rng.normal(size=(6, 3)).astype("float32")
+    got = session.run(["cls", "reg"], {"a": xa, "b": xb})
+    want = model.predict({"a": xa, "b": xb})
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------
+# generated graphs: gradients against finite differences, save -> load bit for bit
+# ------------------------------------------------------------------------------------------
+
+ACTS = ["tanh", "sigmoid", "linear", "softplus"]
+
+
+@st.composite
+def graphs(draw):
+    n_inputs = draw(st.integers(1, 2))
+    inputs = [keras.Input(shape=(draw(st.integers(1, 4)),)) for _ in range(n_inputs)]
+    tensors = list(inputs)
+    denses = []
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["dense", "dense", "merge", "shared", "concat"]))
+        t = draw(st.sampled_from(tensors))
+        if kind == "dense" or (kind == "shared" and not denses):
+            layer = layers.Dense(draw(st.integers(1, 4)), activation=draw(st.sampled_from(ACTS)))
+            denses.append(layer)
+            tensors.append(layer(t))
+        elif kind == "shared":
+            layer = draw(st.sampled_from(denses))
+            same = [u for u in tensors if u.width == layer.input_dim]
+            if same:
+                tensors.append(layer(draw(st.sampled_from(same))))
+        elif kind == "merge":
+            same = [u for u in tensors if u.width == t.width]
+            other = draw(st.sampled_from(same))
+            op = draw(st.sampled_from([layers.add, layers.subtract, layers.multiply,
+                                       layers.average]))
+            tensors.append(op([t, other]))
+        else:
+            tensors.append(layers.concatenate([t, draw(st.sampled_from(tensors))]))
+    outputs = [layers.Dense(draw(st.integers(1, 3)))(tensors[-1])]
+    if draw(st.booleans()):
+        outputs.append(layers.Dense(1)(draw(st.sampled_from(tensors))))
+    return keras.Model(inputs, outputs, dtype="float64", seed=draw(st.integers(0, 9)))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(graphs())
+def test_generated_graphs_backpropagate_correctly_and_round_trip(tmp_path_factory, model):
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=(5, w)) for w in model.input_widths]
+    ys = [rng.normal(size=(5, w)) for w in model.output_widths]
+    model.compile("sgd", "mse" if len(ys) == 1 else ["mse", "mse"])
+    x_in, y_in = (xs if len(xs) > 1 else xs[0]), (ys if len(ys) > 1 else ys[0])
+    assert gn.gradcheck(model, x_in, y_in) < 1e-6
+    path = tmp_path_factory.mktemp("g") / "m.glassnet"
+    model.fit(x_in, y_in, epochs=2, batch_size=5, verbose=0)
+    model.save(path)
+    again = gn.load_model(path)
+    ours, theirs = again.predict(x_in), model.predict(x_in)
+    for a, b in zip(*(v if isinstance(v, list) else [v] for v in (ours, theirs))):
+        np.testing.assert_array_equal(a, b)
+    assert math.isclose(again.evaluate(x_in, y_in)["loss"], model.evaluate(x_in, y_in)["loss"])
