@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import activations, initializers, regularizers
 from ..trace import Step
+from .. import _validation as check
 from .layer import Layer, Node, Record
 
 __all__ = ["InputLayer", "Input", "Dense", "fold_bias", "unfold_bias"]
@@ -112,7 +113,7 @@ class Dense(Layer):
         self.activation = activations.get(activation)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.strict_bool(use_bias, "Dense use_bias")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.param_names = ("W", "b") if self.use_bias else ("W",)
         self.W = self.b = self.dW = self.db = None

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..trace import Step
+from .. import _validation as check
 from .layer import Layer, Record
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
@@ -50,7 +51,7 @@ class _Standardizing(Layer):
 
     def __init__(self, epsilon, name=None, input_dim=None, **kwargs):
         super().__init__(name, input_dim, **kwargs)
-        self.epsilon = float(epsilon)
+        self.epsilon = check.real(epsilon, f"{type(self).__name__} epsilon")
         if not (math.isfinite(self.epsilon) and self.epsilon > 0):
             raise ValueError(f"{type(self).__name__} epsilon must be positive, received "
                              f"{epsilon!r}")
@@ -138,7 +139,7 @@ class BatchNormalization(_Standardizing):
 
     def __init__(self, momentum=0.99, epsilon=1e-3, name=None, input_dim=None, **kwargs):
         super().__init__(epsilon, name, input_dim, **kwargs)
-        self.momentum = float(momentum)
+        self.momentum = check.real(momentum, "BatchNormalization momentum")
         if not 0.0 <= self.momentum < 1.0:
             raise ValueError(f"BatchNormalization momentum must be in [0, 1), received "
                              f"{momentum!r}")

@@ -20,7 +20,8 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, name=None, input_dim=None, **kwargs):
         super().__init__(name, input_dim, **kwargs)
-        self.scale, self.offset = float(scale), float(offset)
+        self.scale = check.real(scale, "Rescaling scale")
+        self.offset = check.real(offset, "Rescaling offset")
         if not (np.isfinite(self.scale) and np.isfinite(self.offset)) or self.scale == 0:
             raise ValueError(f"Rescaling needs a finite non-zero scale and a finite offset; "
                              f"received scale={scale!r}, offset={offset!r}")

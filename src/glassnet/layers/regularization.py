@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..trace import Step
+from .. import _validation as check
 from .layer import Layer, Record
 
 __all__ = ["Dropout"]
@@ -27,7 +28,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, name=None, input_dim=None, **kwargs):
         super().__init__(name, input_dim, **kwargs)
-        rate = float(rate)
+        rate = check.real(rate, "Dropout rate")
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout rate must be in [0, 1), received {rate!r}")
         self.rate = rate

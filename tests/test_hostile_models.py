@@ -1,0 +1,183 @@
+"""Model files written by an attacker: generated architectures, not byte flips of good files.
+
+The promise (README, "Guarantees"): opening a model file costs memory proportional to
+the file's own size, and every way it can be wrong is a ValueError naming the file —
+for any layer first, for graphs, for sizes no machine has, for the wrong types.
+"""
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import glassnet as gn
+from glassnet import serialization
+from glassnet.layers import layer as layer_module
+
+SLACK_BYTES = 8 * 1024 * 1024
+
+
+def _write(path, model_config, n_weights=12, compile_cfg=None):
+    meta = {"glassnet_version": "0.3.0", "model": model_config, "compile": compile_cfg,
+            "rng_state": None, "history": None}
+    serialization.write_model_file(path, meta, {
+        serialization.PARAMS: np.zeros(n_weights, np.float32)})
+    return path
+
+
+def _load_bounded(path):
+    """load_model(path) with its peak traced memory bounded by the file's size."""
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        return gn.load_model(path)
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert peak <= 4 * size + SLACK_BYTES, f"peak {peak} bytes for a {size}-byte file"
+
+
+HUGE = st.sampled_from([10 ** 6, 10 ** 9, 10 ** 12, 10 ** 15, 2 ** 63, 2 ** 70])
+BAD = st.one_of(st.sampled_from([-1, 0, 1.5, "8", "false", None, True, [], {}, float("nan")]),
+                st.text(max_size=3))
+SIZE = st.one_of(st.integers(1, 6), HUGE, BAD)
+
+
+@st.composite
+def first_layers(draw):
+    """Any layer kind, with sizes that are sane, huge or of the wrong type."""
+    kind = draw(st.sampled_from(["dense", "dropout", "rescaling", "normalization",
+                                 "batch_normalization", "layer_normalization", "input_layer"]))
+    config = {"input_dim": draw(SIZE)}
+    if kind == "dense":
+        config.update(units=draw(SIZE), use_bias=draw(st.one_of(st.booleans(), BAD)))
+    elif kind == "dropout":
+        config["rate"] = draw(st.one_of(st.floats(0, 0.9), BAD))
+    elif kind == "rescaling":
+        config["scale"] = draw(st.one_of(st.floats(0.1, 2), BAD))
+    elif kind == "normalization" and draw(st.booleans()):
+        n = draw(st.integers(1, 4))
+        config.update(mean=[0.0] * n, variance=draw(st.sampled_from([[1.0] * n, "x", [-1.0]])))
+    elif kind == "input_layer":
+        config = {"shape": [draw(SIZE)]}
+    return {"class": kind, "config": config}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(first=first_layers(), units=SIZE, input_dim=SIZE)
+def test_generated_sequential_files_load_or_fail_with_a_value_error(tmp_path, first, units,
+                                                                     input_dim):
+    config = {"class": "sequential", "dtype": "float32", "seed": 0, "name": None,
+              "input_dim": input_dim,
+              "layers": [first, {"class": "dense", "config": {"units": units}}]}
+    path = _write(tmp_path / "m.glassnet", config)
+    try:
+        model = _load_bounded(path)
+    except ValueError as exc:
+        assert "m.glassnet" in str(exc)
+    else:
+        assert model.count_params() == 12          # only a file that holds its weights loads
+
+
+@st.composite
+def graph_configs(draw):
+    """A functional model's config: inputs, nodes (some reading tensors that do not exist)."""
+    width = draw(SIZE)
+    layers = [{"class": "input_layer", "config": {"shape": [width], "name": "in"}}]
+    nodes, made = [], [["in", 0, 0]]
+    for i in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["dense", "add", "concatenate", "multiply"]))
+        name = f"l{i}"
+        config = {"name": name}
+        if kind == "dense":
+            config["units"] = draw(SIZE)
+            inputs = [draw(st.sampled_from(made))]
+        else:
+            inputs = [draw(st.sampled_from(made)) for _ in range(draw(st.integers(1, 3)))]
+        if draw(st.integers(0, 9)) == 0:                    # a reference to nothing
+            inputs.append(draw(st.sampled_from([["nope", 0, 0], ["in", 5, 0], ["in", 0, 9],
+                                                "in", [1, 2, 3]])))
+        layers.append({"class": kind, "config": config})
+        nodes.append({"layer": name, "inputs": inputs})
+        made.append([name, 0, 0])
+    return {"class": "functional", "dtype": "float32", "seed": 0, "name": None,
+            "layers": layers, "nodes": nodes, "inputs": [["in", 0, 0]],
+            "outputs": [draw(st.sampled_from(made))]}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(config=graph_configs())
+def test_generated_graph_files_load_or_fail_with_a_value_error(tmp_path, config):
+    path = _write(tmp_path / "g.glassnet", config)
+    try:
+        model = _load_bounded(path)
+    except ValueError as exc:
+        assert "g.glassnet" in str(exc)
+    else:
+        assert model.count_params() == 12
+
+
+@pytest.mark.parametrize("units, input_dim", [(30000, 30000), (10 ** 12, 10), (10, 10 ** 15),
+                                              (2 * 10 ** 8, 784)])
+def test_a_small_file_claiming_a_huge_graph_is_refused_before_allocating(tmp_path, units,
+                                                                         input_dim):
+    x = gn.Input(shape=(input_dim,))
+    config = {"class": "functional", "dtype": "float32", "seed": 0, "name": None,
+              "layers": [{"class": "input_layer", "config": {"shape": [input_dim],
+                                                            "name": "x"}},
+                         {"class": "dense", "config": {"units": units, "name": "d"}}],
+              "nodes": [{"layer": "d", "inputs": [["x", 0, 0]]}],
+              "inputs": [["x", 0, 0]], "outputs": [["d", 0, 0]]}
+    del x
+    path = _write(tmp_path / "huge.glassnet", config)
+    with pytest.raises(ValueError, match="huge.glassnet"):
+        _load_bounded(path)
+
+
+def test_strings_are_not_booleans_or_numbers(tmp_path):
+    model = gn.Sequential([gn.Dense(2, input_dim=3), gn.Dropout(0.5)])
+    config = {"class": "sequential", **model.get_config()}
+    config["layers"][0]["config"]["use_bias"] = "false"
+    with pytest.raises(ValueError, match="use_bias must be True or False"):
+        gn.load_model(_write(tmp_path / "a.glassnet", config, n_weights=8))
+    config["layers"][0]["config"]["use_bias"] = True
+    config["layers"][1]["config"]["rate"] = "0.5"
+    with pytest.raises(ValueError, match="rate must be a number"):
+        gn.load_model(_write(tmp_path / "b.glassnet", config, n_weights=8))
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_loading_builds_each_layer_a_bounded_number_of_times(tmp_path, monkeypatch, kind):
+    """5,000 layers: every layer is built a constant number of times (linear, not quadratic)."""
+    n = 5000
+    if kind == "sequential":
+        model = gn.Sequential([gn.Dense(2, input_dim=2)] + [gn.Dropout(0.1) for _ in range(n)])
+    else:
+        x = gn.Input(shape=(2,))
+        h = gn.Dense(2)(x)
+        for _ in range(n):
+            h = gn.Dropout(0.1)(h)
+        model = gn.Model(x, h)
+    model.save(tmp_path / "deep.glassnet")
+    calls = []
+    original = layer_module.Layer.build_from
+
+    def counting(self, input_dim, rng):
+        calls.append(self.name)
+        return original(self, input_dim, rng)
+    monkeypatch.setattr(layer_module.Layer, "build_from", counting)
+    again = gn.load_model(tmp_path / "deep.glassnet")
+    assert len(again.layers) >= n + 1
+    assert len(calls) <= 3 * (n + 2), f"{len(calls)} builds for {n + 1} layers"
+
+
+def test_a_saved_graph_file_is_what_load_reads_back(tmp_path):
+    x = gn.Input(shape=(3,))
+    model = gn.Model(x, gn.layers.add([gn.Dense(3)(x), x]))
+    model.save(tmp_path / "ok.glassnet")
+    meta_ok = json.loads(json.dumps(gn.load_model(tmp_path / "ok.glassnet").get_config()))
+    assert meta_ok == json.loads(json.dumps(model.get_config()))
