@@ -94,7 +94,11 @@ def format_trace(tr):
         for step in layer.forward:
             lines.append(f"  {step.label:<5} {step.formula}")
             lines.append(f"        = {_fmt(step.value, 10)}")
-    lines.append(f"Output ŷ = {_fmt(tr.output)}")
+    if isinstance(tr.output, list):              # a model with several outputs
+        for k, out in enumerate(tr.output, start=1):
+            lines.append(f"Output ŷ{k} = {_fmt(out)}")
+    else:
+        lines.append(f"Output ŷ = {_fmt(tr.output)}")
     if tr.loss is not None:
         lines.append("")
         lines.append(f"Loss ({tr.loss_name}): L = {tr.loss:.6g}")

@@ -38,6 +38,7 @@ alike.  Several outputs take their targets the same way.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 
@@ -475,20 +476,22 @@ class Model(Trainer, Layer):
     def _resolve_metrics(self):
         if self.output_losses is None:
             return Trainer._resolve_metrics(self)
-        self.metrics, self.metric_names = [], []
+        self.metrics, self.metric_names, self.metric_outputs = [], [], []
         for k, (ids, loss) in enumerate(zip(self._metric_ids, self.output_losses)):
             for m in ids:
-                metric = metrics_module.get(m, loss, self.output_widths[k])
-                self.metrics.append((k, metric))
-                self.metric_names.append(f"{self.output_names[k]}_{metric.name}")
+                metric = copy.copy(metrics_module.get(m, loss, self.output_widths[k]))
+                metric.name = f"{self.output_names[k]}_{metric.name}"    # one per output
+                self.metrics.append(metric)
+                self.metric_names.append(metric.name)
+                self.metric_outputs.append(k)
 
     def compute_metrics(self, y, y_pred):
         """The metrics of a batch, by name, from the targets and the outputs."""
         if self.output_losses is None:
             return {metric.name: metric(y, y_pred) for metric in self.metrics}
         targets = self._split_targets(y)
-        return {name: metric(targets[k], y_pred[k])
-                for name, (k, metric) in zip(self.metric_names, self.metrics)}
+        return {metric.name: metric(targets[k], y_pred[k])
+                for metric, k in zip(self.metrics, self.metric_outputs)}
 
     # ------------------------------------------------------------------------------
     # the math: forward, loss, backward
