@@ -68,7 +68,7 @@ def test_uploaded_csv_with_names_is_standardised_and_bad_ones_are_refused(rng):
     with pytest.raises(LabError, match=r"'bad.csv', line 3, column 2: expected a number"):
         session.upload("bad.csv", "a,b,kind\n1,2,cat\n3,,dog\n")
     assert session.class_names == ("cat", "dog", "eel")        # the good data stayed
-    with pytest.raises(LabError, match="larger than the lab's limit"):
+    with pytest.raises(LabError, match="5,000,004 bytes, more than the lab's limit of 5 MB"):
         session.upload("big.csv", "1,2\n" * (LIMITS["upload_bytes"] // 4 + 1))
 
 
