@@ -314,6 +314,8 @@ class LabSession:
                 view.update(self._curve())
             elif self.task != "regression" and len(self.x_test):
                 view.update(self._confusion())
+            elif len(self.x_test):
+                view.update(self._fit())
         return view
 
     def _network_view(self):
@@ -359,6 +361,13 @@ class LabSession:
         xs = np.linspace(lo, hi, 120, dtype=np.float32)[:, None]
         return {"curve": {"x": xs[:, 0].round(4).tolist(),
                           "y": self.model.predict(xs)[:, 0].round(4).tolist()}}
+
+    def _fit(self):
+        """A regression of many inputs: the network's prediction against the target, for (up
+        to 300 of) the test rows."""
+        rows = self.x_test[:300]
+        return {"fit": {"target": np.round(self.y_test[:300, 0], 4).tolist(),
+                        "predicted": np.round(self.model.predict(rows)[:, 0], 4).tolist()}}
 
     def _confusion(self):
         out = self.model.predict(self.x_test)
@@ -452,7 +461,8 @@ def _validated(s):
         try:
             s[key] = float(s[key])
         except (TypeError, ValueError):
-            raise LabError(f"{key} must be a number; received {s[key]!r}") from None
+            raise LabError(f"{key} must be a number; received "
+                           f"{'nothing' if s[key] is None else repr(s[key])}") from None
         if not low <= s[key] <= high:
             raise LabError(f"{key} must be between {low} and {high}; received {s[key]}")
     for key, (low, high) in {"points": (8, LIMITS["rows"]),
