@@ -282,7 +282,7 @@ class LabSession:
                 "pixel_shape": self.pixel_shape, "settings": self.settings,
                 "limits": LIMITS, "activations": HIDDEN_ACTIVATIONS,
                 "losses": ["auto", *TASK_LOSSES[self.task]],
-                "optimizers": optimizers.names()}
+                "optimizers": optimizers.names(), "note": self.note}
         if self.x_train.shape[1] <= 2:
             view["train"] = _points(self.x_train, self.y_train)
             view["test"] = _points(self.x_test, self.y_test)
