@@ -393,7 +393,8 @@ class LabSession:
         view["misclassified"] = [
             {"index": int(i), "truth": int(truth[i]), "predicted": int(predicted[i]),
              **({"pixels": np.round(self.x_test[i], 3).tolist()} if self.pixel_shape else
-                {"features": np.round(self.x_test[i, :6], 3).tolist()})} for i in wrong]
+                {"features": np.round(self.x_test[i, :6].astype(float), 3).tolist()})}
+            for i in wrong]
         return view
 
     # -- the glass box ------------------------------------------------------------------------
