@@ -181,7 +181,8 @@ def test_play_learns_the_regions_change_and_a_click_shows_the_real_trace(browser
     x, y, size = browser.execute_script(
         "const p = window.lab.data.train, b = window.lab.data.bounds,"
         "      s = document.getElementById('regions').width;"
-        "return [(p.x[5] - b[0]) / (b[2] - b[0]) * s, (1 - (p.y[5] - b[1]) / (b[3] - b[1])) * s, s]")
+        "return [(p.x[5] - b[0]) / (b[2] - b[0]) * s,"
+        "        (1 - (p.y[5] - b[1]) / (b[3] - b[1])) * s, s]")
     canvas = browser.find_element("id", "regions")
     ActionChains(browser).move_to_element_with_offset(canvas, x - size / 2,
                                                       y - size / 2).click().perform()
@@ -285,7 +286,7 @@ def test_the_page_as_a_learner_sees_it(browser, server, tmp_path, rng):
 def test_one_colour_language_for_the_lab_the_report_and_the_plots(browser, server):
     pytest.importorskip("matplotlib")
     from matplotlib.colors import to_hex
-    from glassnet.plotting import PALETTE, plot_network, region_colors
+    from glassnet.plotting import PALETTE, plot_history, plot_network, region_colors
     browser.get(server)
     _wait(browser, "return window.lab.state")
     shown = browser.execute_script("return window.lab.palette")
@@ -297,3 +298,12 @@ def test_one_colour_language_for_the_lab_the_report_and_the_plots(browser, serve
     colours = [to_hex(line.get_color()) for line in figure.axes[0].lines]
     assert colours == [PALETTE["positive"] if w >= 0 else PALETTE["negative"] for w in weights]
     assert [to_hex(c) for c in region_colors(3)[1]] == list(PALETTE["classes"][:3])
+    model.compile("adam", "binary_crossentropy", ["accuracy"])
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    history = model.fit(x, (x[:, 0] > 0).astype(float), epochs=2, validation_data=(x, x[:, 0] > 0),
+                        verbose=0)
+    figure = plot_history(history)                      # the report's curves: the lab's colours
+    loss_axes, accuracy_axes = figure.axes
+    assert [(to_hex(line.get_color()), line.get_linestyle()) for line in loss_axes.lines] == \
+        [(PALETTE["loss"], "-"), (PALETTE["loss"], "--")]
+    assert {to_hex(line.get_color()) for line in accuracy_axes.lines} == {PALETTE["accuracy"]}

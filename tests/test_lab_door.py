@@ -72,7 +72,7 @@ def _refused(port, **how):
     return asyncio.run(attempt())
 
 
-# -- the door -------------------------------------------------------------------------------------
+# -- the door ------------------------------------------------------------------------------------
 
 def test_http_without_the_token_or_from_another_host_is_forbidden(server):
     url, port, app = server
@@ -169,7 +169,7 @@ def test_the_door_lets_in_exactly_the_own_page_with_the_token(host, foreign, por
         assert door.refusal(kind, {**headers, "host": own}, query)       # no Origin
 
 
-# -- malformed messages: an answer in the page, and the socket stays open ---------------------------
+# -- malformed messages: an answer in the page, and the socket stays open --------------------------
 
 def test_every_malformed_message_gets_a_message_and_the_tab_stays_open(server):
     url, port, app = server
@@ -242,7 +242,7 @@ def test_a_headerless_csv_keeps_its_first_row_and_says_so(server):
     assert len(first) == 30 and [0.5, 0.0] in first.tolist()        # the first line is data
 
 
-# -- bounded updates --------------------------------------------------------------------------------
+# -- bounded updates -------------------------------------------------------------------------------
 
 def _csv(rng, classes, per_class, features=3):
     labels = np.repeat(np.arange(classes), per_class)
@@ -308,7 +308,7 @@ def test_images_only_for_image_data():
     assert shown and all(len(m["pixels"]) == 64 for m in shown)
 
 
-# -- fair to every tab ------------------------------------------------------------------------------
+# -- fair to every tab -----------------------------------------------------------------------------
 
 def test_a_6666_class_upload_does_not_keep_another_tab_waiting(server):
     url, port, app = server

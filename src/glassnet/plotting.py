@@ -17,10 +17,12 @@ __all__ = ["plot_history", "plot_function_fit", "plot_confusion_matrix", "plot_n
 #: lab's page: class k is ``PALETTE["classes"][k % 10]`` (matplotlib's tab10), and a signed
 #: quantity (a weight, a neuron's output, a probability above or below one half) is
 #: ``PALETTE["positive"]`` (class 1's orange) or ``PALETTE["negative"]`` (class 0's blue),
-#: fading to white at zero: an orange link pushes towards class 1.
+#: fading to white at zero: an orange link pushes towards class 1.  Curves: the loss in
+#: ``PALETTE["loss"]``, a metric in ``PALETTE["accuracy"]``; training solid, test dashed.
 PALETTE = {"classes": ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                        "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"),
-           "positive": "#ff7f0e", "negative": "#1f77b4", "accuracy": "#2ca02c"}
+           "positive": "#ff7f0e", "negative": "#1f77b4", "loss": "#222222",
+           "accuracy": "#2ca02c"}
 
 
 def pyplot():
@@ -47,9 +49,11 @@ def plot_history(history, path=None, title="Training"):
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6), squeeze=False)
     for ax, key in zip(axes[0], keys):
         epochs = np.arange(1, len(logs[key]) + 1)
-        ax.plot(epochs, logs[key], marker="o", ms=3, label=f"train {key}")
+        color = PALETTE["loss"] if key == "loss" else PALETTE["accuracy"]
+        ax.plot(epochs, logs[key], marker="o", ms=3, color=color, label=f"train {key}")
         if "val_" + key in logs:
-            ax.plot(epochs, logs["val_" + key], marker="o", ms=3, label=f"validation {key}")
+            ax.plot(epochs, logs["val_" + key], "--", marker="o", ms=3, color=color,
+                    label=f"validation {key}")
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)      # whole epochs
         ax.set_ylabel(key)

@@ -120,7 +120,7 @@ class Snapshots(Callback):
         ax_loss, ax_fn, ax_w, ax_a = axes
         epochs = np.array([f["epoch"] for f in frames])
         losses = np.array([f["logs"].get("loss", np.nan) for f in frames], dtype=float)
-        (loss_line,) = ax_loss.plot([], [], "o-", ms=2, label="loss")
+        (loss_line,) = ax_loss.plot([], [], "o-", ms=2, color=PALETTE["loss"], label="loss")
         ax_loss.set_xlim(0, epochs.max() + 1)
         top = np.nanmax(losses) if np.isfinite(losses).any() else 1.0
         ax_loss.set_ylim(0, top * 1.05)
