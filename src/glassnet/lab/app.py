@@ -228,6 +228,11 @@ class Tab:
                     await self.send_text(text)
         except self.closed_errors:
             self.session.playing = False
+        except Exception as exc:                  # a bug: said in the page, logged here
+            self.session.playing = False
+            log.exception("glassnet lab: training failed")
+            await self.send({"type": "error", "message": (
+                f"training stopped ({type(exc).__name__}: {exc})")})
         finally:
             self.lab.playing -= 1
 
@@ -237,8 +242,11 @@ class Tab:
             self.runner = asyncio.create_task(self.run())
 
     async def stop(self):
+        """Stop playing at once: a turn still waiting behind other tabs' is given up (one
+        already running ends before this session's lock is free)."""
         self.session.playing = False
-        if self.runner is not None:
+        if self.runner is not None and not self.runner.done():
+            self.runner.cancel()
             await asyncio.gather(self.runner, return_exceptions=True)
 
     async def handle(self, message):
