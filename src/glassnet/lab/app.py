@@ -299,6 +299,9 @@ def _parse(text):
     """A message from the page: a JSON object, or a LabError saying what it was instead."""
     try:
         message = json.loads(text)
+    except RecursionError:
+        raise LabError("a message to the lab is a JSON object like {\"cmd\": \"play\"}; this "
+                       "one is nested too deeply to read") from None
     except ValueError as exc:
         raise LabError(f"a message to the lab is a JSON object like {{\"cmd\": \"play\"}}; this "
                        f"one is not JSON ({exc}): {_short(text)}") from None
@@ -332,7 +335,7 @@ def create_app(model=None, data=None, label="0", token=None):
     from starlette.applications import Starlette       # the lab extra
     from starlette.responses import HTMLResponse, PlainTextResponse, Response
     from starlette.routing import Route, WebSocketRoute
-    from starlette.websockets import WebSocketDisconnect
+    from starlette.websockets import WebSocketDisconnect, WebSocketState
 
     lab = Lab()
 
@@ -401,9 +404,12 @@ def create_app(model=None, data=None, label="0", token=None):
                     await tab.handle(message)
                 except (LabError, ValueError, TypeError, KeyError) as exc:
                     await tab.send({"type": "error", "message": str(exc)})
-                except tab.closed_errors:
+                except WebSocketDisconnect:
                     raise
                 except Exception as exc:          # a bug: said in the page, logged here
+                    if WebSocketState.DISCONNECTED in (socket.client_state,
+                                                       socket.application_state):
+                        raise                     # ... unless the tab is gone
                     log.exception("glassnet lab: a command failed")
                     await tab.send({"type": "error", "message": (
                         f"the lab could not do that ({type(exc).__name__}: {exc})")})
