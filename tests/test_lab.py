@@ -307,3 +307,23 @@ def test_one_colour_language_for_the_lab_the_report_and_the_plots(browser, serve
     assert [(to_hex(line.get_color()), line.get_linestyle()) for line in loss_axes.lines] == \
         [(PALETTE["loss"], "-"), (PALETTE["loss"], "--")]
     assert {to_hex(line.get_color()) for line in accuracy_axes.lines} == {PALETTE["accuracy"]}
+
+
+def test_class_names_from_an_uploaded_file_are_text_not_html(browser, server, tmp_path, rng):
+    evil = '<img src=x onerror="window.pwned=1">'
+    x = rng.normal(size=(40, 3))
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text("a,b,c,kind\n" + "".join(
+        ",".join(f"{v:.2f}" for v in row) + f",{evil if k % 2 else '<b>bold</b>'}\n"
+        for k, row in enumerate(x)))
+    browser.get(server)
+    _wait(browser, "return window.lab.state")
+    browser.execute_script("config({label: 'kind'})")
+    _wait(browser, "return window.lab.data.settings.label === 'kind'")
+    browser.find_element("id", "upload").send_keys(str(hostile))
+    _wait(browser, "return window.lab.data.inputs === 3 && window.lab.state.confusion")
+    browser.find_element("id", "step").click()
+    time.sleep(0.5)
+    assert browser.execute_script("return window.pwned") is None
+    table = browser.find_element("id", "confusion").text
+    assert "<b>bold</b>" in table and evil in table                     # shown as written
