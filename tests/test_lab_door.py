@@ -391,3 +391,26 @@ def test_twenty_training_tabs_and_a_lone_tab_still_served(server):
     assert min(received) >= 3, received                  # every tab had its turns
     assert sorted(waits[:3])[1] < 1.0, waits             # a click: a fraction of a second
     assert waits[3] < 1.0, waits                         # and so is pause
+
+
+def test_tabs_beyond_the_limit_are_told_so(server, monkeypatch):
+    import glassnet.lab.app as lab_app
+    url, port, app = server
+    monkeypatch.setattr(lab_app, "MAX_TABS", 2)
+
+    async def crowd():
+        first, second = await _open(port, app.token), await _open(port, app.token)
+        await _until(first, "state")
+        await _until(second, "state")
+        async with await _open(port, app.token) as third:
+            error = json.loads(await asyncio.wait_for(third.recv(), 10))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(third.recv(), 10)
+        await first.close()
+        await second.close()
+        return error, closed.value.rcvd.code
+    error, code = asyncio.run(crowd())
+    assert error == {"type": "error",
+                     "message": "the lab has 2 open tabs, its limit; close some and reload"}
+    assert code == 1013
+    assert len(app.lab.sessions) <= 2
