@@ -9,7 +9,6 @@ import glassnet as gn
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
-from glassnet.lab.app import SESSIONS  # noqa: E402
 from glassnet.lab.session import LIMITS, LabError, LabSession  # noqa: E402
 
 
@@ -68,7 +67,7 @@ def test_uploaded_csv_with_names_is_standardised_and_bad_ones_are_refused(rng):
     with pytest.raises(LabError, match=r"'bad.csv', line 3, column 2: expected a number"):
         session.upload("bad.csv", "a,b,kind\n1,2,cat\n3,,dog\n")
     assert session.class_names == ("cat", "dog", "eel")        # the good data stayed
-    with pytest.raises(LabError, match="larger than the lab's limit"):
+    with pytest.raises(LabError, match="5,000,004 bytes, more than the lab's limit of 5 MB"):
         session.upload("big.csv", "1,2\n" * (LIMITS["upload_bytes"] // 4 + 1))
 
 
@@ -130,7 +129,7 @@ def browser():
     options = Options()
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1500,1000"):
+                 "--disable-component-update", "--disable-sync", "--window-size=1366,768"):
         options.add_argument(flag)
     options.binary_location = CHROMIUM
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -138,11 +137,17 @@ def browser():
     driver.quit()
 
 
+class Server(str):
+    """The lab's URL (with its token), and its app (``.app.lab.sessions``: the open tabs)."""
+
+
 @pytest.fixture
 def server():
     import glassnet.lab as lab
-    url, stop = lab.start()
-    yield url
+    url, stop, app = lab._launch()
+    served = Server(url)
+    served.app = app
+    yield served
     stop()
 
 
@@ -173,14 +178,17 @@ def test_play_learns_the_regions_change_and_a_click_shows_the_real_trace(browser
     after = browser.execute_script("return document.getElementById('regions').toDataURL()")
     assert after != before                                        # the regions changed
     # click the 5th training point: the page shows model.trace of that very point
-    x, y = browser.execute_script(
-        "const p = window.lab.data.train, b = window.lab.data.bounds;"
-        "return [(p.x[5] - b[0]) / (b[2] - b[0]) * 400, (1 - (p.y[5] - b[1]) / (b[3] - b[1])) * 400]")
+    x, y, size = browser.execute_script(
+        "const p = window.lab.data.train, b = window.lab.data.bounds,"
+        "      s = document.getElementById('regions').width;"
+        "return [(p.x[5] - b[0]) / (b[2] - b[0]) * s,"
+        "        (1 - (p.y[5] - b[1]) / (b[3] - b[1])) * s, s]")
     canvas = browser.find_element("id", "regions")
-    ActionChains(browser).move_to_element_with_offset(canvas, x - 200, y - 200).click().perform()
+    ActionChains(browser).move_to_element_with_offset(canvas, x - size / 2,
+                                                      y - size / 2).click().perform()
     _wait(browser, "return window.lab.trace")
     shown = browser.execute_script("return window.lab.trace")
-    session = next(iter(SESSIONS.values()))
+    session = next(iter(server.app.lab.sessions.values()))
     real = session.model.trace(session.x_train[shown["index"]], session.y_train[shown["index"]])
     assert shown["split"] == "train"
     assert float(browser.find_element("id", "trace-loss").text) == pytest.approx(real.loss,
@@ -209,11 +217,113 @@ def test_a_bad_upload_shows_a_message_while_another_tab_keeps_training(browser, 
     browser.switch_to.window(first)
     steps = browser.execute_script("return window.lab.state.steps")
     _wait(browser, f"return window.lab.state.steps > {steps}")          # still training
-    assert len(SESSIONS) == 2
+    sessions = server.app.lab.sessions
+    assert len(sessions) == 2
     browser.close()                                                       # closing a tab ...
     browser.switch_to.window(browser.window_handles[0])
     _wait(browser, "return true")
     end = time.time() + 10
-    while len(SESSIONS) != 1 and time.time() < end:
+    while len(sessions) != 1 and time.time() < end:
         time.sleep(0.1)
-    assert len(SESSIONS) == 1                                             # ... ends its session
+    assert len(sessions) == 1                                             # ... ends its session
+
+
+def test_the_page_as_a_learner_sees_it(browser, server, tmp_path, rng):
+    """Issue #23: values shown, bad numbers said, a loss chart with axes, nothing left over
+    from the previous data set, images only for images, and no sideways scrolling."""
+    browser.get(server)
+    _wait(browser, "return window.lab.state && window.lab.data")
+    assert browser.find_element("id", "noise-value").text == "0.10"      # sliders show values
+    assert browser.find_element("id", "test_ratio-value").text == "0.20"
+    from selenium.webdriver.common.keys import Keys
+    rate = browser.find_element("id", "learning_rate")
+    rate.send_keys(Keys.CONTROL, "a")
+    rate.send_keys("abc\t")
+    message = _wait(browser, "return window.lab.lastError")
+    assert message == 'learning rate must be a number; received "abc" (still 0.03)'
+    assert rate.get_attribute("value") == "0.03"
+    browser.find_element("id", "play").click()
+    _wait(browser, "return window.lab.state.epoch >= 30")
+    browser.find_element("id", "pause").click()
+    axes = _wait(browser, "return window.lab.curveAxes.lastEpoch >= 30 && window.lab.curveAxes")
+    losses = browser.execute_script("return window.lab.state.history.loss"
+                                    ".concat(window.lab.state.history.val_loss)")
+    assert axes["scale"] == "log" and len(axes["xTicks"]) >= 2 and axes["yTicks"]
+    assert min(losses) / 10 < min(axes["yTicks"]) and max(axes["yTicks"]) < max(losses) * 10
+    legend = browser.find_element("id", "curves-legend").text
+    assert "train loss" in legend and "test loss" in legend and "test accuracy" in legend
+    wide = "return document.documentElement.scrollWidth <= window.innerWidth"
+    assert browser.execute_script(wide)                              # 1366 px: no sideways
+    browser.execute_script("config({data: 'digits'})")
+    _wait(browser, "return window.lab.data.inputs === 64 && window.lab.state.misclassified")
+    assert browser.find_element("id", "view-title").text == "Test set: confusion matrix"
+    assert not browser.find_element("id", "regions").is_displayed()   # no scatter left over
+    assert not browser.find_element("id", "legend").is_displayed()
+    images = browser.find_elements("css selector", "#misclassified canvas")
+    assert images and all(c.get_attribute("width") == "8" for c in images)
+    assert browser.execute_script(wide)
+    # a CSV of measurements (not images): the misclassified are rows of a table, not pixels
+    names = np.array(["setosa", "versicolor", "virginica"])
+    labels = np.repeat([0, 1, 2], 20)
+    x = rng.normal(size=(60, 4)) + labels[:, None]
+    flowers = tmp_path / "flowers.csv"
+    flowers.write_text("a,b,c,d,species\n" + "".join(
+        ",".join(f"{v:.2f}" for v in row) + f",{names[k]}\n" for row, k in zip(x, labels)))
+    browser.execute_script("config({label: 'species'})")
+    _wait(browser, "return window.lab.data.settings.label === 'species'")
+    browser.find_element("id", "upload").send_keys(str(flowers))
+    _wait(browser, "return window.lab.data.inputs === 4 && window.lab.state.misclassified"
+                   " && window.lab.state.classes === 3")
+    assert not browser.find_elements("css selector", "#misclassified canvas")
+    rows = browser.find_elements("css selector", "#misclassified tr.row")
+    assert len(rows) == len(browser.execute_script("return window.lab.state.misclassified"))
+    rows[0].click()                                           # a row traces its test point
+    traced = _wait(browser, "return window.lab.trace")
+    assert traced["split"] == "test" and len(traced["x"]) == 4
+    assert browser.execute_script(wide)
+
+
+def test_one_colour_language_for_the_lab_the_report_and_the_plots(browser, server):
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+    from glassnet.plotting import PALETTE, plot_history, plot_network, region_colors
+    browser.get(server)
+    _wait(browser, "return window.lab.state")
+    shown = browser.execute_script("return window.lab.palette")
+    assert shown == {key: list(v) if isinstance(v, tuple) else v for key, v in PALETTE.items()}
+    model = gn.Sequential([gn.Dense(3, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
+    model.build(2)
+    figure = plot_network(model)                       # the report's drawing of the network
+    weights = np.concatenate([layer.kernel.ravel() for layer in model.layers])
+    colours = [to_hex(line.get_color()) for line in figure.axes[0].lines]
+    assert colours == [PALETTE["positive"] if w >= 0 else PALETTE["negative"] for w in weights]
+    assert [to_hex(c) for c in region_colors(3)[1]] == list(PALETTE["classes"][:3])
+    model.compile("adam", "binary_crossentropy", ["accuracy"])
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    history = model.fit(x, (x[:, 0] > 0).astype(float), epochs=2, validation_data=(x, x[:, 0] > 0),
+                        verbose=0)
+    figure = plot_history(history)                      # the report's curves: the lab's colours
+    loss_axes, accuracy_axes = figure.axes
+    assert [(to_hex(line.get_color()), line.get_linestyle()) for line in loss_axes.lines] == \
+        [(PALETTE["loss"], "-"), (PALETTE["loss"], "--")]
+    assert {to_hex(line.get_color()) for line in accuracy_axes.lines} == {PALETTE["accuracy"]}
+
+
+def test_class_names_from_an_uploaded_file_are_text_not_html(browser, server, tmp_path, rng):
+    evil = '<img src=x onerror="window.pwned=1">'
+    x = rng.normal(size=(40, 3))
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text("a,b,c,kind\n" + "".join(
+        ",".join(f"{v:.2f}" for v in row) + f",{evil if k % 2 else '<b>bold</b>'}\n"
+        for k, row in enumerate(x)))
+    browser.get(server)
+    _wait(browser, "return window.lab.state")
+    browser.execute_script("config({label: 'kind'})")
+    _wait(browser, "return window.lab.data.settings.label === 'kind'")
+    browser.find_element("id", "upload").send_keys(str(hostile))
+    _wait(browser, "return window.lab.data.inputs === 3 && window.lab.state.confusion")
+    browser.find_element("id", "step").click()
+    time.sleep(0.5)
+    assert browser.execute_script("return window.pwned") is None
+    table = browser.find_element("id", "confusion").text
+    assert "<b>bold</b>" in table and evil in table                     # shown as written

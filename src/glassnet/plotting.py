@@ -10,7 +10,19 @@ import numpy as np
 
 __all__ = ["plot_history", "plot_function_fit", "plot_confusion_matrix", "plot_network",
            "confusion_matrix", "plot_layer_histograms", "draw_histograms",
-           "plot_decision_regions", "plot_predicted_vs_target", "region_colors"]
+           "plot_decision_regions", "plot_predicted_vs_target", "region_colors", "PALETTE",
+           "signed_colormap"]
+
+#: glassnet's one colour language, shared by these plots, the GIFs, the HTML report and the
+#: lab's page: class k is ``PALETTE["classes"][k % 10]`` (matplotlib's tab10), and a signed
+#: quantity (a weight, a neuron's output, a probability above or below one half) is
+#: ``PALETTE["positive"]`` (class 1's orange) or ``PALETTE["negative"]`` (class 0's blue),
+#: fading to white at zero: an orange link pushes towards class 1.  Curves: the loss in
+#: ``PALETTE["loss"]``, a metric in ``PALETTE["accuracy"]``; training solid, test dashed.
+PALETTE = {"classes": ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                       "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"),
+           "positive": "#ff7f0e", "negative": "#1f77b4", "loss": "#222222",
+           "accuracy": "#2ca02c"}
 
 
 def pyplot():
@@ -37,9 +49,11 @@ def plot_history(history, path=None, title="Training"):
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6), squeeze=False)
     for ax, key in zip(axes[0], keys):
         epochs = np.arange(1, len(logs[key]) + 1)
-        ax.plot(epochs, logs[key], marker="o", ms=3, label=f"train {key}")
+        color = PALETTE["loss"] if key == "loss" else PALETTE["accuracy"]
+        ax.plot(epochs, logs[key], marker="o", ms=3, color=color, label=f"train {key}")
         if "val_" + key in logs:
-            ax.plot(epochs, logs["val_" + key], marker="o", ms=3, label=f"validation {key}")
+            ax.plot(epochs, logs["val_" + key], "--", marker="o", ms=3, color=color,
+                    label=f"validation {key}")
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)      # whole epochs
         ax.set_ylabel(key)
@@ -67,10 +81,19 @@ def plot_function_fit(x, y_true, y_pred, path=None, title="Function vs predictio
 
 def region_colors(n_classes):
     """A colormap and the colour of each class, for decision regions and their legend."""
-    from matplotlib.colors import ListedColormap
-    base = pyplot().get_cmap("tab10" if n_classes <= 10 else "tab20")
-    colors = [base(i) for i in range(n_classes)]
+    from matplotlib.colors import ListedColormap, to_rgba
+    if n_classes <= len(PALETTE["classes"]):
+        colors = [to_rgba(c) for c in PALETTE["classes"][:n_classes]]
+    else:
+        colors = [pyplot().get_cmap("tab20")(i % 20) for i in range(n_classes)]
     return ListedColormap(colors), colors
+
+
+def signed_colormap():
+    """Negative (class 0's blue) → white → positive (class 1's orange), see :data:`PALETTE`."""
+    from matplotlib.colors import LinearSegmentedColormap
+    return LinearSegmentedColormap.from_list(
+        "glassnet_signed", [PALETTE["negative"], "white", PALETTE["positive"]])
 
 
 def class_of(outputs):
@@ -170,7 +193,8 @@ def plot_confusion_matrix(matrix, labels=None, path=None, title="Confusion matri
 def plot_network(model, path=None, max_nodes=12, title=None):
     """Draw a small network: nodes in layers, edges coloured and sized by weight.
 
-    Blue edges are positive weights, red negative; thickness grows with |w|.
+    Orange edges are positive weights, blue negative (:data:`PALETTE`); thickness grows
+    with |w|.
     Layers wider than ``max_nodes`` show their first ``max_nodes`` units.
     """
     plt = pyplot()
@@ -188,7 +212,7 @@ def plot_network(model, path=None, max_nodes=12, title=None):
             for j in range(W.shape[1]):
                 w = float(W[i, j])
                 ax.plot([li, li + 1], [pos[li][i], pos[li + 1][j]],
-                        color="tab:blue" if w >= 0 else "tab:red",
+                        color=PALETTE["positive"] if w >= 0 else PALETTE["negative"],
                         lw=0.3 + 3.0 * abs(w) / biggest, alpha=0.25 + 0.6 * abs(w) / biggest,
                         zorder=1)
     for li, ys in enumerate(pos):

@@ -14,7 +14,8 @@ import numpy as np
 
 from .callbacks import Callback
 from .io import atomic_write
-from .plotting import class_of, draw_decision_regions, draw_histograms, pyplot
+from .plotting import (PALETTE, class_of, draw_decision_regions, draw_histograms, pyplot,
+                       signed_colormap)
 from .report import write_report
 
 __all__ = ["Snapshots"]
@@ -119,7 +120,7 @@ class Snapshots(Callback):
         ax_loss, ax_fn, ax_w, ax_a = axes
         epochs = np.array([f["epoch"] for f in frames])
         losses = np.array([f["logs"].get("loss", np.nan) for f in frames], dtype=float)
-        (loss_line,) = ax_loss.plot([], [], "o-", ms=2, label="loss")
+        (loss_line,) = ax_loss.plot([], [], "o-", ms=2, color=PALETTE["loss"], label="loss")
         ax_loss.set_xlim(0, epochs.max() + 1)
         top = np.nanmax(losses) if np.isfinite(losses).any() else 1.0
         ax_loss.set_ylim(0, top * 1.05)
@@ -130,7 +131,8 @@ class Snapshots(Callback):
         acc_line = None
         if acc_key is not None:                  # accuracy on its own 0..1 axis
             ax_acc = ax_loss.twinx()
-            (acc_line,) = ax_acc.plot([], [], "s-", ms=2, color="tab:green", label=acc_key)
+            (acc_line,) = ax_acc.plot([], [], "s-", ms=2, color=PALETTE["accuracy"],
+                                       label=acc_key)
             ax_acc.set_ylim(0, 1.05)
             accuracy = np.array([f["logs"].get(acc_key, np.nan) for f in frames], dtype=float)
             ax_loss.legend(handles=[loss_line, acc_line], loc="center right", fontsize=8)
@@ -181,10 +183,10 @@ class Snapshots(Callback):
         # one output: its value over the plane, the 0.5 line is the boundary
         extent = (grid_axes[0][0], grid_axes[0][-1], grid_axes[1][0], grid_axes[1][-1])
         image = ax.imshow(outs[0][:, 0].reshape(shape), origin="lower", extent=extent,
-                          aspect="auto", cmap="coolwarm", vmin=0, vmax=1, alpha=0.85)
+                          aspect="auto", cmap=signed_colormap(), vmin=0, vmax=1, alpha=0.85)
         ax.figure.colorbar(image, ax=ax, label="output (< 0.5: class 0, > 0.5: class 1)")
-        if labels is not None:       # white and black points stay visible on either colour
-            for k, color in ((0, "white"), (1, "black")):
+        if labels is not None:       # each class in its colour, ringed to stand out
+            for k, color in enumerate(PALETTE["classes"][:2]):
                 chosen = labels == k
                 ax.scatter(self.x[chosen, 0], self.x[chosen, 1], color=color,
                            edgecolor="black", s=70, zorder=3, label=f"class {k}")

@@ -35,11 +35,16 @@ def _server(model, data, port, label="0"):
     app = create_app(model=model, data=data, label=label)
     config = uvicorn.Config(app, host="127.0.0.1", port=port or _free_port(), log_level="warning",
                             ws_max_size=8 * 1024 * 1024)
-    return uvicorn.Server(config)
+    server = uvicorn.Server(config)
+    url = f"http://127.0.0.1:{config.port}/?token={app.token}"
+    return server, app, url
 
 
 def serve(model=None, data=None, port=0, open_browser=True, label="0"):
     """Run the lab until Ctrl-C (blocks; in a notebook use :func:`start`).
+
+    Prints the lab's URL, which carries its secret token: only a browser that opened it
+    (and keeps the cookie it sets) gets in, see :class:`glassnet.lab.app.Door`.
 
     Parameters
     ----------
@@ -52,8 +57,7 @@ def serve(model=None, data=None, port=0, open_browser=True, label="0"):
     port : int, default 0
         0 picks a free port.  The server listens on 127.0.0.1 only.
     """
-    server = _server(model, data, port, label)
-    url = f"http://127.0.0.1:{server.config.port}/"
+    server, _, url = _server(model, data, port, label)
     print(f"glassnet lab at {url} (Ctrl-C stops it)", flush=True)
     if open_browser:
         threading.Timer(0.8, webbrowser.open, args=(url,)).start()
@@ -61,8 +65,18 @@ def serve(model=None, data=None, port=0, open_browser=True, label="0"):
 
 
 def start(model=None, data=None, port=0, label="0"):
-    """Run the lab in a background thread; returns ``(url, stop)``."""
-    server = _server(model, data, port, label)
+    """Run the lab in a background thread; returns ``(url, stop)``.
+
+    ``url`` carries the lab's token (open it in a browser, or ``IPython.display`` it);
+    ``stop()`` stops the server.  The parameters are :func:`serve`'s.
+    """
+    url, stop, _ = _launch(model, data, port, label)
+    return url, stop
+
+
+def _launch(model=None, data=None, port=0, label="0"):
+    """:func:`start`, also returning the app (its ``token``, and ``lab.sessions``)."""
+    server, app, url = _server(model, data, port, label)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -73,4 +87,4 @@ def start(model=None, data=None, port=0, label="0"):
     def stop():
         server.should_exit = True
         thread.join(timeout=10)
-    return f"http://127.0.0.1:{server.config.port}/", stop
+    return url, stop, app

@@ -10,6 +10,7 @@ library at work.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import tempfile
@@ -18,17 +19,25 @@ import time
 
 import numpy as np
 
-from .. import datasets, layers, losses, optimizers, regularizers
-from ..datasets import catalog
+from .. import layers, losses, optimizers, regularizers
+from ..datasets import catalog, train_test_split
 from ..initializers import REGISTRY as INITIALIZERS
 from ..model import TASKS, Sequential
 from ..trainer import TrainingDiverged
 
 __all__ = ["LabSession", "LabError", "DATASETS", "LIMITS"]
 
-#: what the lab accepts, so that one tab cannot take the server down
+#: what the lab accepts, so that one tab cannot take the server down (nor slow the others):
+#: every update of the page is then built in bounded time and has a bounded size
 LIMITS = {"layers": 6, "units": 64, "params": 200_000, "upload_bytes": 5_000_000,
-          "rows": 20_000, "batch_size": 4096}
+          "rows": 20_000, "batch_size": 4096, "classes": 100, "epoch_steps": 2_000}
+#: a confusion matrix of more classes is sent as a summary (the worst classes, the most
+#: frequent confusions), not as k × k numbers
+FULL_CONFUSION = 30
+#: the neurons drawn per layer (the page draws the first ones; only those are sent)
+DRAWN = 8
+#: the loss curves sent: at most this many epochs, evenly spread over the whole run
+CURVE_POINTS = 300
 #: data sets of the lab: name → (kind, loader(n, noise, seed))
 DATASETS = {
     "xor": "points", "and": "gate", "or": "gate", "nand": "gate", "circles": "points",
@@ -95,9 +104,16 @@ class LabSession:
 
     def upload(self, name, text):
         """A CSV file from the page: checked, then used as the data set."""
-        if not isinstance(text, str) or len(text.encode("utf-8")) > LIMITS["upload_bytes"]:
-            raise LabError(f"the file is larger than the lab's limit of "
+        if not isinstance(text, str):
+            raise LabError(f"an upload carries the file's text as a string; received "
+                           f"{type(text).__name__}")
+        size = len(text.encode("utf-8"))
+        if size > LIMITS["upload_bytes"]:
+            raise LabError(f"the file has {size:,} bytes, more than the lab's limit of "
                            f"{LIMITS['upload_bytes'] // 1_000_000} MB")
+        if not text.strip():
+            raise LabError(f"{str(name)[:100]!r} is empty; expected a CSV file: a header line "
+                           f"(optional), then rows of numbers and a label column")
         previous = (self.upload_name, self.upload_text)
         self.upload_name, self.upload_text = str(name)[:100], text
         try:
@@ -117,6 +133,7 @@ class LabSession:
     def _build_data(self):
         """The data set from glassnet's catalog (or the uploaded file), split and scaled."""
         s = self.settings
+        self.note = None
         if s["data"] == "csv":
             data = self._uploaded()
         else:
@@ -129,6 +146,7 @@ class LabSession:
         if len(self.x_train) + len(self.x_test) > LIMITS["rows"]:
             raise LabError(f"{len(self.x_train) + len(self.x_test)} rows: the lab takes at most "
                            f"{LIMITS['rows']}")
+        _check_split(self.x_train, self.y_train, self.x_test, data, s["test_ratio"])
         self.task, self.n_outputs = data.task, data.n_outputs
         self.class_names = data.labels or None
         self.pixel_shape = {"digits": (8, 8), "image2x2": (2, 2)}.get(s["data"])
@@ -136,20 +154,60 @@ class LabSession:
         self.revision = getattr(self, "revision", 0) + 1
 
     def _uploaded(self):
+        """The uploaded file: read with glassnet's own CSV reader, its classes checked before
+        the (stratified) split, which is the one ``catalog.load`` makes of the same file."""
         if self.upload_text is None:
             raise LabError("upload a CSV file first")
+        text, label = self.upload_text, _column(self.settings["label"])
+        first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+        fields = [f.strip().strip('"') for f in first.split(",")]
+        if isinstance(label, int) and -len(fields) <= label < len(fields) and len(fields) > 1 \
+                and all(_is_number(f) for i, f in enumerate(fields)
+                        if i != label % len(fields)):
+            # the first line is data (all numbers but perhaps the label): the file has no
+            # header, and the lab says so rather than taking a row of data as column names
+            if not _is_number(fields[label % len(fields)]):
+                text = ",".join(f"column {i}" for i in range(len(fields))) + "\n" + text
+                self.note = (f"{self.upload_name!r} has no header line: its first line is "
+                             f"data, and its columns are numbered 0 to {len(fields) - 1}")
         with tempfile.TemporaryDirectory() as tmp:       # named as uploaded, for messages
             safe = "".join(c for c in os.path.basename(self.upload_name or "upload.csv")
                            if c.isalnum() or c in "._-") or "upload.csv"
             path = os.path.join(tmp, safe)
             with open(path, "w", encoding="utf-8") as handle:
-                handle.write(self.upload_text)
+                handle.write(text)
             try:
-                return catalog.load(path, seed=self.settings["seed"],
-                                    test_size=self.settings["test_ratio"],
-                                    label=_column(self.settings["label"]))
+                data = catalog.load(path, seed=self.settings["seed"], test_size=0, label=label)
             except ValueError as exc:           # the page knows the file by its own name
                 raise LabError(str(exc).replace(repr(path), repr(self.upload_name))) from None
+        if len(data.labels) > LIMITS["classes"]:
+            raise LabError(f"the label column {label!r} of {self.upload_name!r} has "
+                           f"{len(data.labels):,} classes; the lab takes at most "
+                           f"{LIMITS['classes']} (is it the right column?)")
+        ratio = self.settings["test_ratio"]
+        if data.labels and ratio:
+            counts = np.bincount(data.y_train, minlength=len(data.labels))
+            n_test = round(ratio * len(data.y_train))
+            tests = np.round(counts * n_test / len(data.y_train))
+            few = np.flatnonzero((tests == 0) | (tests == counts))
+            if len(few):
+                listed = ", ".join(f"{data.labels[k]!r} ({_rows(counts[k])})" for k in few[:5])
+                need = math.ceil(0.5 / ratio) if ratio < 0.5 else 2
+                raise LabError(
+                    f"{len(few)} classes of {self.upload_name!r} are too small to be both "
+                    f"trained and tested with a test fraction of {ratio:g}: {listed}"
+                    f"{', ...' if len(few) > 5 else ''}; each class needs at least about "
+                    f"{need} rows (merge or drop the small ones, or change the test fraction)")
+        if not ratio:
+            return data
+        try:
+            x_tr, x_te, y_tr, y_te = train_test_split(     # catalog.load's split, exactly
+                data.x_train, data.y_train, test_size=ratio, seed=self.settings["seed"],
+                stratify=data.y_train if data.labels else None)
+        except ValueError as exc:
+            raise LabError(f"{self.upload_name!r} cannot be split with a test fraction of "
+                           f"{ratio:g}: {exc}") from None
+        return dataclasses.replace(data, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
 
     # -- network ------------------------------------------------------------------------------
     def _build_model(self):
@@ -170,6 +228,13 @@ class LabSession:
                 stack.append(layers.Dropout(s["dropout"]))
         stack.append(layers.Dense(self.n_outputs, output, kernel_initializer=s["initializer"]))
         model = Sequential(stack, seed=s["seed"])
+        steps = math.ceil(len(self.x_train) / min(s["batch_size"], len(self.x_train)))
+        if steps > LIMITS["epoch_steps"]:
+            raise LabError(f"a batch size of {s['batch_size']} makes an epoch of {steps:,} steps "
+                           f"on {len(self.x_train):,} training rows; the lab takes at most "
+                           f"{LIMITS['epoch_steps']:,} steps per epoch (a batch size of at least "
+                           f"{math.ceil(len(self.x_train) / LIMITS['epoch_steps'])}), so that "
+                           f"every tab stays responsive")
         model.build(self.x_train.shape[1])
         if model.count_params() > LIMITS["params"]:
             raise LabError(f"this network has {model.count_params():,} weights; the lab's limit "
@@ -217,7 +282,7 @@ class LabSession:
                 "pixel_shape": self.pixel_shape, "settings": self.settings,
                 "limits": LIMITS, "activations": HIDDEN_ACTIVATIONS,
                 "losses": ["auto", *TASK_LOSSES[self.task]],
-                "optimizers": optimizers.names()}
+                "optimizers": optimizers.names(), "note": self.note}
         if self.x_train.shape[1] <= 2:
             view["train"] = _points(self.x_train, self.y_train)
             view["test"] = _points(self.x_test, self.y_test)
@@ -230,14 +295,18 @@ class LabSession:
         return view
 
     def state(self):
-        """Curves, regions, neurons, weights: one update of the page."""
+        """Curves, regions, neurons, weights: one update of the page.
+
+        Its size and the work to build it are bounded whatever the data: at most
+        :data:`CURVE_POINTS` epochs of each curve, the first :data:`DRAWN` neurons of each
+        layer, a confusion matrix of at most :data:`FULL_CONFUSION` classes (a summary
+        beyond), 12 misclassified examples.
+        """
         with self.lock:
             model = self.model
-            history = model.history.history
             view = {"type": "state", "steps": self.steps, "epoch": len(model.history.epoch),
                     "playing": self.playing, "message": self.message,
-                    "history": {k: [round(v, 5) for v in history[k][-400:]] for k in history},
-                    "network": self._network_view()}
+                    **_curves(model.history.history), "network": self._network_view()}
             inputs = self.x_train.shape[1]
             if inputs == 2:
                 view.update(self._regions())
@@ -245,13 +314,17 @@ class LabSession:
                 view.update(self._curve())
             elif self.task != "regression" and len(self.x_test):
                 view.update(self._confusion())
+            elif len(self.x_test):
+                view.update(self._fit())
         return view
 
     def _network_view(self):
         dense = [layer for layer in self.model.layers if layer.kernel is not None]
         return {"sizes": [int(dense[0].input_dim)] + [int(layer.output_dim) for layer in dense],
                 "activations": [layer.activation.name for layer in dense],
-                "weights": [np.round(layer.kernel, 3).tolist() for layer in dense]}
+                "largest": max(float(np.abs(layer.kernel).max()) for layer in dense),
+                "weights": [np.round(layer.kernel[:DRAWN, :DRAWN], 3).tolist()
+                            for layer in dense]}
 
     def _grid(self, size):
         lo = self.x_train.min(axis=0) if not len(self.x_test) else np.minimum(
@@ -278,7 +351,7 @@ class LabSession:
             a = layer.output
             scale = max(float(np.abs(a).max()), 1e-6)
             neurons.append([(np.round(a[:, j] / scale * 127)).astype(int).tolist()
-                            for j in range(a.shape[1])])
+                            for j in range(min(a.shape[1], DRAWN))])
         return {"regions": values.astype(int).tolist(), "grid": GRID,
                 "neurons": neurons, "neuron_grid": NEURON_GRID,
                 "classes": int(max(out.shape[1], 2))}
@@ -289,19 +362,40 @@ class LabSession:
         return {"curve": {"x": xs[:, 0].round(4).tolist(),
                           "y": self.model.predict(xs)[:, 0].round(4).tolist()}}
 
+    def _fit(self):
+        """A regression of many inputs: the network's prediction against the target, for (up
+        to 300 of) the test rows."""
+        rows = self.x_test[:300]
+        return {"fit": {"target": np.round(self.y_test[:300, 0], 4).tolist(),
+                        "predicted": np.round(self.model.predict(rows)[:, 0], 4).tolist()}}
+
     def _confusion(self):
         out = self.model.predict(self.x_test)
         predicted = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype(int)
-        truth = self.y_test if self.y_test.ndim == 1 else (self.y_test[:, 0] > 0.5).astype(int)
+        truth = (self.y_test if self.y_test.ndim == 1 else self.y_test[:, 0] > 0.5).astype(int)
         k = max(out.shape[1], 2)
-        matrix = np.zeros((k, k), dtype=int)
-        np.add.at(matrix, (truth.astype(int), predicted), 1)
+        matrix = np.bincount(truth * k + predicted, minlength=k * k).reshape(k, k)
+        view = {"accuracy": float(np.trace(matrix) / max(len(truth), 1)), "classes": k}
+        if k <= FULL_CONFUSION:
+            view["confusion"] = matrix.tolist()
+        else:                       # k × k numbers would not be read: what goes wrong most
+            rows = matrix.sum(axis=1)
+            recall = np.diag(matrix) / np.maximum(rows, 1)
+            worst = np.argsort(recall, kind="stable")[:10]
+            off = matrix - np.diag(np.diag(matrix))
+            pairs = np.argsort(off.ravel(), kind="stable")[::-1][:10]
+            view["confusion_summary"] = {
+                "worst": [{"class": int(c), "recall": float(recall[c]), "rows": int(rows[c])}
+                          for c in worst],
+                "confused": [{"truth": int(p // k), "predicted": int(p % k),
+                              "count": int(off.ravel()[p])} for p in pairs if off.ravel()[p]]}
         wrong = np.flatnonzero(predicted != truth)[:12]
-        return {"confusion": matrix.tolist(),
-                "misclassified": [{"index": int(i), "truth": int(truth[i]),
-                                   "predicted": int(predicted[i]),
-                                   "pixels": np.round(self.x_test[i], 3).tolist()}
-                                  for i in wrong]}
+        view["misclassified"] = [
+            {"index": int(i), "truth": int(truth[i]), "predicted": int(predicted[i]),
+             **({"pixels": np.round(self.x_test[i], 3).tolist()} if self.pixel_shape else
+                {"features": np.round(self.x_test[i, :6].astype(float), 3).tolist()})}
+            for i in wrong]
+        return view
 
     # -- the glass box ------------------------------------------------------------------------
     def trace(self, split, index):
@@ -368,7 +462,8 @@ def _validated(s):
         try:
             s[key] = float(s[key])
         except (TypeError, ValueError):
-            raise LabError(f"{key} must be a number; received {s[key]!r}") from None
+            raise LabError(f"{key} must be a number; received "
+                           f"{'nothing' if s[key] is None else repr(s[key])}") from None
         if not low <= s[key] <= high:
             raise LabError(f"{key} must be between {low} and {high}; received {s[key]}")
     for key, (low, high) in {"points": (8, LIMITS["rows"]),
@@ -403,6 +498,34 @@ def _validated(s):
     return s
 
 
+def _check_split(x_train, y_train, x_test, data, ratio):
+    """Refuse a split that cannot train (no training rows, a class never trained on) or
+    that silently tests on nothing."""
+    n = len(x_train) + len(x_test)
+    if len(x_train) < 2 or (ratio and not len(x_test)):
+        raise LabError(f"a test fraction of {ratio:g} of {n} rows leaves {len(x_train)} "
+                       f"training and {len(x_test)} test rows; choose a test fraction (or a "
+                       f"number of points) that leaves at least 2 training rows and 1 test row")
+    if data.task == "multiclass":
+        missing = np.setdiff1d(np.arange(data.n_outputs), y_train)
+        if len(missing):
+            names = [data.labels[k] if data.labels else str(k) for k in missing[:5]]
+            raise LabError(f"with a test fraction of {ratio:g} of {n} rows, the classes "
+                           f"{', '.join(map(repr, names))} have no training rows; lower the "
+                           f"test fraction or use more points")
+
+
+def _rows(n):
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _is_number(text):
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 def _column(text):
     return int(text) if text.lstrip("-").isdigit() else text
 
@@ -416,6 +539,17 @@ def _layer_code(layer):
         return "gn.Normalization().adapt(data.x_train)"
     args = ", ".join(f"{k}={v!r}" for k, v in layer.get_config().items())
     return f"gn.layers.{type(layer).__name__}({args})"
+
+
+def _curves(history):
+    """The loss and metric per epoch, training and test; long runs evenly thinned to
+    :data:`CURVE_POINTS` epochs (the first and the last always kept)."""
+    n = len(history.get("loss", ()))
+    chosen = np.unique(np.linspace(0, n - 1, CURVE_POINTS).round().astype(int)) \
+        if n > CURVE_POINTS else range(n)
+    return {"history": {key: [round(float(values[i]), 6) for i in chosen if i < len(values)]
+                        for key, values in history.items() if key != "learning_rate"},
+            "history_epochs": [int(i) + 1 for i in chosen]}
 
 
 def _points(x, y):
