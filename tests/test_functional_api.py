@@ -275,9 +275,17 @@ def test_a_build_override_without_super_still_records_shapes(rng):
     assert "(None, 3)" in "\n".join(lines)
     assert [w.shape for w in model.get_weights()] == [(3,), (3, 1), (1,)]
     model.compile("sgd", "mse")
-    big = np.ones((2, 3))
-    model.fit(big, np.ones((2, 1)), epochs=2, verbose=0)
+    model.fit(np.ones((2, 3)), np.ones((2, 1)), epochs=2, verbose=0)
     assert not np.array_equal(model.get_weights()[0], np.ones(3, np.float32))
+    # above 20,000 weights fit double-buffers them, rebinding every step: still right
+    big = gn.Sequential([Scale(input_dim=100), layers.Dense(200), layers.Dense(1)], seed=0)
+    assert big.count_params() > 20_000
+    big.compile("sgd", "mse")
+    x = rng.normal(size=(32, 100))
+    before = big.evaluate(x, x[:, :1])["loss"]
+    big.fit(x, x[:, :1], epochs=5, batch_size=8, verbose=0)
+    assert big.evaluate(x, x[:, :1])["loss"] < before
+    assert not np.array_equal(big.get_weights()[0], np.ones(100, np.float32))
 
 
 def test_a_registered_model_subclass_saves_and_loads_as_itself(tmp_path, rng):
