@@ -25,6 +25,7 @@ from .layers import (BatchNormalization, Dense, Dropout, InputLayer, LayerNormal
 from .model import Sequential, TrainingDiverged, load_model
 from .gradcheck import gradcheck
 from .optimizers import SGD, Adam, CosineDecay, ExponentialDecay, RMSprop, StepDecay
+from . import notebook                   # rich displays in Jupyter (registers when IPython runs)
 
 
 def Input(shape, name=None):
@@ -41,5 +42,5 @@ __all__ = [
     "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "BackupAndRestore",
     "load_model", "gradcheck", "fold_bias", "unfold_bias", "TrainingDiverged", "register",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
-    "models", "optimizers", "regularizers", "utils", "__version__",
+    "models", "notebook", "optimizers", "regularizers", "utils", "__version__",
 ]
