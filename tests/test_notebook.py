@@ -140,7 +140,7 @@ def test_an_empty_history_says_so():
 
 def test_liveplot_outside_a_notebook_prints_one_line_per_update(capsys):
     model = _xor_model()
-    plot = notebook.LivePlot(every=2, plot=False)
+    plot = notebook.LivePlot(every=2, min_interval=0, plot=False)
     model.fit(XOR_X, XOR_Y, epochs=5, verbose=0, callbacks=[plot])
     lines = capsys.readouterr().out.strip().splitlines()
     # epochs 2 and 4, then the last one (5)
@@ -153,6 +153,20 @@ def test_liveplot_outside_a_notebook_prints_one_line_per_update(capsys):
 def test_liveplot_rejects_a_bad_every(every):
     with pytest.raises(ValueError, match="every must be a positive integer"):
         notebook.LivePlot(every=every)
+
+
+def test_liveplot_waits_min_interval_between_redraws_and_always_draws_the_end(capsys):
+    model = _xor_model()
+    plot = notebook.LivePlot(min_interval=3600, plot=False)      # an hour: only 1st and last
+    model.fit(XOR_X, XOR_Y, epochs=7, verbose=0, callbacks=[plot])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 7"]
+
+
+@pytest.mark.parametrize("interval", [-1, float("nan"), float("inf"), "1", None])
+def test_liveplot_rejects_a_bad_min_interval(interval):
+    with pytest.raises(ValueError, match="min_interval must be"):
+        notebook.LivePlot(min_interval=interval)
 
 
 @pytest.mark.parametrize("height", [50, 1.5, "tall", True])
@@ -176,7 +190,7 @@ model = gn.Sequential([gn.Dense(4, "tanh", input_dim=2, name="hidden"),
 model.compile(loss="sparse_categorical_crossentropy", optimizer=gn.Adam(0.05))
 model""",
     """\
-live = gn.notebook.LivePlot()
+live = gn.notebook.LivePlot(min_interval=0)
 history = model.fit(x, y, epochs=6, batch_size=4, verbose=0, callbacks=[live])
 print("updates", live.updates)""",
     "history",

@@ -30,6 +30,7 @@ import base64
 import html
 import io
 import sys
+import time
 
 import numpy as np
 
@@ -275,6 +276,10 @@ class LivePlot(Callback):
     ----------
     every : int, default 1
         Redraw every ``every`` epochs (and always after the last one).
+    min_interval : float, default 0.5
+        ... and not sooner than this many seconds after the last redraw (drawing
+        takes a tenth of a second or more, longer than an epoch of a small
+        network), as tqdm's ``mininterval``.  0 redraws at every ``every``-th epoch.
     plot : bool, optional
         Curves (default: when matplotlib is installed) or a table.
 
@@ -286,11 +291,18 @@ class LivePlot(Callback):
         How many times the display was drawn.
     """
 
-    def __init__(self, every=1, plot=None):
+    def __init__(self, every=1, min_interval=0.5, plot=None):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ValueError(f"every must be a positive integer; received {every!r}")
+        if isinstance(min_interval, bool) or not isinstance(
+                min_interval, (int, float, np.integer, np.floating)) or not (
+                0 <= min_interval < float("inf")):
+            raise ValueError(f"min_interval must be a number of seconds >= 0; "
+                             f"received {min_interval!r}")
         self.every = int(every)
+        self.min_interval = float(min_interval)
+        self._last = -float("inf")
         self.plot = plot
         self.logs = {}
         self.updates = 0
@@ -300,6 +312,8 @@ class LivePlot(Callback):
     def _show(self):
         curves = _Curves(self.logs, self.plot)
         self.updates += 1
+        self._pending = False
+        self._last = time.monotonic()
         if self._handle is not None:
             self._handle.update(curves)
             return
@@ -317,20 +331,20 @@ class LivePlot(Callback):
         self.updates = 0
         self._handle = None
         self._pending = False
+        self._last = -float("inf")
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             if key != "learning_rate":
                 self.logs.setdefault(key, []).append(float(value))
         self._pending = True
-        if len(self.logs.get("loss", [])) % self.every == 0:
+        if len(self.logs.get("loss", [])) % self.every == 0 and (
+                time.monotonic() - self._last >= self.min_interval):
             self._show()
-            self._pending = False
 
     def on_train_end(self, logs=None):
         if self._pending:
             self._show()
-            self._pending = False
 
 
 class _Printer:
