@@ -65,3 +65,26 @@ def _site_links(markdown):
 
 def on_page_markdown(markdown, page, config, files):
     return MARKER.sub(lambda m: _site_links(readme_section(m.group(1))), markdown)
+
+
+#: a reST role in a docstring as the page shows it: :class:`~glassnet.trace.Trace`
+ROLE = re.compile(r":(?:class|meth|func|mod|data|attr|obj|exc):<code>(~?)([\w.]+)</code>")
+
+
+def _role_link(match, page, files):
+    short, target = match.group(1), match.group(2)
+    text = target.rsplit(".", 1)[-1] if short else target
+    parts = target.split(".")
+    for n in range(len(parts), 0, -1):
+        module = ".".join(parts[:n])
+        found = files.get_file_from_path(f"api/{module}.md")
+        if found is not None:
+            href = found.url_relative_to(page.file)
+            anchor = "" if module == target else f"#{target}"
+            return f'<a href="{href}{anchor}"><code>{text}</code></a>'
+    return f"<code>{text}</code>"
+
+
+def on_page_content(html, page, config, files):
+    """Docstrings' reST roles (Sphinx's ``:class:`X```) as code, linked to the API page."""
+    return ROLE.sub(lambda m: _role_link(m, page, files), html)

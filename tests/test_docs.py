@@ -124,3 +124,7 @@ def test_the_site_builds_strictly_with_executed_tutorials_and_the_api(tmp_path):
     assert "LivePlot" in api and "Redraw the training curves" in api
     layers = _text(site / "api" / "glassnet.layers" / "index.html")
     assert "Dense" in layers and "backward" in layers
+    # Sphinx roles in docstrings become code linking to their API page
+    front_api = (site / "api" / "glassnet" / "index.html").read_text(encoding="utf-8")
+    assert ":class:<code>" not in front_api and ":mod:<code>" not in front_api
+    assert '<a href="../glassnet.losses/"><code>glassnet.losses</code></a>' in front_api
