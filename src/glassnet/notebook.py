@@ -57,6 +57,9 @@ table.glassnet td.num { text-align: right; font-family: monospace; }
 table.glassnet table.values td { border: none; padding: 0 6px; text-align: right;
   font-family: monospace; }
 table.glassnet caption { text-align: left; font-weight: bold; padding: 4px 0; }
+table.glassnet tr.layer th { background: #e8eef7; }
+div.glassnet-model, div.glassnet-trace, div.glassnet-history { overflow-x: auto;
+  max-width: 100%; }
 </style>"""
 
 
@@ -156,10 +159,10 @@ def values_html(value):
 
 
 def _steps_html(steps, layer_title):
-    rows = []
-    for i, step in enumerate(steps):
-        head = (f'<th rowspan="{len(steps)}">{html.escape(layer_title)}</th>' if i == 0 else "")
-        rows.append(f'<tr class="step">{head}<td>{html.escape(step.label)}</td>'
+    """A layer's heading row, then one row per step: its label, formula and value."""
+    rows = [f'<tr class="layer"><th colspan="3">{html.escape(layer_title)}</th></tr>']
+    for step in steps:
+        rows.append(f'<tr class="step"><td>{html.escape(step.label)}</td>'
                     f"<td>{html.escape(step.formula)}</td>"
                     f"<td>{values_html(step.value)}</td></tr>")
     return "".join(rows)
@@ -175,14 +178,13 @@ def trace_html(tr):
     -------
     str
     """
-    head = ("<thead><tr><th>Layer</th><th>Step</th><th>Equation</th><th>Value</th></tr>"
-            "</thead>")
+    head = "<thead><tr><th>Step</th><th>Equation</th><th>Value</th></tr></thead>"
     forward = "".join(_steps_html(layer.forward, f"{layer.index}. {layer.title}")
                       for layer in tr.layers)
     parts = [STYLE, f'<table class="glassnet glassnet-trace glassnet-forward"><caption>'
                     f"Forward pass, layer by layer</caption>{head}<tbody>{forward}"
-                    f'<tr class="output"><th>Output</th><td>ŷ</td><td>the last layer\'s '
-                    f"output</td><td>{values_html(tr.output)}</td></tr></tbody></table>"]
+                    f'<tr class="output"><td>ŷ</td><td>the network\'s output</td>'
+                    f"<td>{values_html(tr.output)}</td></tr></tbody></table>"]
     if tr.loss is not None:
         parts.append(f'<p class="glassnet-loss">Loss ({html.escape(str(tr.loss_name))}): '
                      f'L = <span title="{float(tr.loss)!r}">{float(tr.loss):.6g}</span></p>')
