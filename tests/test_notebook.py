@@ -1,6 +1,5 @@
 """The glass box in Jupyter: the HTML a notebook shows, and a real notebook run headless."""
 import json
-import pathlib
 import re
 import urllib.error
 import urllib.request
@@ -180,7 +179,6 @@ def test_show_lab_rejects_a_bad_height_before_starting_anything(height):
 CELLS = [
     """\
 import json
-import pathlib
 import numpy as np
 import glassnet as gn
 x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
@@ -273,23 +271,3 @@ def test_show_lab_serves_the_lab_until_stopped_or_the_process_exits(monkeypatch)
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(view.url, timeout=5)
 
-
-def test_the_fashion_mnist_tutorial_falls_back_to_the_digits_with_a_visible_note(
-        tmp_path, monkeypatch):
-    pytest.importorskip("matplotlib")
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
-    path = pathlib.Path(__file__).resolve().parents[1] / "docs/tutorials/04-fashion-mnist.ipynb"
-    book = nbformat.read(path, as_version=4)
-    monkeypatch.setenv("GLASSNET_FASHION_MNIST", str(tmp_path / "absent"))   # the kernel's too
-    nbclient.NotebookClient(book, timeout=120, kernel_name="python3").execute()
-    first = book.cells[1]
-    note = "".join(out.get("data", {}).get("text/markdown", "") for out in first.outputs)
-    assert "Fashion-MNIST is not installed here" in note and "embedded 8×8 digits" in note
-    assert "the embedded digits: 1438 training and 359 test images of 8×8" in _text(first)
-    # it trained, and the glass box shows the 64 inputs of the digits
-    fit = next(cell for cell in book.cells if "model.fit(" in cell.source)
-    assert "'accuracy'" in "".join(str(out.get("data", {})) for out in fit.outputs)
-    trace = _html(book.cells[-1])
-    assert '<tr class="output">' in trace and "shape (64, 128)" in trace
