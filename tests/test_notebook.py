@@ -168,6 +168,24 @@ def test_liveplot_rejects_a_bad_min_interval(interval):
         notebook.LivePlot(min_interval=interval)
 
 
+def test_liveplot_counts_epochs_whatever_the_logs_are_called(capsys):
+    class OwnStep(gn.Sequential):
+        def train_step(self, x, y, sample_weight=None):
+            return {"error": super().train_step(x, y, sample_weight)["loss"]}
+
+    model = OwnStep([gn.Dense(1, input_dim=2)], seed=0)
+    model.compile(loss="mse", optimizer="sgd")
+    plot = notebook.LivePlot(every=3, min_interval=0, plot=False)
+    model.fit(XOR_X, XOR_Y[:, None], epochs=6, verbose=0, callbacks=[plot])
+    assert [line.split(":")[0] for line in capsys.readouterr().out.strip().splitlines()] == [
+        "epoch 3", "epoch 6"]
+
+
+def test_liveplot_rejects_a_bad_plot():
+    with pytest.raises(ValueError, match="plot must be True, False or None"):
+        notebook.LivePlot(plot="yes")
+
+
 @pytest.mark.parametrize("height", [50, 1.5, "tall", True])
 def test_show_lab_rejects_a_bad_height_before_starting_anything(height):
     with pytest.raises(ValueError, match="height must be"):

@@ -302,35 +302,36 @@ class LivePlot(Callback):
                 0 <= min_interval < float("inf")):
             raise ValueError(f"min_interval must be a number of seconds >= 0; "
                              f"received {min_interval!r}")
+        if plot not in (None, True, False):
+            raise ValueError(f"plot must be True, False or None (curves when matplotlib is "
+                             f"installed); received {plot!r}")
         self.every = int(every)
         self.min_interval = float(min_interval)
-        self._last = -float("inf")
         self.plot = plot
-        self.logs = {}
-        self.updates = 0
-        self._handle = None
-        self._pending = False
+        self.on_train_begin()
 
     def _show(self):
         curves = _Curves(self.logs, self.plot)
         self.updates += 1
         self._pending = False
-        self._last = time.monotonic()
         if self._handle is not None:
             self._handle.update(curves)
-            return
-        try:
-            from IPython.display import display       # optional: the notebook extra
-        except ImportError:
-            print(repr(curves), flush=True)
-            return
-        self._handle = display(curves, display_id=True)
-        if self._handle is None:                       # not in IPython: display printed it
-            self._handle = _Printer()
+        else:
+            try:
+                from IPython.display import display       # optional: the notebook extra
+            except ImportError:
+                display = None
+            self._handle = display(curves, display_id=True) if display is not None else None
+            if self._handle is None:                  # not in IPython: display printed it
+                if display is None:
+                    print(repr(curves), flush=True)
+                self._handle = _Printer()
+        self._last = time.monotonic()                 # counted from the end of drawing
 
     def on_train_begin(self, logs=None):
         self.logs = {}
         self.updates = 0
+        self._epochs = 0
         self._handle = None
         self._pending = False
         self._last = -float("inf")
@@ -339,8 +340,9 @@ class LivePlot(Callback):
         for key, value in (logs or {}).items():
             if key != "learning_rate":
                 self.logs.setdefault(key, []).append(float(value))
+        self._epochs += 1
         self._pending = True
-        if len(self.logs.get("loss", [])) % self.every == 0 and (
+        if self._epochs % self.every == 0 and (
                 time.monotonic() - self._last >= self.min_interval):
             self._show()
 
