@@ -27,6 +27,7 @@ from .models import Model, Sequential, load_model
 from .trainer import TrainingDiverged
 from .gradcheck import gradcheck
 from .optimizers import SGD, Adam, CosineDecay, ExponentialDecay, RMSprop, StepDecay
+from . import notebook                   # rich displays in Jupyter (registers when IPython runs)
 
 
 __all__ = [
@@ -38,5 +39,5 @@ __all__ = [
     "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "BackupAndRestore",
     "load_model", "gradcheck", "fold_bias", "unfold_bias", "TrainingDiverged", "register",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
-    "models", "optimizers", "regularizers", "utils", "__version__",
+    "models", "notebook", "optimizers", "regularizers", "utils", "__version__",
 ]
