@@ -278,7 +278,9 @@ def test_show_lab_serves_the_lab_until_stopped_or_the_process_exits(monkeypatch)
     view = notebook.show_lab(height=400)
     assert at_exit == [view.stop]                         # the kernel's exit stops it
     try:
-        with urllib.request.urlopen(view.url, timeout=10) as reply:
+        # the URL's token becomes a cookie on the first visit, as in the notebook's IFrame
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with browser.open(view.url, timeout=10) as reply:
             assert reply.status == 200 and b"glassnet lab" in reply.read().lower()
         assert 'height="400"' in view._repr_html_()
     finally:

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import lab
 from .callbacks import Callback, History
-from .model import Sequential
+from .models import Model
 from .plotting import plot_history, plot_network, pyplot
 from .trace import Trace
 
@@ -461,7 +461,7 @@ def register(shell=None):
     if shell is None:
         return False
     formatter = shell.display_formatter.formatters["text/html"]
-    formatter.for_type(Sequential, model_html)
+    formatter.for_type(Model, model_html)           # Sequential too (a subclass)
     formatter.for_type(Trace, trace_html)
     formatter.for_type(History, history_html)
     return True
