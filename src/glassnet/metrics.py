@@ -603,11 +603,15 @@ def _confusion_counts(labels, scores, weights, thresholds, need_negatives=True):
     bucket[np.isnan(scores)] = 0
     pos = weights * labels
     neg = weights - pos
-    tp_sorted = np.cumsum(np.bincount(bucket, pos, minlength=m + 1)[::-1])[::-1][1:]
-    fp_sorted = np.cumsum(np.bincount(bucket, neg, minlength=m + 1)[::-1])[::-1][1:]
-    tp, fp = np.empty(m), np.empty(m)
-    tp[order], fp[order] = tp_sorted, fp_sorted
-    return tp, fp, neg.sum() - fp, pos.sum() - tp
+    counts = []
+    for per_bucket in (np.bincount(bucket, pos, minlength=m + 1),
+                       np.bincount(bucket, neg, minlength=m + 1)):
+        above = np.cumsum(per_bucket[::-1])[::-1][1:]     # buckets > j: predicted positive
+        below = np.cumsum(per_bucket)[:-1]                # buckets ≤ j: predicted negative
+        counts += [above, below]
+    tp, fn, fp, tn = (np.empty(m) for _ in range(4))
+    tp[order], fn[order], fp[order], tn[order] = counts
+    return tp, fp, tn, fn
 
 
 class _ConfusionMetric(Metric):
