@@ -29,7 +29,7 @@ from ._text import format_logs
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
            "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "BackupAndRestore",
-           "ProgbarLogger"]
+           "ProgbarLogger", "TensorBoard", "CallbackList"]
 
 
 class Callback:
@@ -279,44 +279,74 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model after each epoch (or only when ``monitor`` improves).
+    """Save the model after each epoch or every n batches (or only when ``monitor`` improves).
 
     Parameters
     ----------
     filepath : str
-        May contain ``{epoch}`` and log keys, e.g.
+        May contain ``{epoch}`` (counted from 1), ``{batch}`` (with an integer
+        ``save_freq``, counted from 1 within the epoch) and log keys, e.g.
         ``"model-{epoch:02d}-{val_loss:.3f}.glassnet"``.
     monitor : str, default "val_loss"
     verbose : int, default 0
         1 prints each save.
     save_best_only : bool, default False
     mode : {"auto", "min", "max"}
+    save_freq : "epoch" or int, default "epoch"
+        "epoch": save at the end of each epoch.  An integer n: save after
+        every n training batches, counted across epochs as Keras does (the
+        logs are then the batch's: save_best_only can watch "loss" or a
+        metric, not a validation value).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 mode="auto"):
+                 mode="auto", save_freq="epoch"):
         super().__init__()
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
+        if save_freq != "epoch" and (isinstance(save_freq, bool)
+                                     or not isinstance(save_freq, int) or save_freq < 1):
+            raise ValueError(f"ModelCheckpoint save_freq must be 'epoch' or a positive number "
+                             f"of batches; received {save_freq!r}")
+        self.save_freq = save_freq
         self.watch = _Monitor("ModelCheckpoint", monitor, mode)
         self.best = None
+        self._epoch = 0
+        self._batches_since_save = 0
+        if save_freq != "epoch":      # listen to the batches only when saving by them
+            self.on_train_batch_end = self._count_batch
 
     def on_train_begin(self, logs=None):
         self.watch.resolve(self.model)
+        self._batches_since_save = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def _count_batch(self, batch, logs=None):
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._epoch, logs or {}, batch=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        if self.save_freq == "epoch":
+            self._save(epoch, logs or {})
+
+    def _save(self, epoch, logs, batch=None):
         if self.save_best_only:
             value = self.watch.value(logs)
             if value is None or not self.watch.improved(value, self.best):
                 return
             self.best = value
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        fields = {k: v for k, v in logs.items() if k not in ("epoch", "batch")}
+        path = self.filepath.format(epoch=epoch + 1, batch=batch, **fields)
         self.model.save(path)
         if self.verbose:
-            print(f"Epoch {epoch + 1}: saved the model to {path}")
+            where = f"Epoch {epoch + 1}" + ("" if batch is None else f", batch {batch}")
+            print(f"{where}: saved the model to {path}")
 
 
 def _positional_arity(fn):
@@ -492,6 +522,90 @@ class BackupAndRestore(Callback):
             os.remove(self.path)
 
 
+class TensorBoard(Callback):
+    """Write the logs (and weight histograms) as event files that TensorBoard shows.
+
+    As Keras's callback: ``log_dir/train`` gets each epoch's training values
+    as ``epoch_<name>`` (``epoch_loss``, ``epoch_accuracy``, and
+    ``epoch_learning_rate``), ``log_dir/validation`` the ``val_`` values
+    under the same names, so TensorBoard draws the two runs on one chart.
+    Then ``tensorboard --logdir log_dir``.
+
+    Needs ``tensorboardX`` (``pip install glassnet[tensorboard]``), a small
+    writer of TensorBoard's file format.
+
+    Parameters
+    ----------
+    log_dir : str, default "logs"
+    histogram_freq : int, default 0
+        Every that many epochs, a histogram of each layer's weights
+        (``<layer>/<array>``, e.g. ``dense/W``) in the training run; 0: none.
+    update_freq : "epoch", "batch" or int, default "epoch"
+        Also write ``batch_<name>`` values every batch (or every n batches),
+        at the step count of the optimizer.
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0, update_freq="epoch"):
+        super().__init__()
+        try:
+            import tensorboardX  # noqa: F401
+        except ImportError:
+            raise ImportError("TensorBoard needs tensorboardX to write event files: "
+                              "pip install 'glassnet[tensorboard]'") from None
+        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) \
+                or histogram_freq < 0:
+            raise ValueError(f"TensorBoard histogram_freq must be an integer >= 0; received "
+                             f"{histogram_freq!r}")
+        if update_freq == "batch":
+            update_freq = 1
+        if update_freq != "epoch" and (isinstance(update_freq, bool)
+                                       or not isinstance(update_freq, int) or update_freq < 1):
+            raise ValueError(f"TensorBoard update_freq must be 'epoch', 'batch' or a positive "
+                             f"integer; received {update_freq!r}")
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = histogram_freq
+        self.update_freq = update_freq
+        self._writers = {}
+        if update_freq != "epoch":      # listen to the batches only when writing them
+            self.on_train_batch_end = self._write_batch
+
+    def _writer(self, run):
+        if run not in self._writers:
+            from tensorboardX import SummaryWriter
+            self._writers[run] = SummaryWriter(os.path.join(self.log_dir, run))
+        return self._writers[run]
+
+    def _write_batch(self, batch, logs=None):
+        step = self.model.optimizer.iterations
+        if step % self.update_freq:
+            return
+        writer = self._writer("train")
+        for key, value in (logs or {}).items():
+            if key != "size" and isinstance(value, (int, float)):
+                writer.add_scalar(f"batch_{key}", float(value), step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        logs.setdefault("learning_rate", self.model.optimizer.current_learning_rate())
+        for key, value in logs.items():
+            if not isinstance(value, (int, float)):
+                continue
+            run, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            self._writer(run).add_scalar(f"epoch_{name}", float(value), epoch)
+        if self.histogram_freq and (epoch + 1) % self.histogram_freq == 0:
+            writer = self._writer("train")
+            for layer in self.model.layers:
+                for name, array in zip(layer.param_names + layer.state_names, layer.weights):
+                    writer.add_histogram(f"{layer.name}/{name}", array.ravel(), epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
 class TerminateOnNaN(Callback):
     """Keras's TerminateOnNaN, which glassnet does always: a documented no-op.
 
@@ -580,7 +694,8 @@ REGISTRY = Registry("callback", Callback,
                      "reduce_lr_on_plateau": ReduceLROnPlateau, "csv_logger": CSVLogger,
                      "lambda_callback": LambdaCallback, "terminate_on_nan": TerminateOnNaN,
                      "backup_and_restore": BackupAndRestore,
-                     "progbar_logger": ProgbarLogger})
+                     "progbar_logger": ProgbarLogger, "tensor_board": TensorBoard},
+                    aliases={"tensorboard": "tensor_board"})
 
 
 class CallbackList:
@@ -597,7 +712,13 @@ class CallbackList:
                                   or self.listeners["on_train_batch_end"])
 
     def _dispatch(self, event, *args):
-        for hook in self.listeners[event]:
+        """Call every listener of ``event``; ``logs`` (the last argument) is always a dict."""
+        listeners = self.listeners[event]
+        if not listeners:
+            return
+        *head, logs = args
+        args = (*head, {} if logs is None else logs)
+        for hook in listeners:
             hook(*args)
 
     def on_train_begin(self, logs=None):
