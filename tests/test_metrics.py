@@ -405,3 +405,43 @@ def test_a_model_logs_saves_and_loads_its_metrics(tmp_path, rng):
 def test_bad_input_says_what_was_expected(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+class LargestError(metrics.Metric):
+    """A metric with its own state: the largest absolute error seen."""
+
+    def __init__(self, name=None):
+        super().__init__(name)
+        self.add_variable("largest")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.largest[...] = max(float(self.largest), float(np.max(np.abs(y_pred - y_true))))
+
+    def result(self):
+        return float(self.largest)
+
+
+@pytest.fixture
+def largest_error():
+    gn.register(LargestError)
+    yield LargestError
+    del metrics.REGISTRY.classes["largest_error"]
+
+
+def test_a_stateful_metric_of_ones_own_trains_saves_and_loads(largest_error, tmp_path, rng):
+    x = rng.normal(size=(40, 2))
+    y = x[:, :1] * 0.5
+    model = gn.Sequential([gn.Dense(1, input_dim=2)], seed=0)
+    model.compile(optimizer="sgd", loss="mse", metrics=[LargestError(name="worst")])
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert "worst" in model.history.history
+    model.save(tmp_path / "own.glassnet")
+    loaded = gn.load_model(tmp_path / "own.glassnet")
+    assert isinstance(loaded.metrics[0], LargestError) and loaded.metrics[0].name == "worst"
+    out = model.predict(x)
+    assert loaded.evaluate(x, y)["worst"] == pytest.approx(float(np.max(np.abs(out - y))))
+    metric = LargestError()
+    metric.update_state(np.zeros((2, 1)), np.array([[1.0], [-3.0]]))
+    metric.update_state(np.zeros((1, 1)), np.array([[2.0]]))
+    assert metric.result() == 3.0 and metric(np.zeros((1, 1)), np.ones((1, 1))) == 1.0
+    assert metric.result() == 3.0
