@@ -153,3 +153,23 @@ def test_every_hook_receives_a_dict_never_none(data):
     assert set(received) == set(callbacks.HOOKS) - {"on_batch_begin", "on_batch_end"}
     for hook, logs in received.items():
         assert all(isinstance(entry, dict) for entry in logs), hook
+
+
+def test_a_metric_with_several_values_is_logged_saved_and_loaded(data, tmp_path):
+    x, y = data
+    model = _model(metrics=[gn.metrics.Precision(thresholds=[0.3, 0.6])])
+    history = model.fit(x, y, epochs=2, batch_size=32, verbose=0,
+                        callbacks=[gn.callbacks.CSVLogger(tmp_path / "log.csv")])
+    values = history.history["precision"]
+    assert len(values) == 2 and all(len(v) == 2 for v in values)
+    model.save(tmp_path / "m.glassnet")
+    assert gn.load_model(tmp_path / "m.glassnet").history.history["precision"] == values
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert rows[0] == "epoch,loss,precision"
+    assert rows[1].endswith(f'"[{values[0][0]!r}, {values[0][1]!r}]"')
+
+
+@pytest.mark.parametrize("bad", [[["x"]], [[[1.0]]], [True], ["0.5"]])
+def test_a_history_restores_only_numbers_or_lists_of_numbers(bad):
+    with pytest.raises(ValueError, match="at most one number"):
+        gn.callbacks.History().restore({"history": {"m": bad}, "epoch": [0]})

@@ -23,6 +23,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from ._registry import Registry
 from .optimizers import LearningRateSchedule
 from ._text import format_logs
@@ -135,6 +137,8 @@ class History(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
+            if isinstance(value, np.ndarray):       # a metric with several values (thresholds)
+                value = value.tolist()
             self.history.setdefault(key, []).append(value)
 
     def restore(self, saved):
@@ -151,15 +155,21 @@ class History(Callback):
                              "non-negative integer epochs")
         for key, values in history.items():
             if not isinstance(values, list) or len(values) > len(epoch) or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-                raise ValueError(f"the history of {key!r} must hold at most one number for "
-                                 f"each of the {len(epoch)} epochs")
-        self.history = {str(k): [float(v) for v in values] for k, values in history.items()}
+                    _is_number(v) or (isinstance(v, list) and all(map(_is_number, v)))
+                    for v in values):
+                raise ValueError(f"the history of {key!r} must hold at most one number (or "
+                                 f"list of numbers) for each of the {len(epoch)} epochs")
+        self.history = {str(k): [[float(x) for x in v] if isinstance(v, list) else float(v)
+                                 for v in values] for k, values in history.items()}
         self.epoch = list(epoch)
 
     def __repr__(self):
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class _Monitor:
@@ -453,7 +463,7 @@ class CSVLogger(Callback):
             if self._keys is None:
                 self._file.write(self.separator.join(["epoch", *sorted(logs)]) + "\n")
             self._keys = sorted(logs)
-        row = [str(epoch)] + [repr(float(logs[k])) if k in logs else "" for k in self._keys]
+        row = [str(epoch)] + [_csv_value(logs[k]) if k in logs else "" for k in self._keys]
         self._file.write(self.separator.join(row) + "\n")
         self._file.flush()
 
@@ -461,6 +471,13 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _csv_value(value):
+    """A number as Python writes it; several (a metric at several thresholds) as "[a, b]"."""
+    if np.ndim(value) == 0:
+        return repr(float(value))
+    return '"[' + ", ".join(repr(float(v)) for v in np.ravel(value)) + ']"'
 
 
 class LambdaCallback(Callback):
