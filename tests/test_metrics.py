@@ -445,3 +445,21 @@ def test_a_stateful_metric_of_ones_own_trains_saves_and_loads(largest_error, tmp
     metric.update_state(np.zeros((1, 1)), np.array([[2.0]]))
     assert metric.result() == 3.0 and metric(np.zeros((1, 1)), np.ones((1, 1))) == 1.0
     assert metric.result() == 3.0
+
+
+def within_a_tenth(y_true, y_pred):
+    return (np.abs(y_pred - y_true) < 0.1).mean(axis=1)
+
+
+def test_a_plain_function_is_a_metric_named_after_it_but_cannot_be_saved(tmp_path, rng):
+    x = rng.normal(size=(40, 2))
+    y = x[:, :1] * 0.5
+    model = gn.Sequential([gn.Dense(1, input_dim=2)], seed=0)
+    model.compile(optimizer="sgd", loss="mse", metrics=[within_a_tenth])
+    history = model.fit(x, y, epochs=2, batch_size=40, verbose=0, shuffle=False)
+    assert len(history.history["within_a_tenth"]) == 2
+    out = model.predict(x)
+    assert model.evaluate(x, y)["within_a_tenth"] == pytest.approx(
+        float(within_a_tenth(y, out).mean()))
+    with pytest.raises(ValueError, match="plain function.*register it"):
+        model.save(tmp_path / "fn.glassnet")

@@ -57,7 +57,7 @@ import numpy as np
 from . import losses
 from ._registry import Registry
 
-__all__ = ["Metric", "Mean", "Sum", "BinaryAccuracy", "CategoricalAccuracy",
+__all__ = ["Metric", "MeanMetricWrapper", "Mean", "Sum", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
            "SparseTopKCategoricalAccuracy", "BinaryCrossentropy", "CategoricalCrossentropy",
            "SparseCategoricalCrossentropy", "MeanSquaredError", "RootMeanSquaredError",
@@ -252,6 +252,30 @@ def _sample_weight(sample_weight, n):
     if not np.all(np.isfinite(w)):
         raise ValueError("sample_weight must be finite numbers")
     return w
+
+
+class MeanMetricWrapper(Metric):
+    """A function ``fn(y_true, y_pred) -> one number per sample`` as a metric (their mean).
+
+    Keras's wrapper, made for you when ``compile(metrics=[fn])`` gets a
+    plain function; the function's name is the key in the logs.  A function
+    cannot be saved in a model file: to save such a model, subclass
+    :class:`Metric` with ``per_sample`` and register it.
+    """
+
+    def __init__(self, fn, name=None, **kwargs):
+        if not callable(fn):
+            raise ValueError(f"MeanMetricWrapper needs a function; received {fn!r}")
+        super().__init__(name if name is not None else getattr(fn, "__name__", "metric"))
+        self.fn, self.kwargs = fn, kwargs
+
+    def per_sample(self, y_true, y_pred):
+        return np.asarray(self.fn(y_true, y_pred, **self.kwargs))
+
+    def get_config(self):
+        raise ValueError(f"the metric {self.name!r} is a plain function, which a model file "
+                         f"cannot hold; subclass glassnet.metrics.Metric with per_sample and "
+                         f"register it (glassnet.register) to save this model")
 
 
 # ----------------------------------------------------------------------------------------
@@ -1077,7 +1101,14 @@ REGISTRY = Registry(
     aliases={"mse": "mean_squared_error", "mae": "mean_absolute_error",
              "mape": "mean_absolute_percentage_error", "rmse": "root_mean_squared_error",
              "bce": "binary_crossentropy", "top_k_accuracy": "top_k_categorical_accuracy"})
-serialize = REGISTRY.serialize
+
+
+def serialize(metric):
+    """``{"class": name, "config": {...}}`` of a metric (a function says it cannot be saved)."""
+    if callable(metric) and not isinstance(metric, Metric):
+        metric = MeanMetricWrapper(metric)
+    return REGISTRY.serialize(metric)
+
 
 #: names that mean "accuracy of the kind that fits the loss"
 ACCURACY = ("accuracy", "acc")
@@ -1120,4 +1151,6 @@ def get(identifier, loss=None, output_units=None):
             return cls(name=identifier)
         except TypeError:          # a class of the user's that takes no name
             return cls()
-    return REGISTRY.get(identifier, "a name or a Metric")
+    if callable(identifier) and not isinstance(identifier, (type, Metric)):
+        return MeanMetricWrapper(identifier)
+    return REGISTRY.get(identifier, "a name, a Metric or a function")
