@@ -151,15 +151,16 @@ class Metric:
         values = np.asarray(self.per_sample(y_true, y_pred))
         values = values.reshape(len(y_pred), -1).mean(axis=1) if values.ndim > 1 else values
         if w is None:
-            self.total += np.sum(values, dtype=np.float64)
-            self.count += len(values)
+            self.total += values.sum(dtype=np.float64)
+            self.count += values.shape[0]
         else:
             self.total += np.dot(values.astype(np.float64), w)
-            self.count += np.sum(w)
+            self.count += w.sum()
 
     def result(self):
         """The value over every sample since the last :meth:`reset_state` (0 before any)."""
-        return _number(_divide_no_nan(self.total, self.count))
+        count = float(self.count)
+        return float(self.total) / count if count else 0.0
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The metric of these samples alone; the state is left as it was."""
