@@ -397,6 +397,8 @@ def test_a_model_logs_saves_and_loads_its_metrics(tmp_path, rng):
     (lambda: metrics.Mean()([1.0, 2.0], sample_weight=[1.0]), r"sample_weight.*shape \(2,\)"),
     (lambda: metrics.AUC(curve="XY"), "'ROC' or 'PR'"),
     (lambda: metrics.AUC(num_thresholds=1), "num_thresholds must be an integer > 1"),
+    (lambda: metrics.get({"class": "auc", "config": {"num_thresholds": 10 ** 12}}),
+     r"num_thresholds must be an integer > 1 \(at most 1000000\)"),
     (lambda: metrics.Precision(thresholds=[]), "thresholds must be a number or a list"),
     (lambda: metrics.F1Score(average="mean"), "average must be one of"),
     (lambda: metrics.MeanAbsoluteError()(["a"], [[1.0]]), "y_true must be numbers"),

@@ -230,6 +230,8 @@ def test_every_schedule_serializes_and_drives_every_optimizer(schedule, tmp_path
     (lambda: schedules.CosineDecay(0.1, 10, alpha=2), r"alpha must be in \[0, 1\]"),
     (lambda: schedules.CosineDecay(0.0, 10, warmup_target=0.1), "warmup_steps > 0"),
     (lambda: schedules.CosineDecayRestarts(0.1, -5), "first_decay_steps"),
+    (lambda: schedules.CosineDecayRestarts(0.1, 10, t_mul=0.5), "t_mul must be a finite number >= 1"),
+    (lambda: schedules.PolynomialDecay(0.1, 10, power=-1), "power must be a finite number >= 0"),
     (lambda: schedules.PolynomialDecay("x", 10), "initial_learning_rate must be a number"),
     (lambda: schedules.get("cosine_decay"), "must be a LearningRateSchedule or its config"),
 ])

@@ -67,6 +67,9 @@ __all__ = ["Metric", "MeanMetricWrapper", "Mean", "Sum", "BinaryAccuracy", "Cate
 
 #: Keras's ``backend.epsilon()``: the guard in MAPE's, F-score's and AUC's formulas
 EPSILON = 1e-7
+#: the most thresholds a confusion metric keeps (4 counts of 8 MB each): a model file
+#: cannot ask for more memory than that
+MAX_THRESHOLDS = 1_000_000
 
 
 def _divide_no_nan(a, b):
@@ -846,9 +849,9 @@ class AUC(_ConfusionMetric):
         else:
             if isinstance(num_thresholds, bool) or not isinstance(num_thresholds,
                                                                   (int, np.integer)) \
-                    or num_thresholds <= 1:
-                raise ValueError(f"AUC num_thresholds must be an integer > 1; received "
-                                 f"{num_thresholds!r}")
+                    or not 1 < num_thresholds <= MAX_THRESHOLDS:
+                raise ValueError(f"AUC num_thresholds must be an integer > 1 (at most "
+                                 f"{MAX_THRESHOLDS}); received {num_thresholds!r}")
             self.num_thresholds = int(num_thresholds)
             self.thresholds = None
             inner = [(i + 1) / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]

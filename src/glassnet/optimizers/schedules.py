@@ -164,7 +164,7 @@ class PolynomialDecay(LearningRateSchedule):
                                              owner, 0)
         self.decay_steps = _number(decay_steps, "decay_steps", owner, 0, strict=True)
         self.end_learning_rate = _number(end_learning_rate, "end_learning_rate", owner, 0)
-        self.power = _number(power, "power", owner)
+        self.power = _number(power, "power", owner, 0)      # (1 - 1)^power: no negative powers
         self.cycle = bool(cycle)
         self.name = name
 
@@ -255,7 +255,9 @@ class CosineDecayRestarts(LearningRateSchedule):
                                              owner, 0)
         self.first_decay_steps = _number(first_decay_steps, "first_decay_steps", owner, 0,
                                          strict=True)
-        self.t_mul = _number(t_mul, "t_mul", owner, 0, strict=True)
+        # t_mul < 1 would shrink the periods until infinitely many restarts fit before
+        # step T / (1 - t_mul), after which the schedule has no value
+        self.t_mul = _number(t_mul, "t_mul", owner, 1)
         self.m_mul = _number(m_mul, "m_mul", owner, 0)
         self.alpha = _number(alpha, "alpha", owner, 0)
         self.name = name
