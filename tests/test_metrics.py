@@ -318,6 +318,22 @@ def test_mean_and_sum_weighted_as_keras():
         (1.5 + 3 * 3.5) / 4)
 
 
+@pytest.mark.parametrize("metric", [metrics.RootMeanSquaredError(), metrics.MeanSquaredError(),
+                                    metrics.MeanAbsolutePercentageError(), metrics.R2Score(),
+                                    metrics.AUC(), metrics.Precision(), metrics.F1Score(),
+                                    metrics.BinaryAccuracy(), metrics.BinaryCrossentropy()])
+def test_calling_a_metric_equals_update_state_then_result(metric, rng):
+    # what the trainer calls per batch (metric(y, ŷ)) and the stateful way agree
+    y = rng.integers(0, 2, size=(50, 1)).astype(float) + 0.5
+    p = np.clip(y - 0.5 + rng.normal(size=(50, 1)) * 0.4, 0.01, 0.99)
+    y = y - 0.5
+    called = metric(y, p)
+    metric.reset_state()
+    metric.update_state(y[:20], p[:20])
+    metric.update_state(y[20:], p[20:])
+    np.testing.assert_allclose(called, metric.result(), rtol=1e-12)
+
+
 def test_calling_a_metric_leaves_its_state_alone(rng):
     y = rng.integers(0, 2, size=100)
     p = rng.uniform(size=100)

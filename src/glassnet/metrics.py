@@ -167,7 +167,8 @@ class Metric:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The metric of these samples alone; the state is left as it was."""
-        if self._is_mean_of_per_sample() and sample_weight is None:
+        if sample_weight is None and self._is_mean_of_per_sample() \
+                and type(self).result is Metric.result:          # the plain mean, directly
             y_true, y_pred = self._check_pair(y_true, y_pred)
             return float(np.mean(self.per_sample(y_true, y_pred), dtype=np.float64))
         return self._stateless(self.update_state, y_true, y_pred, sample_weight)
