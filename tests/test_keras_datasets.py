@@ -50,6 +50,21 @@ def test_a_kerass_npz_cache_file_loads_too(tiny_mnist, tmp_path):
     assert y_train.dtype == np.uint8
 
 
+def test_a_relative_path_is_looked_for_in_kerass_cache_as_keras_means_it(tiny_mnist, tmp_path,
+                                                                          monkeypatch):
+    _, expected = tiny_mnist
+    cache = tmp_path / "home" / ".keras" / "datasets"
+    cache.mkdir(parents=True)
+    np.savez(cache / "mnist.npz", **expected)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (_, y_train), _ = datasets.mnist.load_data(path="mnist.npz")
+    np.testing.assert_array_equal(y_train, expected["y_train"])
+    monkeypatch.delenv("GLASSNET_MNIST", raising=False)
+    (_, y_train), _ = datasets.mnist.load_data()              # the default place, too
+    np.testing.assert_array_equal(y_train, expected["y_train"])
+
+
 def test_the_environment_variable_names_the_place(tiny_mnist, monkeypatch):
     directory, expected = tiny_mnist
     monkeypatch.setenv("GLASSNET_MNIST", str(directory))

@@ -7,7 +7,8 @@ is ever downloaded: the files come from disk, looked for in this order:
 
 1. the ``path`` given to ``load_data`` (a directory of the four IDX files,
    gzipped or not, or a Keras ``.npz`` file with ``x_train``, ``y_train``,
-   ``x_test``, ``y_test``);
+   ``x_test``, ``y_test``); a relative path is also looked for in Keras's
+   cache, as Keras means it (``load_data(path="mnist.npz")``);
 2. the environment variable ``GLASSNET_MNIST`` / ``GLASSNET_FASHION_MNIST``;
 3. Debian's package: ``apt-get install dataset-fashion-mnist`` puts
    Fashion-MNIST in ``/usr/share/datasets/fashion-mnist`` (Debian has no
@@ -37,6 +38,8 @@ from .files import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, load_idx
 
 __all__ = ["ImageDataset", "mnist", "fashion_mnist", "SCALES"]
 
+#: where ``keras.datasets`` keeps what it downloaded (a relative ``path`` is looked for there too)
+KERAS_CACHE = "~/.keras/datasets"
 #: what ``scale=`` may ask for when calling a loader
 SCALES = ("unit", "none")
 
@@ -75,8 +78,10 @@ class ImageDataset:
     # -- where -----------------------------------------------------------------------------
     def locate(self, path=None):
         """The file or directory ``load_data`` reads (see the module docstring for the order)."""
-        if path is not None:
-            candidates = [os.path.expanduser(os.fspath(path))]
+        if path is not None:      # as given, or (Keras's meaning) in Keras's cache directory
+            path = os.path.expanduser(os.fspath(path))
+            candidates = [path] if os.path.isabs(path) else [
+                path, os.path.join(os.path.expanduser(KERAS_CACHE), path)]
         elif os.environ.get(self.environment):
             candidates = [os.environ[self.environment]]
         else:
