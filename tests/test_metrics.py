@@ -353,6 +353,7 @@ def test_names_are_logged_as_written_and_kerass_defaults():
     assert metrics.get("mae").name == "mae"
     assert metrics.get("MAPE").name == "MAPE"
     assert isinstance(metrics.get("rmse"), metrics.RootMeanSquaredError)
+    assert metrics.get(metrics.AUC).name == "auc"                   # a class, as Keras takes
     assert metrics.BinaryCrossentropy(name="cross entropy").name == "cross entropy"
     defaults = {metrics.AUC: "auc", metrics.Precision: "precision", metrics.Recall: "recall",
                 metrics.F1Score: "f1_score", metrics.R2Score: "r2_score",
@@ -394,12 +395,13 @@ def test_a_model_logs_saves_and_loads_its_metrics(tmp_path, rng):
     model = gn.Sequential([gn.Dense(4, "tanh"), gn.Dense(1, "sigmoid")], seed=0)
     model.compile(optimizer="adam", loss="binary_crossentropy",
                   metrics=["mean_absolute_error", metrics.AUC(name="roc"),
-                           metrics.Precision(thresholds=0.4)])
+                           metrics.Precision(thresholds=0.4), metrics.Recall])
     history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
-    assert {"mean_absolute_error", "roc", "precision"} <= set(history.history)
+    assert {"mean_absolute_error", "roc", "precision", "recall"} <= set(history.history)
     model.save(tmp_path / "m.glassnet")
     loaded = gn.load_model(tmp_path / "m.glassnet")
-    assert [m.name for m in loaded.metrics] == ["mean_absolute_error", "roc", "precision"]
+    assert [m.name for m in loaded.metrics] == ["mean_absolute_error", "roc", "precision",
+                                                "recall"]
     assert loaded.metrics[2].thresholds == 0.4
     assert loaded.evaluate(x, y) == model.evaluate(x, y)
     out = model.predict(x)

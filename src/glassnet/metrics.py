@@ -1110,8 +1110,8 @@ REGISTRY = Registry(
 
 def serialize(metric):
     """``{"class": name, "config": {...}}`` of a metric (a function says it cannot be saved)."""
-    if callable(metric) and not isinstance(metric, Metric):
-        metric = MeanMetricWrapper(metric)
+    if not isinstance(metric, Metric):             # a class, or a function (which says why not)
+        metric = get(metric)
     return REGISTRY.serialize(metric)
 
 
@@ -1156,6 +1156,8 @@ def get(identifier, loss=None, output_units=None):
             return cls(name=identifier)
         except TypeError:          # a class of the user's that takes no name
             return cls()
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()                                  # Keras accepts the class too
     if callable(identifier) and not isinstance(identifier, (type, Metric)):
         return MeanMetricWrapper(identifier)
     return REGISTRY.get(identifier, "a name, a Metric or a function")
