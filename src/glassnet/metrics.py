@@ -190,6 +190,10 @@ class Metric:
     # -- the inputs -------------------------------------------------------------------------
     def _check_pair(self, y_true, y_pred):
         """``y_pred`` as (n, k); ``y_true`` as (n, k), or (n,) labels for sparse metrics."""
+        if (not self.sparse and type(y_pred) is np.ndarray and type(y_true) is np.ndarray
+                and y_pred.ndim == 2 and y_true.shape == y_pred.shape
+                and y_pred.dtype.kind == "f" and y_true.dtype.kind == "f"):
+            return y_true, y_pred                  # already what fit passes: nothing to check
         y_pred = _as_numeric(y_pred, "y_pred")
         if y_pred.ndim == 1:
             y_pred = y_pred[:, None]
