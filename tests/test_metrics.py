@@ -387,6 +387,7 @@ def test_accuracy_resolves_by_the_loss(loss, units, expected):
 def test_serialize_round_trip(metric):
     clone = metrics.get(metrics.serialize(metric))
     assert type(clone) is type(metric) and clone.get_config() == metric.get_config()
+    assert type(metric).from_config(metric.get_config()).get_config() == metric.get_config()
 
 
 def test_a_model_logs_saves_and_loads_its_metrics(tmp_path, rng):

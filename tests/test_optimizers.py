@@ -81,6 +81,8 @@ def test_get_by_name_with_defaults_and_from_config():
     assert clone.learning_rate == 0.3 and clone.momentum == 0.5
     sched = optimizers.get(optimizers.serialize(Adam(CosineDecay(0.1, 10))))
     assert isinstance(sched.learning_rate, CosineDecay)
+    keras_way = Adam.from_config(Adam(CosineDecay(0.1, 10), beta_1=0.8).get_config())
+    assert keras_way.beta_1 == 0.8 and keras_way.learning_rate(10) == CosineDecay(0.1, 10)(10)
 
 
 @pytest.mark.parametrize("bad", [-1.0, -1e-9, float("nan"), float("inf"), "fast", True])

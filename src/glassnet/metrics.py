@@ -220,7 +220,12 @@ class Metric:
         return y_true, y_pred
 
     def get_config(self):
+        """The constructor's arguments (what a saved model stores)."""
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"

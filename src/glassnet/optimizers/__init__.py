@@ -205,7 +205,12 @@ class Optimizer:
         """The scalars :meth:`kernel` takes after the arrays (fast path only)."""
         raise NotImplementedError
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def get_config(self):
+        """The constructor's arguments (a schedule as its config): what a saved model stores."""
         lr = self._learning_rate
         lr = SCHEDULES.serialize(lr) if isinstance(lr, LearningRateSchedule) else lr
         return {"learning_rate": lr, "weight_decay": self.weight_decay}
