@@ -47,7 +47,7 @@ HERE = os.path.abspath(__file__)
 
 def _fashion():
     from glassnet.datasets import fashion_mnist
-    return fashion_mnist()
+    return fashion_mnist(scale="unit")
 
 
 def _path(framework):
@@ -250,7 +250,7 @@ def _median_runs(case, frameworks, arg, repeats):
 
 def _write_csv(path):
     from glassnet.datasets import fashion_mnist
-    (X, y), _ = fashion_mnist(normalize=False)
+    (X, y), _ = fashion_mnist(scale="none")
     with open(path, "w") as handle:
         handle.write("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n")
         np.savetxt(handle, np.column_stack([y, X]), fmt="%d", delimiter=",")

@@ -120,7 +120,7 @@ def test_fashion_mnist_missing_says_how_to_install(tmp_path):
 @pytest.mark.skipif(not __import__("os").path.isdir(datasets.FASHION_MNIST_DIR),
                     reason="Debian's dataset-fashion-mnist is not installed")
 def test_fashion_mnist_from_debian_package():
-    (Xtr, ytr), (Xte, yte) = datasets.fashion_mnist()
+    (Xtr, ytr), (Xte, yte) = datasets.fashion_mnist(scale="unit")
     assert Xtr.shape == (60000, 784) and Xte.shape == (10000, 784)
     assert 0 <= Xtr.min() and Xtr.max() <= 1 and set(np.unique(ytr)) == set(range(10))
 

@@ -23,13 +23,15 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from ._registry import Registry
 from .optimizers import LearningRateSchedule
 from ._text import format_logs
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
            "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "BackupAndRestore",
-           "ProgbarLogger"]
+           "ProgbarLogger", "TensorBoard", "CallbackList"]
 
 
 class Callback:
@@ -135,6 +137,8 @@ class History(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
+            if isinstance(value, np.ndarray):       # a metric with several values (thresholds)
+                value = value.tolist()
             self.history.setdefault(key, []).append(value)
 
     def restore(self, saved):
@@ -151,15 +155,21 @@ class History(Callback):
                              "non-negative integer epochs")
         for key, values in history.items():
             if not isinstance(values, list) or len(values) > len(epoch) or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-                raise ValueError(f"the history of {key!r} must hold at most one number for "
-                                 f"each of the {len(epoch)} epochs")
-        self.history = {str(k): [float(v) for v in values] for k, values in history.items()}
+                    _is_number(v) or (isinstance(v, list) and all(map(_is_number, v)))
+                    for v in values):
+                raise ValueError(f"the history of {key!r} must hold at most one number (or "
+                                 f"list of numbers) for each of the {len(epoch)} epochs")
+        self.history = {str(k): [[float(x) for x in v] if isinstance(v, list) else float(v)
+                                 for v in values] for k, values in history.items()}
         self.epoch = list(epoch)
 
     def __repr__(self):
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class _Monitor:
@@ -279,44 +289,74 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model after each epoch (or only when ``monitor`` improves).
+    """Save the model after each epoch or every n batches (or only when ``monitor`` improves).
 
     Parameters
     ----------
     filepath : str
-        May contain ``{epoch}`` and log keys, e.g.
+        May contain ``{epoch}`` (counted from 1), ``{batch}`` (with an integer
+        ``save_freq``, counted from 1 within the epoch) and log keys, e.g.
         ``"model-{epoch:02d}-{val_loss:.3f}.glassnet"``.
     monitor : str, default "val_loss"
     verbose : int, default 0
         1 prints each save.
     save_best_only : bool, default False
     mode : {"auto", "min", "max"}
+    save_freq : "epoch" or int, default "epoch"
+        "epoch": save at the end of each epoch.  An integer n: save after
+        every n training batches, counted across epochs as Keras does (the
+        logs are then the batch's: save_best_only can watch "loss" or a
+        metric, not a validation value).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 mode="auto"):
+                 mode="auto", save_freq="epoch"):
         super().__init__()
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
+        if save_freq != "epoch" and (isinstance(save_freq, bool)
+                                     or not isinstance(save_freq, int) or save_freq < 1):
+            raise ValueError(f"ModelCheckpoint save_freq must be 'epoch' or a positive number "
+                             f"of batches; received {save_freq!r}")
+        self.save_freq = save_freq
         self.watch = _Monitor("ModelCheckpoint", monitor, mode)
         self.best = None
+        self._epoch = 0
+        self._batches_since_save = 0
+        if save_freq != "epoch":      # listen to the batches only when saving by them
+            self.on_train_batch_end = self._count_batch
 
     def on_train_begin(self, logs=None):
         self.watch.resolve(self.model)
+        self._batches_since_save = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def _count_batch(self, batch, logs=None):
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._epoch, logs or {}, batch=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        if self.save_freq == "epoch":
+            self._save(epoch, logs or {})
+
+    def _save(self, epoch, logs, batch=None):
         if self.save_best_only:
             value = self.watch.value(logs)
             if value is None or not self.watch.improved(value, self.best):
                 return
             self.best = value
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        fields = {k: v for k, v in logs.items() if k not in ("epoch", "batch")}
+        path = self.filepath.format(epoch=epoch + 1, batch=batch, **fields)
         self.model.save(path)
         if self.verbose:
-            print(f"Epoch {epoch + 1}: saved the model to {path}")
+            where = f"Epoch {epoch + 1}" + ("" if batch is None else f", batch {batch}")
+            print(f"{where}: saved the model to {path}")
 
 
 def _positional_arity(fn):
@@ -423,7 +463,7 @@ class CSVLogger(Callback):
             if self._keys is None:
                 self._file.write(self.separator.join(["epoch", *sorted(logs)]) + "\n")
             self._keys = sorted(logs)
-        row = [str(epoch)] + [repr(float(logs[k])) if k in logs else "" for k in self._keys]
+        row = [str(epoch)] + [_csv_value(logs[k]) if k in logs else "" for k in self._keys]
         self._file.write(self.separator.join(row) + "\n")
         self._file.flush()
 
@@ -431,6 +471,13 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _csv_value(value):
+    """A number as Python writes it; several (a metric at several thresholds) as "[a, b]"."""
+    if np.ndim(value) == 0:
+        return repr(float(value))
+    return '"[' + ", ".join(repr(float(v)) for v in np.ravel(value)) + ']"'
 
 
 class LambdaCallback(Callback):
@@ -490,6 +537,90 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self._completed and self.delete_checkpoint and os.path.exists(self.path):
             os.remove(self.path)
+
+
+class TensorBoard(Callback):
+    """Write the logs (and weight histograms) as event files that TensorBoard shows.
+
+    As Keras's callback: ``log_dir/train`` gets each epoch's training values
+    as ``epoch_<name>`` (``epoch_loss``, ``epoch_accuracy``, and
+    ``epoch_learning_rate``), ``log_dir/validation`` the ``val_`` values
+    under the same names, so TensorBoard draws the two runs on one chart.
+    Then ``tensorboard --logdir log_dir``.
+
+    Needs ``tensorboardX`` (``pip install glassnet[tensorboard]``), a small
+    writer of TensorBoard's file format.
+
+    Parameters
+    ----------
+    log_dir : str, default "logs"
+    histogram_freq : int, default 0
+        Every that many epochs, a histogram of each layer's weights
+        (``<layer>/<array>``, e.g. ``dense/W``) in the training run; 0: none.
+    update_freq : "epoch", "batch" or int, default "epoch"
+        Also write ``batch_<name>`` values every batch (or every n batches),
+        at the step count of the optimizer.
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0, update_freq="epoch"):
+        super().__init__()
+        try:
+            import tensorboardX  # noqa: F401
+        except ImportError:
+            raise ImportError("TensorBoard needs tensorboardX to write event files: "
+                              "pip install 'glassnet[tensorboard]'") from None
+        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) \
+                or histogram_freq < 0:
+            raise ValueError(f"TensorBoard histogram_freq must be an integer >= 0; received "
+                             f"{histogram_freq!r}")
+        if update_freq == "batch":
+            update_freq = 1
+        if update_freq != "epoch" and (isinstance(update_freq, bool)
+                                       or not isinstance(update_freq, int) or update_freq < 1):
+            raise ValueError(f"TensorBoard update_freq must be 'epoch', 'batch' or a positive "
+                             f"integer; received {update_freq!r}")
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = histogram_freq
+        self.update_freq = update_freq
+        self._writers = {}
+        if update_freq != "epoch":      # listen to the batches only when writing them
+            self.on_train_batch_end = self._write_batch
+
+    def _writer(self, run):
+        if run not in self._writers:
+            from tensorboardX import SummaryWriter
+            self._writers[run] = SummaryWriter(os.path.join(self.log_dir, run))
+        return self._writers[run]
+
+    def _write_batch(self, batch, logs=None):
+        step = self.model.optimizer.iterations
+        if step % self.update_freq:
+            return
+        writer = self._writer("train")
+        for key, value in (logs or {}).items():
+            if key != "size" and isinstance(value, (int, float)):
+                writer.add_scalar(f"batch_{key}", float(value), step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        logs.setdefault("learning_rate", self.model.optimizer.current_learning_rate())
+        for key, value in logs.items():
+            if not isinstance(value, (int, float)):
+                continue
+            run, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            self._writer(run).add_scalar(f"epoch_{name}", float(value), epoch)
+        if self.histogram_freq and (epoch + 1) % self.histogram_freq == 0:
+            writer = self._writer("train")
+            for layer in self.model.layers:
+                for name, array in zip(layer.param_names + layer.state_names, layer.weights):
+                    writer.add_histogram(f"{layer.name}/{name}", array.ravel(), epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
 
 
 class TerminateOnNaN(Callback):
@@ -580,7 +711,8 @@ REGISTRY = Registry("callback", Callback,
                      "reduce_lr_on_plateau": ReduceLROnPlateau, "csv_logger": CSVLogger,
                      "lambda_callback": LambdaCallback, "terminate_on_nan": TerminateOnNaN,
                      "backup_and_restore": BackupAndRestore,
-                     "progbar_logger": ProgbarLogger})
+                     "progbar_logger": ProgbarLogger, "tensor_board": TensorBoard},
+                    aliases={"tensorboard": "tensor_board"})
 
 
 class CallbackList:
@@ -597,7 +729,13 @@ class CallbackList:
                                   or self.listeners["on_train_batch_end"])
 
     def _dispatch(self, event, *args):
-        for hook in self.listeners[event]:
+        """Call every listener of ``event``; ``logs`` (the last argument) is always a dict."""
+        listeners = self.listeners[event]
+        if not listeners:
+            return
+        *head, logs = args
+        args = (*head, {} if logs is None else logs)
+        for hook in listeners:
             hook(*args)
 
     def on_train_begin(self, logs=None):

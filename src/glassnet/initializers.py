@@ -48,18 +48,36 @@ class Initializer:
 
 
 class Constant(Initializer):
-    """Every entry equal to ``value``."""
+    """Every entry equal to ``value``; an array ``value`` is broadcast to the weight's shape.
+
+    ``Constant(np.log([p / (1 - p)]))`` starts a sigmoid output's bias at the
+    log-odds of a class prior p (Keras's imbalanced-data recipe).  A value
+    whose shape cannot broadcast to the weight's is a ``ValueError``.
+    """
 
     name = "constant"
 
     def __init__(self, value=0.0):
-        self.value = float(value)
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or not np.all(np.isfinite(array)):
+            raise ValueError(f"Constant value must be a finite number or an array of them; "
+                             f"received {value!r}")
+        self.value = float(array) if array.ndim == 0 else array
 
     def __call__(self, shape, rng, dtype=np.float32):
-        return np.full(shape, self.value, dtype=dtype)
+        if np.ndim(self.value) == 0:
+            return np.full(shape, self.value, dtype=dtype)
+        try:
+            return np.broadcast_to(self.value, shape).astype(dtype)
+        except ValueError:
+            raise ValueError(f"Constant value of shape {np.shape(self.value)} cannot fill a "
+                             f"weight of shape {tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if np.ndim(self.value) == 0 else self.value.tolist()}
 
 
 class Zeros(Constant):
@@ -187,11 +205,16 @@ serialize = REGISTRY.serialize
 def get(identifier):
     """Return an :class:`Initializer` for a name, an instance or a config dict.
 
-    A ``(low, high)`` tuple means ``Uniform(low, high)`` (seed 004's
-    ``weightBounds``), and a number means ``Constant(number)``.
+    ``None`` means zeros (Keras code passes ``bias_initializer=None``), a
+    ``(low, high)`` tuple ``Uniform(low, high)`` (seed 004's
+    ``weightBounds``), a number or a NumPy array ``Constant(value)``.
     """
+    if identifier is None:
+        return Zeros()
     if isinstance(identifier, (tuple, list)) and len(identifier) == 2:
         return Uniform(*identifier)
-    if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
+    if isinstance(identifier, (int, float, np.number, np.ndarray)) \
+            and not isinstance(identifier, bool):
         return Constant(identifier)
-    return REGISTRY.get(identifier, "a name, an Initializer, a (low, high) tuple or a number")
+    return REGISTRY.get(identifier, "a name, an Initializer, None, a (low, high) tuple, a "
+                                    "number or an array")

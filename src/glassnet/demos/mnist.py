@@ -33,7 +33,7 @@ if args.data and os.path.isfile(args.data):
     X_train, X_dev, y_train, y_dev = datasets.train_test_split(X, y, test_size=0.1, seed=0)
 else:
     (X_train, y_train), (X_dev, y_dev) = (datasets.load_mnist(args.data) if args.data
-                                          else datasets.fashion_mnist())
+                                          else datasets.fashion_mnist(scale="unit"))
 if args.limit:
     X_train, y_train = X_train[:args.limit], y_train[:args.limit]
 

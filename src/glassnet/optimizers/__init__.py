@@ -19,6 +19,43 @@ rounding.
 update the weights shrink by ``θ ← θ (1 - α λ)``, independent of the
 gradient.  For an L2 penalty that enters the gradient instead, use a layer's
 ``kernel_regularizer``.
+
+``learning_rate`` is a number or a schedule (:mod:`glassnet.optimizers.schedules`,
+Keras's ``keras.optimizers.schedules``), evaluated before each step.
+
+Writing your own optimizer
+--------------------------
+Subclass :class:`Optimizer`, name the state vectors it keeps in
+``state_names`` and write the rule in :meth:`Optimizer.update_step`.  The
+base class does the rest: :meth:`Optimizer.build` creates each state vector
+(zeros, the length and dtype of θ) in ``self.state``, :meth:`Optimizer.step`
+evaluates the learning rate, counts ``iterations`` and applies the decoupled
+weight decay, and a saved model stores ``self.state`` by ``state_names`` with
+``iterations``, so a loaded model trains on bit for bit as if it had never
+stopped.  Lion (Chen et al. 2023, "Symbolic Discovery of Optimization
+Algorithms") keeps one momentum vector m and steps by the *sign* of an
+interpolation between it and the gradient::
+
+    @gn.register
+    class Lion(gn.optimizers.Optimizer):
+        state_names = ("m",)
+
+        def __init__(self, learning_rate=1e-4, beta_1=0.9, beta_2=0.99, weight_decay=0.0):
+            super().__init__(learning_rate, weight_decay)
+            self.beta_1, self.beta_2 = beta_1, beta_2
+
+        def update_step(self, params, grads, lr, out):
+            m = self.state["m"]
+            c = self.beta_1 * m + (1 - self.beta_1) * grads      # c = β₁ m + (1 - β₁) g
+            np.subtract(params, lr * np.sign(c), out=out)        # θ ← θ - α sign(c)
+            m *= self.beta_2                                     # m ← β₂ m + (1 - β₂) g
+            m += (1 - self.beta_2) * grads
+
+        def get_config(self):
+            return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
+
+``get_config`` returns the constructor's arguments, so that ``load_model``
+can rebuild the optimizer (by the name it was registered under).
 """
 
 from __future__ import annotations
@@ -27,30 +64,16 @@ import math
 
 import numpy as np
 
-from ._registry import Registry
-from ._text import config_repr
+from .._registry import Registry
+from .._text import config_repr
+from . import schedules
+from .schedules import (SCHEDULES, CosineDecay, CosineDecayRestarts, ExponentialDecay,
+                        InverseTimeDecay, LearningRateSchedule, PiecewiseConstantDecay,
+                        PolynomialDecay, StepDecay)
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "LearningRateSchedule", "StepDecay",
-           "ExponentialDecay", "CosineDecay", "get", "names", "serialize"]
-
-
-# ----------------------------------------------------------------------------------------
-# learning-rate schedules: α as a function of the step number t = 0, 1, 2, ...
-# ----------------------------------------------------------------------------------------
-
-class LearningRateSchedule:
-    """Base class: ``schedule(step) -> learning rate`` for optimizer step ``step`` (from 0)."""
-
-    name = "schedule"
-
-    def __call__(self, step):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def get_config(self):
-        return dict(self.__dict__)
-
-    def __repr__(self):
-        return config_repr(self)
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "schedules", "LearningRateSchedule",
+           "ExponentialDecay", "InverseTimeDecay", "PiecewiseConstantDecay", "PolynomialDecay",
+           "CosineDecay", "CosineDecayRestarts", "StepDecay", "get", "names", "serialize"]
 
 
 def _positive(name, value, owner):
@@ -60,73 +83,12 @@ def _positive(name, value, owner):
     return value
 
 
-class StepDecay(LearningRateSchedule):
-    """``α_t = α_0 · γ^⌊t / step_size⌋``: divide by 1/γ every ``step_size`` steps."""
-
-    name = "step_decay"
-
-    def __init__(self, initial_learning_rate, step_size, gamma=0.1):
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate,
-                                               "StepDecay")
-        self.step_size = int(_positive("step_size", step_size, "StepDecay"))
-        self.gamma = _positive("gamma", gamma, "StepDecay")
-
-    def __call__(self, step):
-        return self.initial_learning_rate * self.gamma ** (step // self.step_size)
-
-
-class ExponentialDecay(LearningRateSchedule):
-    """``α_t = α_0 · r^(t / decay_steps)`` (``⌊t / decay_steps⌋`` with ``staircase``)."""
-
-    name = "exponential_decay"
-
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate,
-                                               "ExponentialDecay")
-        self.decay_steps = _positive("decay_steps", decay_steps, "ExponentialDecay")
-        self.decay_rate = _positive("decay_rate", decay_rate, "ExponentialDecay")
-        self.staircase = bool(staircase)
-
-    def __call__(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
-
-
-class CosineDecay(LearningRateSchedule):
-    """``α_t = α_0 · [(1 - m) · ½ (1 + cos(π · min(t, T) / T)) + m]`` with T = decay_steps.
-
-    Falls from α_0 to ``m · α_0`` (m = ``alpha``) along half a cosine, then stays.
-    """
-
-    name = "cosine_decay"
-
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0):
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate,
-                                               "CosineDecay")
-        self.decay_steps = _positive("decay_steps", decay_steps, "CosineDecay")
-        alpha = float(alpha)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"CosineDecay alpha must be in [0, 1], received {alpha!r}")
-        self.alpha = alpha
-
-    def __call__(self, step):
-        progress = min(step, self.decay_steps) / self.decay_steps
-        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
-        return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
-
-
-SCHEDULES = Registry("learning-rate schedule", LearningRateSchedule,
-                     {c.name: c for c in (StepDecay, ExponentialDecay, CosineDecay)})
-
-
 # ----------------------------------------------------------------------------------------
 # optimizers
 # ----------------------------------------------------------------------------------------
 
 class Optimizer:
-    """Base class.
+    """Base class of the optimizers: the learning rate, the state, the step.
 
     Parameters
     ----------
@@ -138,11 +100,18 @@ class Optimizer:
     Attributes
     ----------
     iterations : int
-        Steps taken so far (saved with the model).
+        Steps taken so far (saved with the model).  During
+        :meth:`update_step` it already counts the step being taken (1 on
+        the first), the t of Adam's bias corrections.
+    state : dict of str to ndarray
+        The state vectors named by ``state_names``, each the length of θ.
+    scratch : tuple of two ndarray
+        Two work vectors the length of θ that :meth:`update_step` may
+        overwrite (no allocation per step).
     """
 
     name = "optimizer"
-    #: names of the state vectors, each the length of θ
+    #: names of the state vectors, each the length of θ (saved with the model)
     state_names = ()
 
     def __init__(self, learning_rate=0.01, weight_decay=0.0):
@@ -153,7 +122,7 @@ class Optimizer:
         self.weight_decay = weight_decay
         self.iterations = 0
         self.state = {}
-        self._tmp = None
+        self.scratch = None
 
     @property
     def learning_rate(self):
@@ -179,23 +148,30 @@ class Optimizer:
         return float(lr(self.iterations)) if isinstance(lr, LearningRateSchedule) else lr
 
     def build(self, size, dtype):
-        """Allocate state vectors of length ``size`` (kept if already the right size)."""
+        """Create the state vectors of ``state_names`` (zeros of length ``size``) and ``scratch``.
+
+        Vectors that already have the right length and dtype are kept (a
+        loaded model's state survives).
+        """
         dtype = np.dtype(dtype)
         for key in self.state_names:
             arr = self.state.get(key)
             if arr is None or arr.shape != (size,) or arr.dtype != dtype:
                 self.state[key] = np.zeros(size, dtype=dtype)
-        self._tmp = (np.empty(size, dtype=dtype), np.empty(size, dtype=dtype))
+        self.scratch = (np.empty(size, dtype=dtype), np.empty(size, dtype=dtype))
 
     def step(self, params, grads, out=None, kernels=None):
         """One update of the flat parameter vector: ``θ_new = θ - α · direction``.
 
-        The new weights go into ``out`` (``fit`` passes its spare buffer, see
-        :class:`glassnet.trainer.Rollback`), or replace ``params`` in place.
-        ``kernels`` (glassnet[fast]) may do the whole update in one compiled
-        pass, bit-identical to the NumPy expressions of :meth:`_update`.
+        Evaluates α, counts the step, shrinks θ by the decoupled weight decay,
+        then calls :meth:`update_step`.  The new weights go into ``out``
+        (``fit`` passes its spare buffer, see :class:`glassnet.trainer.Rollback`),
+        or replace ``params`` in place.  ``kernels`` (glassnet[fast]) may do
+        the whole update in one compiled pass, bit-identical to the NumPy
+        expressions of :meth:`update_step`.
         """
-        if self._tmp is None or self._tmp[0].size != params.size:
+        if self.scratch is None or self.scratch[0].size != params.size \
+                or any(key not in self.state for key in self.state_names):
             self.build(params.size, params.dtype)
         out = params if out is None else out
         lr = self.current_learning_rate()
@@ -206,16 +182,35 @@ class Optimizer:
         if self.weight_decay:                    # θ ← θ (1 - α λ), decoupled
             np.multiply(params, decay, out=out)
             params = out
-        self._update(params, grads, lr, out)
+        self.update_step(params, grads, lr, out)
+
+    def update_step(self, params, grads, lr, out):  # pragma: no cover - abstract
+        """The optimizer's rule: write the new weights into ``out``, update ``self.state``.
+
+        Parameters
+        ----------
+        params : ndarray
+            θ (already shrunk by the weight decay; may be ``out`` itself).
+        grads : ndarray
+            g = dL/dθ, the same length.
+        lr : float
+            α for this step.
+        out : ndarray
+            Where the new θ goes.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define update_step(params, "
+                                  f"grads, lr, out)")
 
     def kernel_scalars(self, lr, decay):
         """The scalars :meth:`kernel` takes after the arrays (fast path only)."""
         raise NotImplementedError
 
-    def _update(self, params, grads, lr, out):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def get_config(self):
+        """The constructor's arguments (a schedule as its config): what a saved model stores."""
         lr = self._learning_rate
         lr = SCHEDULES.serialize(lr) if isinstance(lr, LearningRateSchedule) else lr
         return {"learning_rate": lr, "weight_decay": self.weight_decay}
@@ -247,8 +242,8 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.state_names = ("velocity",) if momentum else ()
 
-    def _update(self, params, grads, lr, out):
-        step, _ = self._tmp
+    def update_step(self, params, grads, lr, out):
+        step, _ = self.scratch
         if self.momentum:
             v = self.state["velocity"]
             v *= self.momentum                   # v ← μ v + g
@@ -266,7 +261,7 @@ class SGD(Optimizer):
 
     @staticmethod
     def kernel(params, grads, out, v, decay, mu, nesterov, neg_lr):
-        """:meth:`_update` (after the weight decay) in one compiled pass: same order of operations."""
+        """:meth:`update_step` after the weight decay, in one compiled pass (same operations)."""
         for i in range(params.size):
             g = grads[i]
             if mu != 0:
@@ -309,9 +304,9 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon = _positive("epsilon", epsilon, "Adam")
 
-    def _update(self, params, grads, lr, out):
+    def update_step(self, params, grads, lr, out):
         m, v = self.state["m"], self.state["v"]
-        tmp, step = self._tmp
+        tmp, step = self.scratch
         t = self.iterations
         np.subtract(grads, m, out=tmp)           # m ← m + (1 - β₁)(g - m)
         tmp *= 1.0 - self.beta_1
@@ -331,7 +326,7 @@ class Adam(Optimizer):
 
     @staticmethod
     def kernel(params, grads, out, m, v, decay, b1c, b2, b2c, bc2_sqrt, eps, neg_step):
-        """:meth:`_update` (after the weight decay) in one compiled pass: same order of operations."""
+        """:meth:`update_step` after the weight decay, in one compiled pass (same operations)."""
         for i in range(params.size):
             g = grads[i]
             mi = m[i] + (g - m[i]) * b1c
@@ -372,9 +367,9 @@ class RMSprop(Optimizer):
         self.epsilon = _positive("epsilon", epsilon, "RMSprop")
         self.state_names = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
 
-    def _update(self, params, grads, lr, out):
+    def update_step(self, params, grads, lr, out):
         s = self.state["square_avg"]
-        tmp, step = self._tmp
+        tmp, step = self.scratch
         s *= self.rho                             # s ← ρ s + (1 - ρ) g²
         np.multiply(grads, 1.0 - self.rho, out=tmp)
         tmp *= grads
@@ -394,7 +389,7 @@ class RMSprop(Optimizer):
 
     @staticmethod
     def kernel(params, grads, out, s, b, decay, rho, rc, eps, mu, neg_lr):
-        """:meth:`_update` (after the weight decay) in one compiled pass: same order of operations."""
+        """:meth:`update_step` after the weight decay, in one compiled pass (same operations)."""
         for i in range(params.size):
             g = grads[i]
             si = s[i] * rho + g * rc * g
