@@ -419,3 +419,22 @@ def test_generated_graphs_backpropagate_correctly_and_round_trip(tmp_path_factor
     for a, b in zip(*(v if isinstance(v, list) else [v] for v in (ours, theirs))):
         np.testing.assert_array_equal(a, b)
     assert math.isclose(again.evaluate(x_in, y_in)["loss"], model.evaluate(x_in, y_in)["loss"])
+
+
+def test_fit_and_evaluate_agree_on_every_metric_over_the_same_data(rng):
+    """Stateful metrics: an epoch's precision or AUC is over all its samples, as evaluate's."""
+    x = rng.normal(size=(200, 5))
+    y = (x[:, 0] + 0.5 * rng.normal(size=200) > 0).astype("float32")
+    inputs = keras.Input(shape=(5,))
+    model = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(
+        layers.Dense(8, activation="tanh")(inputs)), seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="binary_crossentropy",
+                  metrics=[keras.metrics.Precision(name="precision"),
+                           keras.metrics.Recall(name="recall"), keras.metrics.AUC(name="auc"),
+                           keras.metrics.AUC(name="prc", curve="PR"), "accuracy",
+                           keras.metrics.TruePositives(name="tp")])
+    history = model.fit(x, y, epochs=1, batch_size=32, verbose=0)   # the weights stay put
+    scores = model.evaluate(x, y)
+    for name in ("precision", "recall", "auc", "prc", "accuracy", "tp"):
+        assert history.history[name][0] == pytest.approx(scores[name], rel=1e-12), name
+    assert history.history["loss"][0] == pytest.approx(scores["loss"], rel=1e-12)

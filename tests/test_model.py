@@ -125,20 +125,28 @@ def test_fit_history_keys_validation_and_continued_training(rng):
     assert set(result) == {"loss", "accuracy"} and 0 <= result["accuracy"] <= 1
 
 
-def test_epoch_loss_equals_mean_of_batch_losses_as_keras_reports(rng):
+def test_batch_logs_are_running_means_over_the_epoch_as_keras_reports(rng):
     x = rng.normal(size=(10, 2))
     y = rng.normal(size=(10, 1))
     seen = []
 
     class Record(gn.Callback):
         def on_batch_end(self, batch, logs=None):
-            seen.append((logs["loss"], logs["size"]))
+            seen.append((logs["loss"], logs["size"], logs["mae"]))
 
     model = gn.Sequential([gn.Dense(1)], seed=0)
-    model.compile(loss="mse", optimizer=gn.SGD(0.01))
+    model.compile(loss="mse", optimizer=gn.SGD(0.0), metrics=["mae"])   # weights stay put
+    batches = [(x[i:i + 4], y[i:i + 4]) for i in (0, 4, 8)]
+    each = [model.evaluate(xb, yb) for xb, yb in batches]
     h = model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0, callbacks=[Record()])
-    assert [s for _, s in seen] == [4, 4, 2]
-    assert h.history["loss"][0] == pytest.approx(sum(l * s for l, s in seen) / 10)
+    assert [s for _, s, _ in seen] == [4, 4, 2]
+    sizes = np.array([4, 4, 2])
+    for k, (loss, _, mae) in enumerate(seen):          # the mean of batches 1..k, by samples
+        w = sizes[:k + 1]
+        assert loss == pytest.approx(np.dot([e["loss"] for e in each[:k + 1]], w) / w.sum())
+        assert mae == pytest.approx(np.dot([e["mae"] for e in each[:k + 1]], w) / w.sum())
+    assert h.history["loss"][0] == pytest.approx(seen[-1][0])
+    assert h.history["loss"][0] == pytest.approx(model.evaluate(x, y)["loss"])
 
 
 def test_full_batch_gradient_descent_equals_manual_update(rng):

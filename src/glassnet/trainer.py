@@ -15,7 +15,7 @@ other concern has one named place:
 the batches                 :class:`Batches` (shuffling, gathering)
 divergence rollback         :class:`Rollback` (restores the last finite weights)
 Ctrl-C                      :class:`DeferredInterrupt` (stops between two steps)
-epoch means                 :class:`EpochMeans` (loss and metrics per epoch)
+epoch means                 :class:`EpochMeans` (the loss; metrics keep their own state)
 callbacks                   :class:`glassnet.callbacks.CallbackList`
 validation                  :meth:`Trainer.evaluate` on the held-out data
 ==========================  ==================================================
@@ -193,9 +193,25 @@ class Trainer:
             return {"loss": loss}
         return {"loss": loss, **self.compute_metrics(y, self.last_output)}
 
-    def compute_metrics(self, y, y_pred):
-        """The metrics of a batch, by name, from the targets and the outputs."""
-        return {metric.name: metric(y, y_pred) for metric in self.metrics}
+    def compute_metrics(self, y, y_pred, sample_weight=None):
+        """Add a batch to every metric's state; returns the metrics so far, by name.
+
+        Metrics are stateful (Keras's ``update_state``/``result``): over an epoch
+        they accumulate every batch, so the epoch's precision, AUC or R² is the
+        value over all its samples, and equals what ``evaluate`` gives.
+        """
+        for metric in self.metrics:
+            metric.update_state(y, y_pred)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """Every metric's current value, by name."""
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def reset_metrics(self):
+        """Empty every metric's state (at the start of each epoch and each evaluation)."""
+        for metric in self.metrics:
+            metric.reset_state()
 
     def fit(self, x, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
@@ -341,7 +357,9 @@ class Trainer:
 
     def _train_epoch(self, batches, epoch, callbacks, rollback, interrupt):
         """One pass over the batches; the epoch's mean logs, or None if stopped part way."""
-        means = EpochMeans()
+        means = EpochMeans()                      # the loss: a running mean over the epoch
+        self.reset_metrics()                      # the metrics: their state over the epoch
+        metric_names = set(self.metric_names)
         hooks = callbacks.wants_batches           # (no per-batch dicts when nobody listens)
         for batch, (xb, yb, wb) in enumerate(batches):
             if interrupt.requested or self.stop_training:
@@ -363,10 +381,12 @@ class Trainer:
                     f"(now {self.optimizer.current_learning_rate():g}) or scale the inputs",
                     epoch=epoch, batch=batch) from None
             rollback.commit()
-            means.add(logs, size)
-            if hooks:
-                callbacks.on_train_batch_end(batch, {**logs, "size": size})
-        return means.result()
+            means.add({k: v for k, v in logs.items() if k not in metric_names}, size)
+            if hooks:               # Keras's batch logs: the epoch so far, not this batch alone
+                callbacks.on_train_batch_end(batch, {**logs, **means.result(), "size": size})
+        if means.count == 0:
+            return None
+        return {**means.result(), **self.get_metrics_result()}
 
     def _fit_data(self, x, y, sample_weight, class_weight, batch_size, validation_split,
                   validation_data, shuffle, epochs=1, validation_batch_size=None):
@@ -474,6 +494,19 @@ class Trainer:
         """Rows per chunk for predict and evaluate: ``batch_size`` (checked), else PREDICT_CHUNK."""
         return check.positive_int(batch_size, "batch_size") if batch_size else PREDICT_CHUNK
 
+    def test_step(self, x, y, sample_weight=None):
+        """One batch of evaluation: forward, the loss's weighted sum, the metrics' states.
+
+        ``evaluate`` and validation call it once per chunk; override it to
+        change what evaluation measures.  Returns the metrics so far and
+        ``"weighted_loss_sum"``: ``Σ_i w_i l_i`` of this chunk (the mean over
+        every chunk is the loss).
+        """
+        y_pred = self.forward(x)
+        per_sample = self.per_sample_loss(y)
+        total = losses.reduce(per_sample, sample_weight) * len(x)
+        return {"weighted_loss_sum": total, **self.compute_metrics(y, y_pred)}
+
     def predict(self, x, batch_size=None, verbose=0, callbacks=None):
         """Outputs ``ŷ`` for inputs ``x`` of shape (n_samples, n_features).
 
@@ -539,22 +572,21 @@ class Trainer:
         """Mean loss (with the penalties) and metrics over checked batches."""
         if callbacks is not None:
             callbacks.on_test_begin()
-        outputs, per_sample, targets, weights = [], [], [], []
+        self.reset_metrics()
+        total, count, weighted = 0.0, 0, False
         for batch, (x, y, w) in enumerate(batches):
             if callbacks is not None:
                 callbacks.on_test_batch_begin(batch)
-            outputs.append(self.forward(x))
-            per_sample.append(self.per_sample_loss(y))
-            targets.append(y)
-            weights.append(w)
+            logs = self.test_step(x, y, w)
+            total += logs.pop("weighted_loss_sum")
+            count += len(x)
+            weighted = weighted or w is not None
             if callbacks is not None:
-                callbacks.on_test_batch_end(batch)
-        if not outputs:
+                callbacks.on_test_batch_end(batch, {"loss": total / count + self.penalty(),
+                                                    **logs})
+        if count == 0:
             raise ValueError("there is no data to evaluate: the source gave no batches")
-        join = (lambda parts: parts[0]) if len(outputs) == 1 else np.concatenate
-        w = None if weights[0] is None else join(weights)
-        result = {"loss": losses.reduce(join(per_sample), w) + self.penalty()}
-        result.update(self.compute_metrics(join(targets), join_outputs(outputs)))
+        result = {"loss": total / count + self.penalty(), **self.get_metrics_result()}
         if callbacks is not None:
             callbacks.on_test_end(result)
         return result

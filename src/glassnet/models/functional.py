@@ -479,19 +479,20 @@ class Model(Trainer, Layer):
         self.metrics, self.metric_names, self.metric_outputs = [], [], []
         for k, (ids, loss) in enumerate(zip(self._metric_ids, self.output_losses)):
             for m in ids:
-                metric = copy.copy(metrics_module.get(m, loss, self.output_widths[k]))
+                metric = copy.deepcopy(metrics_module.get(m, loss, self.output_widths[k]))
                 metric.name = f"{self.output_names[k]}_{metric.name}"    # one per output
                 self.metrics.append(metric)
                 self.metric_names.append(metric.name)
                 self.metric_outputs.append(k)
 
-    def compute_metrics(self, y, y_pred):
-        """The metrics of a batch, by name, from the targets and the outputs."""
+    def compute_metrics(self, y, y_pred, sample_weight=None):
+        """Add a batch to every metric's state (each output's to its own); returns them so far."""
         if self.output_losses is None:
-            return {metric.name: metric(y, y_pred) for metric in self.metrics}
+            return Trainer.compute_metrics(self, y, y_pred, sample_weight)
         targets = self._split_targets(y)
-        return {metric.name: metric(targets[k], y_pred[k])
-                for metric, k in zip(self.metrics, self.metric_outputs)}
+        for metric, k in zip(self.metrics, self.metric_outputs):
+            metric.update_state(targets[k], y_pred[k])
+        return self.get_metrics_result()
 
     # ------------------------------------------------------------------------------
     # the math: forward, loss, backward
