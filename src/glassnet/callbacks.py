@@ -733,8 +733,8 @@ class CallbackList:
         listeners = self.listeners[event]
         if not listeners:
             return
-        *head, logs = args
-        args = (*head, {} if logs is None else logs)
+        if args[-1] is None:
+            args = args[:-1] + ({},)
         for hook in listeners:
             hook(*args)
 

@@ -358,8 +358,11 @@ class Trainer:
     def _train_epoch(self, batches, epoch, callbacks, rollback, interrupt):
         """One pass over the batches; the epoch's mean logs, or None if stopped part way."""
         means = EpochMeans()                      # the loss: a running mean over the epoch
-        self.reset_metrics()                      # the metrics: their state over the epoch
-        metric_names = set(self.metric_names)
+        metric_names = self.metric_names
+        if metric_names:
+            self.reset_metrics()                  # the metrics: their state over the epoch
+        # the default train_step checks its loss before updating; an override is checked here
+        guarded = rollback.guards_overrides
         hooks = callbacks.wants_batches           # (no per-batch dicts when nobody listens)
         for batch, (xb, yb, wb) in enumerate(batches):
             if interrupt.requested or self.stop_training:
@@ -370,9 +373,10 @@ class Trainer:
             rollback.save()
             try:
                 logs = self.train_step(xb, yb, wb)
-                loss = logs.get("loss") if isinstance(logs, dict) else None
-                if loss is not None and not math.isfinite(loss):
-                    raise NonFiniteLoss(loss)      # an overridden train_step is guarded too
+                if guarded:
+                    loss = logs.get("loss") if isinstance(logs, dict) else None
+                    if loss is not None and not math.isfinite(loss):
+                        raise NonFiniteLoss(loss)  # after an override's update: rolled back
             except NonFiniteLoss as exc:
                 rollback.restore()
                 raise TrainingDiverged(
@@ -381,11 +385,12 @@ class Trainer:
                     f"(now {self.optimizer.current_learning_rate():g}) or scale the inputs",
                     epoch=epoch, batch=batch) from None
             rollback.commit()
-            means.add({k: v for k, v in logs.items() if k not in metric_names}, size)
+            means.add({k: v for k, v in logs.items() if k not in metric_names}
+                      if metric_names else logs, size)
             if hooks:               # Keras's batch logs: the epoch so far, not this batch alone
                 callbacks.on_train_batch_end(batch, {**logs, **means.result(), "size": size})
-        if means.count == 0:
-            return None
+        if not metric_names:
+            return means.result()
         return {**means.result(), **self.get_metrics_result()}
 
     def _fit_data(self, x, y, sample_weight, class_weight, batch_size, validation_split,
@@ -683,7 +688,9 @@ class Rollback:
         # an overridden train_step may update before its loss is checked: keep the
         # optimizer's state of the step before too (the default step checks first)
         self.optimizer_state = None
-        if type(model).train_step is not Trainer.train_step and model.optimizer is not None:
+        #: True when train_step is overridden: fit checks the loss it returns
+        self.guards_overrides = type(model).train_step is not Trainer.train_step
+        if self.guards_overrides and model.optimizer is not None:
             model.optimizer.build(model.params.size, model.dtype)
             self.optimizer_state = ({k: v.copy() for k, v in model.optimizer.state.items()},
                                     model.optimizer.iterations)

@@ -194,6 +194,10 @@ class Dense(Layer):
         """The regularization term R(W) this layer adds to the loss (0 if none)."""
         return 0.0 if self.kernel_regularizer is None else self.kernel_regularizer.penalty(self.W)
 
+    @property
+    def regularized(self):
+        return self.kernel_regularizer is not None
+
     def penalty_gradient(self):
         """dL/dW += dR/dW (the model calls this once per backward pass)."""
         if self.kernel_regularizer is not None:

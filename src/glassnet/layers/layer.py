@@ -463,6 +463,14 @@ class Layer:
         """The regularization term this layer adds to the loss."""
         return self.graph.penalty() if self.graph is not None else 0.0
 
+    @property
+    def regularized(self):
+        """True when :meth:`penalty` can be non-zero (the model then calls penalty_gradient)."""
+        if self.graph is not None:
+            return any(layer.regularized for layer in self.graph.layers)
+        return (type(self).penalty is not Layer.penalty
+                or type(self).penalty_gradient is not Layer.penalty_gradient)
+
     def penalty_gradient(self):
         """Add dR/dθ of :meth:`penalty` to this layer's gradients (once per backward pass)."""
         if self.graph is not None:

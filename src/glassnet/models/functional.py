@@ -142,6 +142,10 @@ class Model(Trainer, Layer):
         self.output_losses, self.loss_weights = None, None
         #: the output(s) of the last forward pass
         self.last_output = None
+        #: per output, the node whose δ the loss hands over (None: not fused); see _fused
+        self._fused_nodes = None
+        #: the layers whose penalty has a gradient (see backpropagate)
+        self._penalized = []
         self._bindings = None
         Trainer.__init__(self, fast)
 
@@ -257,6 +261,8 @@ class Model(Trainer, Layer):
                 view[...] = value
             layer.bind_to(weights, g)
         self._bindings = [layer.bound_weights for layer in self.layers]
+        self._fused_nodes = None
+        self._penalized = [layer for layer in self.layers if layer.regularized]
         if self.loss is not None:
             self._resolve_metrics()
         return self
@@ -269,10 +275,12 @@ class Model(Trainer, Layer):
         follow the layer, so they are copied back here before this model uses
         them.
         """
-        if self._bindings is not None and any(
-                layer.bound_weights is not bound
-                for layer, bound in zip(self.layers, self._bindings)):
-            self.build(self.input_dim)
+        if self._bindings is None:
+            return
+        for layer, bound in zip(self.layers, self._bindings):
+            if layer.bound_weights is not bound:
+                self.build(self.input_dim)
+                return
 
     def weight_views(self, vector):
         """Every layer's weights as views into ``vector`` (laid out like ``model.variables``)."""
@@ -426,6 +434,7 @@ class Model(Trainer, Layer):
         :meth:`glassnet.trainer.Trainer.compile`.
         """
         n = self.graph.n_outputs
+        self._fused_nodes = None
         if n == 1:
             if loss_weights is not None:
                 weight = self._per_output(loss_weights, "loss_weights", float)[0]
@@ -499,7 +508,8 @@ class Model(Trainer, Layer):
     # ------------------------------------------------------------------------------
     def forward(self, x, training=False):
         """1. Forward: every layer, in topological order, computes its output; returns ŷ."""
-        outputs = self.graph.forward(self._split_inputs(x), training)
+        outputs = self.graph.forward([x] if not self.takes_list else self._split_inputs(x),
+                                     training)
         out = outputs[0] if len(outputs) == 1 else outputs
         self.last_output = out
         if self.bound_weights:          # a model inside another keeps each call's records
@@ -517,10 +527,15 @@ class Model(Trainer, Layer):
         return (widths if isinstance(widths, list) else [widths]) == self.graph.input_widths
 
     def _fused(self, k):
-        """The output layer (and its record) when output ``k``'s loss fuses with its activation."""
+        """The output node (layer and record) when output ``k``'s loss fuses with its activation."""
+        if self._fused_nodes is None:
+            self._fused_nodes = [self._fusable(k) for k in range(self.graph.n_outputs)]
+        return self._fused_nodes[k]
+
+    def _fusable(self, k):
         loss = self.output_losses[k] if self.output_losses else self.loss
         producer = self.graph.output_node(k)
-        if producer is None:
+        if producer is None or loss is None:
             return None
         layer = producer.layer
         act = layer.activation
@@ -553,7 +568,10 @@ class Model(Trainer, Layer):
         outputs, ``Σ_k w_k l_k``.
         """
         if self.output_losses is None:                        # one output
-            return self._loss_of_output(0, self.loss, y, self.last_output)
+            fused = self._fused(0)
+            if fused is not None:
+                return self.loss.fused_per_sample(y, fused.record.z, self.last_output)
+            return self.loss.per_sample(y, self.last_output)
         total = None
         for k, (loss, weight, target, output) in enumerate(zip(
                 self.output_losses, self.loss_weights, self._split_targets(y),
@@ -585,7 +603,7 @@ class Model(Trainer, Layer):
                          self.output_losses, self.loss_weights, self._split_targets(y),
                          self.last_output))]
         self.graph.backward(seeds, need_input_grad=False)
-        for layer in self.layers:
+        for layer in self._penalized:                          # dR/dθ, once per layer
             layer.penalty_gradient()
 
     def compute_loss_and_gradients(self, x, y, sample_weight=None, training=False):

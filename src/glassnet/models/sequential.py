@@ -14,18 +14,14 @@ __all__ = ["Sequential", "Chain"]
 class _ChainEnd:
     """The last layer of a chain, where the loss may hand over δ (as a graph's output node)."""
 
-    __slots__ = ("chain",)
+    __slots__ = ("layer",)
 
-    def __init__(self, chain):
-        self.chain = chain
-
-    @property
-    def layer(self):
-        return self.chain.layers[-1]
+    def __init__(self, layer):
+        self.layer = layer
 
     @property
     def record(self):
-        return self.chain.layers[-1].record
+        return self.layer.record
 
 
 class Chain(LayerCollection):
@@ -42,7 +38,6 @@ class Chain(LayerCollection):
     def __init__(self, layers):
         self.layers = layers            # the model's own list: add and pop change it
         self.input_widths = []
-        self._end = _ChainEnd(self)
 
     def output_widths(self):
         return [self.layers[-1].output_dim]
@@ -51,7 +46,7 @@ class Chain(LayerCollection):
         return []
 
     def output_node(self, k):
-        return self._end
+        return _ChainEnd(self.layers[-1])
 
     def build(self, widths, rng):
         width = widths[0]
@@ -169,6 +164,7 @@ class Sequential(Model):
     def add(self, layer):
         """Append a layer.  A built model is rebuilt, keeping the weights it has."""
         self._append(layer)
+        self._fused_nodes = None
         if self.built:
             self.build(self.input_dim)
         elif self.layers[0].declared_input_dim is not None:
@@ -179,6 +175,7 @@ class Sequential(Model):
         if not self.layers:
             raise ValueError("the model has no layers to pop")
         layer = self.layers.pop()
+        self._fused_nodes = None
         if self.built:
             if self.layers:
                 self.build(self.input_dim)
@@ -225,6 +222,9 @@ class Sequential(Model):
 
     def build_from(self, input_dim, rng):
         return self.graph.build([input_dim], rng)[0]
+
+    def side_by_side(self, x):
+        return x                                   # one input
 
     def _check_x(self, x, name="x"):
         self.claim_weights()
