@@ -29,7 +29,7 @@ def test_any_layer_may_come_last_with_any_metric(last, loss, metric, rng):
     assert len(history.history[metric]) == 2 and len(history.history["val_" + metric]) == 2
     out = model.predict(x)
     # the metric fit reports is the metric of the model's own output
-    logs = model.evaluate(x, y)
+    logs = model.evaluate(x, y, return_dict=True)
     assert logs[metric] == pytest.approx(model.metrics[0](y.astype(np.float32), out))
 
 
@@ -177,7 +177,7 @@ def test_custom_activation_loss_metric_and_layer_save_and_load_by_name(custom_ob
     assert isinstance(loaded.layers[0], Scale) and isinstance(loaded.loss, Quartic)
     assert loaded.layers[1].activation == Cube()
     assert [m.name for m in loaded.metrics] == ["within_half", "mae"]
-    assert loaded.evaluate(x, y) == model.evaluate(x, y)
+    assert loaded.evaluate(x, y, return_dict=True) == model.evaluate(x, y, return_dict=True)
     # the same objects by name, and the trained model trains on identically after loading
     model.fit(x, y, epochs=1, batch_size=10, verbose=0, shuffle=False)
     loaded.fit(x, y, epochs=1, batch_size=10, verbose=0, shuffle=False)

@@ -122,7 +122,7 @@ def test_diverging_training_stops_and_restores_the_last_finite_weights():
     np.testing.assert_array_equal(model.params, seen[-2])
     assert not np.array_equal(model.params, seen[-1])
     assert np.isfinite(model.params).all()
-    assert np.isfinite(model.evaluate(x, y)["loss"])
+    assert np.isfinite(model.evaluate(x, y, return_dict=True)["loss"])
 
 
 def test_sigint_during_fit_stops_between_steps_and_returns_history():

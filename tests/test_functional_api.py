@@ -39,13 +39,13 @@ def test_guide_mnist_mlp_builds_trains_evaluates_saves_and_reloads(tmp_path, rng
     history = model.fit(x_train, y_train, batch_size=64, epochs=10, validation_split=0.2,
                         verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    scores = model.evaluate(x_train, y_train, verbose=0)
+    scores = model.evaluate(x_train, y_train, verbose=0, return_dict=True)
     assert scores["accuracy"] > 0.9
     model.save(tmp_path / "mnist.glassnet")
     del model
     again = keras.models.load_model(tmp_path / "mnist.glassnet")
     assert isinstance(again, keras.Model) and again.name == "mnist_model"
-    np.testing.assert_allclose(again.evaluate(x_train, y_train)["accuracy"], scores["accuracy"])
+    np.testing.assert_allclose(again.evaluate(x_train, y_train, return_dict=True)["accuracy"], scores["accuracy"])
 
 
 def test_guide_models_are_callable_like_layers_autoencoder(rng):
@@ -62,9 +62,9 @@ def test_guide_models_are_callable_like_layers_autoencoder(rng):
     x = rng.normal(size=(200, 16))
     x[:, 8:] = x[:, :8]                             # something to compress
     autoencoder.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
-    before = autoencoder.evaluate(x, x)["loss"]
+    before = autoencoder.evaluate(x, x, return_dict=True)["loss"]
     autoencoder.fit(x, x, epochs=30, batch_size=32, verbose=0)
-    assert autoencoder.evaluate(x, x)["loss"] < 0.7 * before
+    assert autoencoder.evaluate(x, x, return_dict=True)["loss"] < 0.7 * before
     # the encoder and decoder are the same objects, trained through the autoencoder
     np.testing.assert_allclose(decoder.predict(encoder.predict(x[:5])),
                                autoencoder.predict(x[:5]), rtol=1e-5, atol=1e-6)
@@ -112,7 +112,7 @@ def test_guide_multiple_inputs_and_outputs_with_dict_losses(rng, tmp_path):
     out = model.predict({"title": title[:4], "body": body[:4], "tags": tags[:4]})
     assert [o.shape for o in out] == [(4, 1), (4, 3)]
     # the total is 1.0 · mse + 0.2 · cross-entropy, each computed on its own
-    total = model.evaluate([title, body, tags], [priority, department])["loss"]
+    total = model.evaluate([title, body, tags], [priority, department], return_dict=True)["loss"]
     mse = np.mean((model.predict([title, body, tags])[0] - priority) ** 2)
     logits = model.predict([title, body, tags])[1].astype(np.float64)
     logp = logits - logits.max(1, keepdims=True)
@@ -123,7 +123,7 @@ def test_guide_multiple_inputs_and_outputs_with_dict_losses(rng, tmp_path):
     again = keras.models.load_model(tmp_path / "tickets.glassnet")
     np.testing.assert_array_equal(again.predict([title, body, tags])[1],
                                   model.predict([title, body, tags])[1])
-    assert again.evaluate([title, body, tags], [priority, department])["loss"] == \
+    assert again.evaluate([title, body, tags], [priority, department], return_dict=True)["loss"] == \
         pytest.approx(total, rel=1e-12)
 
 
@@ -282,9 +282,9 @@ def test_a_build_override_without_super_still_records_shapes(rng):
     assert big.count_params() > 20_000
     big.compile("sgd", "mse")
     x = rng.normal(size=(32, 100))
-    before = big.evaluate(x, x[:, :1])["loss"]
+    before = big.evaluate(x, x[:, :1], return_dict=True)["loss"]
     big.fit(x, x[:, :1], epochs=5, batch_size=8, verbose=0)
-    assert big.evaluate(x, x[:, :1])["loss"] < before
+    assert big.evaluate(x, x[:, :1], return_dict=True)["loss"] < before
     assert not np.array_equal(big.get_weights()[0], np.ones(100, np.float32))
 
 
@@ -418,7 +418,7 @@ def test_generated_graphs_backpropagate_correctly_and_round_trip(tmp_path_factor
     ours, theirs = again.predict(x_in), model.predict(x_in)
     for a, b in zip(*(v if isinstance(v, list) else [v] for v in (ours, theirs))):
         np.testing.assert_array_equal(a, b)
-    assert math.isclose(again.evaluate(x_in, y_in)["loss"], model.evaluate(x_in, y_in)["loss"])
+    assert math.isclose(again.evaluate(x_in, y_in, return_dict=True)["loss"], model.evaluate(x_in, y_in, return_dict=True)["loss"])
 
 
 def test_fit_and_evaluate_agree_on_every_metric_over_the_same_data(rng):
@@ -434,7 +434,7 @@ def test_fit_and_evaluate_agree_on_every_metric_over_the_same_data(rng):
                            keras.metrics.AUC(name="prc", curve="PR"), "accuracy",
                            keras.metrics.TruePositives(name="tp")])
     history = model.fit(x, y, epochs=1, batch_size=32, verbose=0)   # the weights stay put
-    scores = model.evaluate(x, y)
+    scores = model.evaluate(x, y, return_dict=True)
     for name in ("precision", "recall", "auc", "prc", "accuracy", "tp"):
         assert history.history[name][0] == pytest.approx(scores[name], rel=1e-12), name
     assert history.history["loss"][0] == pytest.approx(scores["loss"], rel=1e-12)

@@ -174,12 +174,44 @@ def test_predict_and_evaluate_take_kerass_arguments(data):
     model.fit(x, y, epochs=1, verbose=0)
     np.testing.assert_allclose(model.predict(x, batch_size=10, verbose=0), model.predict(x),
                                rtol=1e-6)
-    result = model.evaluate(x, y, verbose=0)
+    result = model.evaluate(x, y, verbose=0, return_dict=True)
     assert isinstance(result, dict) and list(result) == ["loss", "accuracy"]
-    as_list = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=False)
-    assert as_list == pytest.approx([result["loss"], result["accuracy"]])
+    test_loss, test_acc = model.evaluate(x, y, batch_size=16, verbose=0)    # Keras's list
+    assert [test_loss, test_acc] == pytest.approx([result["loss"], result["accuracy"]])
+    assert model.metrics_names == ["loss", "accuracy"]
+    assert dict(zip(model.metrics_names, model.evaluate(x, y))) == pytest.approx(result)
     plain = gn.Sequential([gn.Dense(1)], seed=0).compile("sgd", "mse")
-    assert isinstance(plain.evaluate(x, x[:, :1], return_dict=False), float)
+    assert isinstance(plain.evaluate(x, x[:, :1]), float)                 # the loss alone
+    first = model.evaluate(x[:16], y[:16], return_dict=True)
+    assert model.evaluate(x, y, batch_size=16, steps=1, return_dict=True) == pytest.approx(first)
+
+
+def test_each_fit_returns_the_history_of_its_own_epochs(data):
+    x, y = data
+    model = _compiled()
+    first = model.fit(x, y, epochs=2, verbose=0)
+    second = model.fit(x, y, epochs=3, verbose=0, validation_split=0.2)
+    assert first.epoch == [0, 1] and second.epoch == [2, 3, 4]
+    assert len(second.history["loss"]) == 3 and len(second.history["val_loss"]) == 3
+    assert len(model.history.history["loss"]) == 5          # the whole run
+    assert model.history.history["loss"][2:] == second.history["loss"]
+
+
+def test_steps_per_epoch_reads_a_generator_on_across_epochs(rng):
+    x = rng.normal(size=(64, 3))
+    y = x @ np.array([[1.0], [-2.0], [0.5]])
+
+    def batches():
+        for i in range(0, 64, 8):
+            yield x[i:i + 8], y[i:i + 8]
+    seen = []
+
+    class Count(gn.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(batch)
+    model = gn.Sequential([gn.Dense(1, input_dim=3)], seed=0).compile("sgd", "mse")
+    history = model.fit(batches(), epochs=2, steps_per_epoch=4, verbose=0, callbacks=[Count()])
+    assert seen == [0, 1, 2, 3, 0, 1, 2, 3] and len(history.history["loss"]) == 2
 
 
 # -- callbacks ------------------------------------------------------------------------------
@@ -314,8 +346,9 @@ def test_backup_and_restore_resumes_an_interrupted_run_exactly(data, tmp_path):
     assert (tmp_path / "backup" / "latest.glassnet").exists()
     resumed = model()                                   # a new process would start so
     history = resumed.fit(x, y, epochs=6, batch_size=16, verbose=0, callbacks=[backup])
-    assert history.epoch == [0, 1, 2, 3, 4, 5]          # epochs 0-2 restored, 3-5 trained
+    assert resumed.history.epoch == [0, 1, 2, 3, 4, 5]  # the whole run: 0-1 restored
+    assert history.epoch == [2, 3, 4, 5]                 # this call: from the interrupted one
     for a, b in zip(resumed.get_weights(), whole.get_weights()):
         np.testing.assert_array_equal(a, b)             # as if nothing had happened
-    assert history.history == whole.history.history
+    assert resumed.history.history == whole.history.history
     assert not (tmp_path / "backup" / "latest.glassnet").exists()

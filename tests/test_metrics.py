@@ -404,9 +404,9 @@ def test_a_model_logs_saves_and_loads_its_metrics(tmp_path, rng):
     assert [m.name for m in loaded.metrics] == ["mean_absolute_error", "roc", "precision",
                                                 "recall"]
     assert loaded.metrics[2].thresholds == 0.4
-    assert loaded.evaluate(x, y) == model.evaluate(x, y)
+    assert loaded.evaluate(x, y, return_dict=True) == model.evaluate(x, y, return_dict=True)
     out = model.predict(x)
-    assert model.evaluate(x, y)["roc"] == metrics.AUC()(y, out)
+    assert model.evaluate(x, y, return_dict=True)["roc"] == metrics.AUC()(y, out)
 
 
 @pytest.mark.parametrize("call, match", [
@@ -460,7 +460,7 @@ def test_a_stateful_metric_of_ones_own_trains_saves_and_loads(largest_error, tmp
     loaded = gn.load_model(tmp_path / "own.glassnet")
     assert isinstance(loaded.metrics[0], LargestError) and loaded.metrics[0].name == "worst"
     out = model.predict(x)
-    assert loaded.evaluate(x, y)["worst"] == pytest.approx(float(np.max(np.abs(out - y))))
+    assert loaded.evaluate(x, y, return_dict=True)["worst"] == pytest.approx(float(np.max(np.abs(out - y))))
     metric = LargestError()
     metric.update_state(np.zeros((2, 1)), np.array([[1.0], [-3.0]]))
     metric.update_state(np.zeros((1, 1)), np.array([[2.0]]))
@@ -480,7 +480,7 @@ def test_a_plain_function_is_a_metric_named_after_it_but_cannot_be_saved(tmp_pat
     history = model.fit(x, y, epochs=2, batch_size=40, verbose=0, shuffle=False)
     assert len(history.history["within_a_tenth"]) == 2
     out = model.predict(x)
-    assert model.evaluate(x, y)["within_a_tenth"] == pytest.approx(
+    assert model.evaluate(x, y, return_dict=True)["within_a_tenth"] == pytest.approx(
         float(within_a_tenth(y, out).mean()))
     with pytest.raises(ValueError, match="plain function.*register it"):
         model.save(tmp_path / "fn.glassnet")

@@ -21,7 +21,7 @@ def test_xor_learned_to_100_percent():
     history = model.fit(XOR_X, XOR_Y, epochs=400, batch_size=4, verbose=0)
     assert history.history["accuracy"][-1] == 1.0
     np.testing.assert_array_equal(model.predict(XOR_X) > 0.5, XOR_Y > 0.5)
-    assert model.evaluate(XOR_X, XOR_Y)["accuracy"] == 1.0
+    assert model.evaluate(XOR_X, XOR_Y, return_dict=True)["accuracy"] == 1.0
 
 
 def test_xor_with_mse_and_plain_sgd_as_in_the_seeds():
@@ -121,7 +121,7 @@ def test_fit_history_keys_validation_and_continued_training(rng):
     h2 = model.fit(x, y, epochs=2, batch_size=10, validation_data=(x[:10], y[:10]), verbose=0)
     assert h2 is h and len(h.history["loss"]) == 5 and h.epoch == [0, 1, 2, 3, 4]
     assert model.optimizer.iterations == 3 * 8 + 2 * 10
-    result = model.evaluate(x, y)
+    result = model.evaluate(x, y, return_dict=True)
     assert set(result) == {"loss", "accuracy"} and 0 <= result["accuracy"] <= 1
 
 
@@ -137,7 +137,7 @@ def test_batch_logs_are_running_means_over_the_epoch_as_keras_reports(rng):
     model = gn.Sequential([gn.Dense(1)], seed=0)
     model.compile(loss="mse", optimizer=gn.SGD(0.0), metrics=["mae"])   # weights stay put
     batches = [(x[i:i + 4], y[i:i + 4]) for i in (0, 4, 8)]
-    each = [model.evaluate(xb, yb) for xb, yb in batches]
+    each = [model.evaluate(xb, yb, return_dict=True) for xb, yb in batches]
     h = model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0, callbacks=[Record()])
     assert [s for _, s, _ in seen] == [4, 4, 2]
     sizes = np.array([4, 4, 2])
@@ -146,7 +146,7 @@ def test_batch_logs_are_running_means_over_the_epoch_as_keras_reports(rng):
         assert loss == pytest.approx(np.dot([e["loss"] for e in each[:k + 1]], w) / w.sum())
         assert mae == pytest.approx(np.dot([e["mae"] for e in each[:k + 1]], w) / w.sum())
     assert h.history["loss"][0] == pytest.approx(seen[-1][0])
-    assert h.history["loss"][0] == pytest.approx(model.evaluate(x, y)["loss"])
+    assert h.history["loss"][0] == pytest.approx(model.evaluate(x, y, return_dict=True)["loss"])
 
 
 def test_full_batch_gradient_descent_equals_manual_update(rng):
@@ -198,7 +198,7 @@ def test_early_stopping_restores_best_weights(rng):
     assert stopper.stopped_epoch is not None and stopper.stopped_epoch < 19
     best_loss, best_params = min(snapshots, key=lambda s: s[0])
     np.testing.assert_array_equal(model.params, best_params)
-    assert model.evaluate(x, y)["loss"] == pytest.approx(best_loss, rel=1e-5)
+    assert model.evaluate(x, y, return_dict=True)["loss"] == pytest.approx(best_loss, rel=1e-5)
 
 
 def test_model_checkpoint_saves_loadable_models(tmp_path, rng):

@@ -160,7 +160,7 @@ def test_a_memory_map_trains_like_the_array_it_holds(tmp_path, rng):
     b.fit(mapped, y, epochs=3, batch_size=40, verbose=0, validation_split=0.1)
     for wa, wb in zip(a.get_weights(), b.get_weights()):      # the same rows, the same order
         np.testing.assert_array_equal(wa, wb)
-    assert b.evaluate(mapped, y) == pytest.approx(a.evaluate(x, y), rel=1e-6)
+    assert b.evaluate(mapped, y, return_dict=True) == pytest.approx(a.evaluate(x, y, return_dict=True), rel=1e-6)
     np.testing.assert_allclose(b.predict(mapped), a.predict(x), rtol=1e-6)
 
 
@@ -205,7 +205,7 @@ def test_batch_sources_pydataset_generator_dask(rng):
     dask_array = pytest.importorskip("dask.array")
     dx = dask_array.from_array(x, chunks=(70, 6))
     model.fit(dx, y, epochs=2, batch_size=20, verbose=0)
-    assert model.evaluate(dx, y)["loss"] == pytest.approx(model.evaluate(x, y)["loss"],
+    assert model.evaluate(dx, y, return_dict=True)["loss"] == pytest.approx(model.evaluate(x, y, return_dict=True)["loss"],
                                                           rel=1e-6)
 
 

@@ -28,7 +28,7 @@ def test_round_trip_predicts_bit_identically(tmp_path, rng):
     model.save(path)
     loaded = gn.load_model(path)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
-    assert loaded.evaluate(x, y) == model.evaluate(x, y)
+    assert loaded.evaluate(x, y, return_dict=True) == model.evaluate(x, y, return_dict=True)
     assert loaded.history.history == model.history.history
     assert repr(loaded) == repr(model)
 

@@ -32,7 +32,7 @@ def test_traced_numbers_equal_predict_and_loss_and_gradients(loss):
     np.testing.assert_array_equal(tr.output, model.predict(x[:3]))
     value, grads = model.loss_and_gradients(x[:3], target)
     assert tr.loss == value
-    assert tr.loss == pytest.approx(model.evaluate(x[:3], target)["loss"], rel=1e-6)
+    assert tr.loss == pytest.approx(model.evaluate(x[:3], target, return_dict=True)["loss"], rel=1e-6)
     assert len(tr.gradients) == len(grads) == 6
     for mine, theirs in zip(tr.gradients, grads):
         np.testing.assert_array_equal(mine, theirs)

@@ -134,6 +134,20 @@ class History(Callback):
     def on_train_begin(self, logs=None):
         self.interrupted = False
 
+    def marks(self):
+        """Where the run stands now (see :meth:`since`)."""
+        return len(self.epoch), {key: len(values) for key, values in self.history.items()}
+
+    def since(self, marks):
+        """A History of what was recorded after ``marks``: one ``fit`` call's epochs."""
+        n, lengths = marks
+        part = History()
+        part.epoch = self.epoch[n:]
+        part.history = {key: values[lengths.get(key, 0):] for key, values in self.history.items()}
+        part.interrupted = self.interrupted
+        part.params, part.model = self.params, self.model
+        return part
+
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():

@@ -99,7 +99,7 @@ def cmd_train(args):
     metric = "accuracy" if data.task != "regression" else "mae"
     rows = [("split", "loss", metric)]
     for name, (x, y) in parts.items():
-        res = model.evaluate(x, y)
+        res = model.evaluate(x, y, return_dict=True)
         rows.append((name, f"{res['loss']:.4f}", f"{res[metric]:.4f}"))
     print()
     _print_table(rows)
@@ -129,7 +129,7 @@ def cmd_evaluate(args):
     if model.loss is None:
         raise ValueError(f"{args.model!r} was saved without compile settings; cannot evaluate")
     x, y = data.x_test, data.y_test
-    print(format_logs(model.evaluate(x, y)))
+    print(format_logs(model.evaluate(x, y, return_dict=True)))
     out = model.predict(x)
     names = list(model.class_names or data.labels or [])
     if data.task != "regression":

@@ -58,9 +58,9 @@ def gradcheck(model, x, y, sample_weight=None, eps=1e-6, max_params=None, seed=0
     for j in indices:
         saved = probe.params[j]
         probe.params[j] = saved + eps
-        plus = probe.evaluate(x, y, sample_weight=sample_weight)["loss"]
+        plus = probe.evaluate(x, y, sample_weight=sample_weight, return_dict=True)["loss"]
         probe.params[j] = saved - eps
-        minus = probe.evaluate(x, y, sample_weight=sample_weight)["loss"]
+        minus = probe.evaluate(x, y, sample_weight=sample_weight, return_dict=True)["loss"]
         probe.params[j] = saved
         numeric = (plus - minus) / (2 * eps)
         err = abs(analytic[j] - numeric) / max(abs(analytic[j]) + abs(numeric), 1e-8)

@@ -151,6 +151,11 @@ class Trainer:
         """The inputs of a model with several of them (a list or dict of arrays) as one matrix."""
         return x
 
+    @property
+    def metrics_names(self):
+        """``["loss", *metric names]``: the order of ``evaluate``'s list (Keras's name)."""
+        return ["loss", *self.metric_names]
+
     def check_x(self, x):
         """``x`` as the model takes it: checked, in the model's dtype (builds the model if needed)."""
         return self._check_x(x)
@@ -215,8 +220,8 @@ class Trainer:
 
     def fit(self, x, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=None, validation_freq=1,
-            validation_batch_size=None):
+            sample_weight=None, initial_epoch=None, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
         """Train the model by mini-batch gradient descent (Keras's arguments, in Keras's order).
 
         Parameters
@@ -253,6 +258,11 @@ class Trainer:
         sample_weight : array (n_samples,), optional
             Weight of each sample in the loss.
         initial_epoch : int, optional
+        steps_per_epoch : int, optional
+            Batches per epoch (the next epoch continues where this one stopped;
+            a generator's batches are read on across epochs).
+        validation_steps : int, optional
+            Batches of the validation data per validation.
         validation_freq : int or collection of int, default 1
             Validate every ``validation_freq`` epochs, or after the listed
             epochs (counted from 1).
@@ -262,8 +272,10 @@ class Trainer:
         Returns
         -------
         History
-            ``history.history`` maps "loss", each metric and "val_..." to
-            per-epoch lists.  If Ctrl-C stops training, ``fit`` returns the
+            This call's epochs, as Keras returns them: ``history.history`` maps
+            "loss", each metric and "val_..." to per-epoch lists.  The epochs
+            keep counting over calls, and ``model.history`` holds the whole
+            run (every call's epochs: what ``save`` keeps).  If Ctrl-C stops training, ``fit`` returns the
             History so far with ``history.interrupted`` set.
 
         Raises
@@ -278,7 +290,13 @@ class Trainer:
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; received {verbose!r}")
         batches, validation = self._fit_data(
             self.side_by_side(x), y, sample_weight, class_weight, 32 if batch_size is None else batch_size,
-            validation_split, validation_data, shuffle, epochs, validation_batch_size)
+            validation_split, validation_data, shuffle, 1 if steps_per_epoch else epochs,
+            validation_batch_size)
+        if steps_per_epoch is not None:
+            batches = Steps(batches, check.positive_int(steps_per_epoch, "steps_per_epoch"))
+        if validation_steps is not None and validation is not None:
+            validation = Steps(validation, check.positive_int(validation_steps,
+                                                              "validation_steps"))
         first, last = self._epoch_range(epochs, initial_epoch)
         validate_after = _validation_epochs(validation_freq)
         callbacks = self._callback_list(callbacks, verbose, last, batches)
@@ -291,6 +309,7 @@ class Trainer:
             callbacks.on_train_begin()
             if self.resume_epoch is not None:     # BackupAndRestore put back a run
                 first, self.resume_epoch = max(first, self.resume_epoch), None
+            marks = self.history.marks()          # where this call's epochs begin
             try:
                 # (after on_train_begin: a callback may have put back other weights)
                 rollback = Rollback(self, double=self._double_buffered())
@@ -318,7 +337,7 @@ class Trainer:
                           f"complete epoch(s) and {self.optimizer.iterations} steps in all; the "
                           f"model keeps the weights of the last complete step",
                           RuntimeWarning, stacklevel=2)
-        return self.history
+        return self.history.since(marks)
 
     def _choose_kernels(self):
         """The compiled kernels for this fit, or None (see :mod:`glassnet.fast`)."""
@@ -553,20 +572,24 @@ class Trainer:
         """``model(x)`` is ``model.predict(x)``."""
         return self.predict(x)
 
-    def evaluate(self, x, y=None, batch_size=None, verbose=0, sample_weight=None,
-                 callbacks=None, return_dict=True):
+    def evaluate(self, x, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
         """Loss and metrics on (x, y) (arrays, or a batch source: see :mod:`glassnet.data`).
 
-        Returns a dict like ``{"loss": 0.12, "accuracy": 0.97}`` (glassnet's
-        default), or with ``return_dict=False`` Keras's ``[loss, *metrics]``
-        (the loss alone when there are no metrics).
+        Returns, as Keras does, the loss alone when there are no metrics, else
+        the list ``[loss, *metrics]`` in the order of :attr:`metrics_names`
+        (``test_loss, test_acc = model.evaluate(x, y)``); with
+        ``return_dict=True`` a dict like ``{"loss": 0.12, "accuracy": 0.97}``.
+        ``steps`` evaluates only the first ``steps`` batches.
         """
         self._require_compiled("evaluate")
         x = self.side_by_side(x)
         given = x if data.is_source(x) and y is None else (x, y, sample_weight)
         batches = self._batches_for_evaluation(given, batch_size)
+        if steps is not None:
+            batches = Steps(batches, check.positive_int(steps, "steps"))
         result = self._evaluate(batches, self._callback_list(callbacks, 0, 0, None))
-        if verbose:
+        if verbose and verbose != "auto":
             print(format_logs(result))
         if return_dict:
             return result
@@ -663,6 +686,37 @@ class Batches:
             yield (np.take(x, idx, axis=0, out=self._xb[:m], mode="clip"),
                    np.take(y, idx, axis=0, out=self._yb[:m], mode="clip"),
                    None if w is None else w[idx])
+
+
+class Steps:
+    """``steps`` batches of a source per pass (Keras's ``steps_per_epoch``, ``validation_steps``).
+
+    The batches continue where the last pass stopped, starting the data again
+    (reshuffled) when it runs out; a generator that is exhausted ends the pass.
+    """
+
+    def __init__(self, batches, steps):
+        self.batches, self.steps = batches, steps
+        self._it = None
+
+    def __getattr__(self, name):               # n, batch_size: those of the data
+        if name == "batches":
+            raise AttributeError(name)
+        return getattr(self.batches, name)
+
+    def __iter__(self):
+        for _ in range(self.steps):
+            if self._it is None:
+                self._it = iter(self.batches)
+            try:
+                batch = next(self._it)
+            except StopIteration:
+                self._it = iter(self.batches)
+                try:
+                    batch = next(self._it)
+                except StopIteration:
+                    return
+            yield batch
 
 
 class Rollback:

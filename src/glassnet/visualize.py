@@ -89,7 +89,7 @@ class Snapshots(Callback):
             steps = np.arange(self.every, count + 1, self.every)
         self.chosen = {first + int(k) for k in steps} | {last}
         if not self.frames:          # the untrained network: epoch 0
-            before = self.model.evaluate(self.x, self.y) if self.y is not None \
+            before = self.model.evaluate(self.x, self.y, return_dict=True) if self.y is not None \
                 and self.model.loss is not None else {}
             self.record(first - 1, before)
 

@@ -60,7 +60,7 @@ tracker = Every()
 # full batch: every iteration is one gradient step on all the training data
 model.fit(X_train, y_train, epochs=args.iterations, batch_size=len(X_train), verbose=0,
           callbacks=[tracker])
-print(f"held-out accuracy: {model.evaluate(X_dev, y_dev)['accuracy']:.4f}")
+print(f"held-out accuracy: {model.evaluate(X_dev, y_dev, return_dict=True)['accuracy']:.4f}")
 if args.plot:
     try:
         import matplotlib.pyplot as plt
