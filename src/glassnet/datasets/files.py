@@ -16,6 +16,7 @@ what parsing those bytes takes.  Only regular files are read: a device
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -31,7 +32,7 @@ from .preprocessing import encode_labels
 
 __all__ = ["load_idx", "load_mnist", "fashion_mnist", "load_csv", "save_csv", "FASHION_MNIST_DIR",
            "FASHION_MNIST_CLASSES", "MAX_DECOMPRESSED_BYTES", "check_data_file", "CSVFieldError",
-           "DecompressionLimit"]
+           "DecompressionLimit", "read_header", "decompression_limit"]
 
 #: the most bytes a gzipped data file may expand to, unless ``max_bytes`` or the
 #: environment variable ``GLASSNET_MAX_DATA_BYTES`` says otherwise (256 MiB: MNIST as
@@ -423,6 +424,28 @@ def save_csv(path, x, y=None, label="label", feature_names=None):
     text = "\n".join([",".join(header)] + [",".join(row) for row in cells]) + "\n"
     atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
     return path
+
+
+def read_header(path, delimiter=","):
+    """The column names of a CSV file's first line, or None when it is all numbers (no header).
+
+    Reads one line (at most 1 MB, gzipped or not) of a regular file.
+    """
+    name = os.fspath(path)
+    check_data_file(name)
+    with open(name, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        try:
+            with (gzip.GzipFile(fileobj=handle) if gzipped else contextlib.nullcontext(handle)) \
+                    as stream:
+                first = stream.readline(_CHUNK)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"{name!r}: the gzip stream is damaged or truncated ({exc})") \
+                from None
+    fields = [f.strip().strip('"') for f in first.decode("utf-8", "replace").strip()
+              .split(delimiter)]
+    return None if _all_numbers(fields) else fields
 
 
 def label_index(name, label_column, header_fields, n_columns):
