@@ -96,6 +96,8 @@ def _available_memory():
 
 
 def _gib(n_bytes):
+    if n_bytes < 2 ** 30:
+        return f"{n_bytes / 2 ** 20:,.1f} MiB"
     return f"{n_bytes / 2 ** 30:,.1f} GiB"
 
 
