@@ -244,3 +244,34 @@ def test_evaluate_on_a_named_set_scores_its_test_split_and_says_so(tmp_path):
         in result.stdout
     result = run("evaluate", str(out), "--data", "circles", "--split", "all")
     assert "Scored: all 500 rows of circles (training rows included)" in result.stdout
+
+
+def test_the_regions_legend_hides_no_point(tmp_path):
+    pytest.importorskip("matplotlib")
+    from glassnet.plotting import plot_decision_regions
+    model = tmp_path / "xor.glassnet"
+    assert cli.main(["train", "--data", "xor", "--epochs", "2", "--quiet", "--out",
+                     str(model)]) == 0
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64)   # (1, 1): the upper right
+    fig = plot_decision_regions(load_model(model), x, np.array([0, 1, 1, 0]))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    points = ax.transData.transform(x)
+    assert not any(box.x0 - 6 <= px <= box.x1 + 6 and box.y0 - 6 <= py <= box.y1 + 6
+                   for px, py in points)                        # (markers are ~6 px wide)
+    assert box.x1 <= fig.bbox.x1                                 # and the legend is seen
+
+
+def test_evaluate_a_model_of_an_integer_labelled_csv(tmp_path, rng):
+    labels = np.arange(90) % 3
+    x = rng.normal(size=(90, 2)) + labels[:, None] * 3
+    path = tmp_path / "d.csv"
+    np.savetxt(path, np.column_stack([x, labels]), delimiter=",", fmt="%g",
+               header="a,b,kind", comments="")
+    out = tmp_path / "m.glassnet"
+    assert cli.main(["train", "--data", str(path), "--quiet", "--out", str(out)]) == 0
+    result = run("evaluate", str(out), "--data", str(path))
+    assert result.returncode == 0, result.stderr
+    accuracy = float(re.search(r"accuracy: ([\d.]+)", result.stdout).group(1))
+    assert accuracy > 0.9
