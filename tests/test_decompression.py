@@ -136,3 +136,20 @@ def test_the_command_line_refuses_a_bomb_in_bounded_memory(tmp_path):
     rss_mb = int(result.stdout.split("maxrss_kb")[1]) / 1024
     assert rss_mb < 300, f"{rss_mb:.0f} MB"             # NumPy + glassnet + 2 x 16 MB
     assert not (tmp_path / "m.glassnet").exists()
+
+
+@pytest.mark.parametrize("suffix,compress", [(".bz2", "bz2"), (".xz", "lzma"), (".gz", None)])
+def test_a_compressed_name_is_not_decompressed_behind_the_bound(tmp_path, suffix, compress):
+    """np.loadtxt decompresses a *name* ending in .gz/.bz2/.xz itself, without a bound;
+    glassnet hands it the open file, so only the gzip magic bytes mean gzip."""
+    import importlib
+    text = b"1,2,3,4\n" * (8 * MB // 8)                       # 8 MB of CSV
+    packed = importlib.import_module(compress).compress(text) if compress \
+        else b"\x1e\x8b" + text[:1000]                         # not gzip, named .gz
+    path = tmp_path / ("bomb.csv" + suffix)
+    path.write_bytes(packed)
+
+    def load():
+        with pytest.raises(ValueError, match="bomb.csv"):
+            load_csv(path, max_bytes=MB)
+    assert _peak(load) < 4 * MB + len(packed) * 4

@@ -364,9 +364,10 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
         features = [c for c in range(n_columns) if c != col]
         table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col,
                        usecols=features, header_fields=names)
-        labels = np.loadtxt(io.BytesIO(data) if gzipped else name, delimiter=delimiter,
-                            dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
-                            encoding="utf-8")
+        with _source(name, data) as source:
+            labels = np.loadtxt(source, delimiter=delimiter,
+                                dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
+                                encoding="utf-8")
         labels = np.char.strip(np.char.strip(labels), '"')
     if table is None:
         raise ValueError(f"{name!r} could not be parsed as a CSV file of numbers separated by "
@@ -467,6 +468,15 @@ def label_index(name, label_column, header_fields, n_columns):
     return int(label_column) % n_columns
 
 
+def _source(name, data):
+    """What np.loadtxt reads: the bytes already read, or the file opened as bytes.
+
+    Never the file's name: ``np.loadtxt`` decompresses a name ending in ``.gz``,
+    ``.bz2`` or ``.xz`` itself, without glassnet's bound (and whatever its content).
+    """
+    return contextlib.nullcontext(io.BytesIO(data)) if data is not None else open(name, "rb")
+
+
 def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=None,
            header_fields=None):
     """The numeric table (integers first: much faster to parse), or None if a label is a name.
@@ -474,9 +484,8 @@ def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=N
     Raises ValueError naming line and column when a feature cell is not a number.
     """
     for parse_as in (np.int32, np.float64):
-        source = io.BytesIO(data) if data is not None else name
         try:
-            with warnings.catch_warnings():
+            with _source(name, data) as source, warnings.catch_warnings():
                 warnings.simplefilter("ignore")      # "empty input" is reported by the caller
                 return np.loadtxt(source, delimiter=delimiter, dtype=parse_as,
                                   skiprows=1 if header else 0, ndmin=2, encoding="utf-8",
