@@ -313,7 +313,8 @@ def _data_for(model, args):
         raise ValueError(f"{args.data!r} has no rows to score in its {split} split")
     if model.input_dim != data.x_test.shape[1]:
         raise ValueError(f"the model expects {model.input_dim} features but {args.data!r} has "
-                         f"{data.x_test.shape[1]} (label column: {_label_name(args)})")
+                         f"{data.x_test.shape[1]}"
+                         + (f" (label column: {_label_name(args)})" if is_file else ""))
     return data, rows
 
 
