@@ -123,8 +123,10 @@ def test_the_command_line_refuses_a_bomb_in_bounded_memory(tmp_path):
     path = _bomb(tmp_path / "bomb.csv.gz", 300 * MB, header=b"a,b,c,label\n")
     code = ("import resource, sys\n"
             "from glassnet import cli\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
             "status = cli.main(sys.argv[1:])\n"
-            "print('maxrss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "print('maxrss_kb', after - before)\n"
             "sys.exit(status)\n")
     env = {**os.environ, "GLASSNET_MAX_DATA_BYTES": "16M"}
     result = subprocess.run([sys.executable, "-c", code, "train", "--data", str(path),
@@ -133,8 +135,8 @@ def test_the_command_line_refuses_a_bomb_in_bounded_memory(tmp_path):
     assert result.returncode == 1, result.stderr
     assert "expands to more than 16,777,216 bytes" in result.stderr
     assert "GLASSNET_MAX_DATA_BYTES" in result.stderr and "Traceback" not in result.stderr
-    rss_mb = int(result.stdout.split("maxrss_kb")[1]) / 1024
-    assert rss_mb < 300, f"{rss_mb:.0f} MB"             # NumPy + glassnet + 2 x 16 MB
+    grew_mb = int(result.stdout.split("maxrss_kb")[1]) / 1024   # beyond the imports
+    assert grew_mb < 2 * 16 + 64, f"{grew_mb:.0f} MB"           # 2 x the limit, and slack
     assert not (tmp_path / "m.glassnet").exists()
 
 
