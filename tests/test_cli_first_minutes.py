@@ -6,6 +6,8 @@ stops improving and says so, in at most a screenful of lines; predict and evalua
 which columns and rows they used; a network too big for memory, a device, a FIFO, an
 identifier column and an empty --layers are refused with what to do.
 """
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -275,3 +277,29 @@ def test_evaluate_a_model_of_an_integer_labelled_csv(tmp_path, rng):
     assert result.returncode == 0, result.stderr
     accuracy = float(re.search(r"accuracy: ([\d.]+)", result.stdout).group(1))
     assert accuracy > 0.9
+
+
+@settings(max_examples=12, deadline=None)
+@given(n=st.integers(20, 120), share=st.floats(0.02, 1.0), seed=st.integers(0, 100))
+def test_any_number_of_classes_trains_or_says_what_to_do(tmp_path_factory, n, share, seed):
+    """Never 'x_val is empty': a label column trains (held-out rows and all) or is refused
+    with --label, whatever its number of classes."""
+    tmp = tmp_path_factory.mktemp("k")
+    k = max(2, int(share * n))
+    rng = np.random.default_rng(seed)
+    path = tmp / "d.csv"
+    np.savetxt(path, np.column_stack([rng.normal(size=(n, 3)), rng.permutation(np.arange(n) % k)]),
+               delimiter=",", fmt="%g", header="a,b,c,y", comments="")
+    said, errors = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(errors):
+        status = cli.main(["train", "--data", str(path), "--epochs", "1", "--quiet",
+                           "--out", str(tmp / "m.glassnet")])
+    assert "x_val is empty" not in errors.getvalue()
+    if k > n / 2:
+        assert status == 1 and f"holds {k} different values in {n} rows" in errors.getvalue()
+        assert "--label NAME" in errors.getvalue()
+    else:
+        trained = int(re.search(r": (\d+) samples", said.getvalue()).group(1))
+        if trained >= 50:              # (the default holds out validation rows from 50 on)
+            assert re.search(r"^validation\s.*\s[1-9]\d*$", said.getvalue(), re.M)
+        assert status == 0 and load_model(tmp / "m.glassnet").output_dim == k

@@ -226,6 +226,11 @@ def cmd_train(args):
         labels = data.y_train if data.task == "multiclass" else None
         train, val = validation_split([data.x_train, data.y_train], args.validation,
                                       rng=np.random.default_rng(args.seed), stratify=labels)
+        if not len(val[0]):         # classes too small for a share of each: say so, then
+            print(f"Validation: the classes have too few rows each for a stratified "
+                  f"{args.validation:g} of every class; a plain random sample is held out")
+            train, val = validation_split([data.x_train, data.y_train], args.validation,
+                                          rng=np.random.default_rng(args.seed))
         parts = {"train": tuple(train), "validation": tuple(val)}
     parts["test"] = (data.x_test, data.y_test)
     front, how = catalog.scaling_layers(data, args.scale or data.scale, parts["train"][0])
