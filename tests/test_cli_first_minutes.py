@@ -23,6 +23,12 @@ from glassnet import cli, load_model
 SPECIES = np.array(["setosa", "versicolor", "virginica"])
 
 
+@pytest.fixture(autouse=True)
+def _in_a_fresh_directory(tmp_path_factory, monkeypatch):
+    """Commands that should fail but do not must not leave model.glassnet where we run."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 def run(*args, timeout=120):
     return subprocess.run([sys.executable, "-m", "glassnet.cli", *args], capture_output=True,
                           text=True, timeout=timeout)
