@@ -215,3 +215,17 @@ def test_non_finite_weights_are_refused_at_save_and_the_old_file_kept(tmp_path):
         model.save(path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["m.glassnet"]
     assert np.isfinite(gn.load_model(path).variables).all()
+
+
+def test_the_clean_up_touches_only_glassnets_regular_temporaries(tmp_path):
+    (tmp_path / "elsewhere").write_bytes(b"keep")
+    (tmp_path / ".a.link.glassnet-tmp").symlink_to(tmp_path / "elsewhere")
+    os.mkfifo(tmp_path / ".a.fifo.glassnet-tmp")
+    (tmp_path / ".a.dir.glassnet-tmp").mkdir()
+    (tmp_path / "visible.glassnet-tmp").write_bytes(b"not hidden: not ours")
+    (tmp_path / ".a.dead.glassnet-tmp").write_bytes(b"a dead writer's")
+    assert remove_stale_temporaries(tmp_path) == [".a.dead.glassnet-tmp"]
+    assert sorted(os.listdir(tmp_path)) == [".a.dir.glassnet-tmp", ".a.fifo.glassnet-tmp",
+                                            ".a.link.glassnet-tmp", "elsewhere",
+                                            "visible.glassnet-tmp"]
+    assert (tmp_path / "elsewhere").read_bytes() == b"keep"

@@ -98,10 +98,12 @@ def remove_stale_temporaries(directory):
         with contextlib.suppress(OSError):
             if not entry.is_file(follow_symlinks=False):
                 continue
-            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                         | getattr(os, "O_NONBLOCK", 0))     # (a FIFO swapped in: no wait)
             try:
-                # the name must still be this very file while we hold its lock
-                if _try_lock(fd) and os.stat(entry.path, follow_symlinks=False).st_ino \
+                # a regular file, and the name still this very file while we hold its lock
+                if stat.S_ISREG(os.fstat(fd).st_mode) and _try_lock(fd) \
+                        and os.stat(entry.path, follow_symlinks=False).st_ino \
                         == os.fstat(fd).st_ino:
                     os.unlink(entry.path)
                     removed.append(entry.name)
