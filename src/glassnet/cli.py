@@ -89,13 +89,14 @@ def _available_memory():
     except (OSError, ValueError, IndexError):
         with contextlib.suppress(ValueError, OSError, AttributeError):
             found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    with contextlib.suppress(OSError, ValueError):
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as handle:
-            found.append(int(handle.read().strip()))        # "max" (no limit) is a ValueError
-    return min(found) if found else None
+    with contextlib.suppress(OSError, ValueError):          # a container's limit, less its use
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit, \
+                open("/sys/fs/cgroup/memory.current", encoding="ascii") as used:
+            found.append(int(limit.read()) - int(used.read()))   # "max" (none): ValueError
+    return max(min(found), 0) if found else None
 
 
-def _gib(n_bytes):
+def _bytes(n_bytes):
     if n_bytes < 2 ** 30:
         return f"{n_bytes / 2 ** 20:,.1f} MiB"
     return f"{n_bytes / 2 ** 30:,.1f} GiB"
@@ -124,8 +125,8 @@ def _check_fits_in_memory(n_inputs, layers, n_outputs, optimizer):
     if available is not None and needed > available:
         shape = " -> ".join(map(str, [n_inputs, *layers, n_outputs]))
         raise ValueError(f"the network {shape} has {weights:,} weights: training it needs "
-                         f"about {_gib(needed)} (weights, gradients, the optimizer's state and "
-                         f"two copies), more than the {_gib(available)} of memory available; "
+                         f"about {_bytes(needed)} (weights, gradients, the optimizer's state and "
+                         f"two copies), more than the {_bytes(available)} of memory available; "
                          f"choose fewer or smaller --layers")
 
 
