@@ -130,7 +130,9 @@ def test_the_cli_block_runs_as_pasted(workdir):
 
 def test_every_python_block_is_found():
     assert len(PYTHON_BLOCKS) >= 7
-    assert sum(why is not None for _, _, why in PYTHON_BLOCKS) == 1      # the Dask one
+    skipped = [body for body, _, why in PYTHON_BLOCKS if why is not None]
+    assert any("Client(" in body for body in skipped)                     # the Dask one
+    assert len(skipped) < len(PYTHON_BLOCKS) / 2         # the marker stays the exception
     for key in CHECKS:                       # each check still names a block of the README
         assert any(key in body for body, _, _ in PYTHON_BLOCKS), key
 
