@@ -309,3 +309,15 @@ def test_any_number_of_classes_trains_or_says_what_to_do(tmp_path_factory, n, sh
         if trained >= 50:              # (the default holds out validation rows from 50 on)
             assert re.search(r"^validation\s.*\s[1-9]\d*$", said.getvalue(), re.M)
         assert status == 0 and load_model(tmp / "m.glassnet").output_dim == k
+
+
+def test_a_read_only_out_fails_before_training(tmp_path):
+    out = tmp_path / "m.glassnet"
+    out.write_bytes(b"precious")
+    out.chmod(0o444)
+    result = run("train", "--data", "xor", "--out", str(out))
+    line = _one_line_error(result)
+    assert "is read-only (mode 0444)" in line and "Training on" not in result.stdout
+    assert out.read_bytes() == b"precious"
+    line = _one_line_error(run("train", "--data", "xor", "--out", str(tmp_path / "no" / "m")))
+    assert "the directory" in line and "does not exist" in line

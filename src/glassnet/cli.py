@@ -23,6 +23,7 @@ from ._text import format_logs, format_table
 from .datasets import catalog, files
 from .datasets.preprocessing import validation_split
 from .export import OPSET
+from .io import check_target
 from .model import build_mlp
 from .plotting import (class_of, confusion_matrix, plot_confusion_matrix, plot_decision_regions,
                        plot_function_fit, plot_history, plot_predicted_vs_target)
@@ -214,6 +215,9 @@ class EpochLines(callbacks.Callback):
 
 
 def cmd_train(args):
+    for path in (args.out, args.plot):      # a read-only --out fails now, not after training
+        if path:
+            check_target(path)
     data = _load(args)
     _check_classes(data, args)
     layers = args.layers if args.layers is not None else data.hidden

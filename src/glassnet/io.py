@@ -39,7 +39,7 @@ try:
 except ImportError:               # Windows: no advisory locks; no clean-up of dead writers
     fcntl = None
 
-__all__ = ["atomic_write", "TEMP_SUFFIX", "remove_stale_temporaries"]
+__all__ = ["atomic_write", "check_target", "TEMP_SUFFIX", "remove_stale_temporaries"]
 
 #: the suffix of glassnet's temporary files (what the clean-up recognises as its own)
 TEMP_SUFFIX = ".glassnet-tmp"
@@ -127,6 +127,45 @@ def _locked_temporary(directory, base):
         os.close(fd)
 
 
+def check_target(path, overwrite=None):
+    """What :func:`atomic_write` checks before writing: call it to fail before long work.
+
+    Returns ``(target, shown)``: the file that would be written (a symbolic link
+    resolved) and how errors name it.  Raises as :func:`atomic_write` does for a
+    directory, a device or FIFO, a read-only file (unless ``overwrite=True``) or
+    an existing file (with ``overwrite=False``).
+    """
+    if overwrite not in (None, True, False):
+        raise ValueError(f"overwrite must be True, False or None; received {overwrite!r}")
+    path = os.fspath(path)
+    target = os.path.realpath(path)            # a link's file, not the link
+    shown = path if target == os.path.abspath(path) else f"{path} (-> {target})"
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot save to {shown!r}: {exc.strerror or exc}") from exc
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot save to {shown!r}: the directory {directory!r} does "
+                                f"not exist")
+    if info is not None:
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(f"cannot save to {shown!r}: it is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"cannot save to {shown!r}: it is not a regular file (a device, "
+                          f"FIFO or socket)")
+        if overwrite is False:
+            raise FileExistsError(f"{shown!r} exists and overwrite=False; remove it or pass "
+                                  f"overwrite=True")
+        if overwrite is None and _read_only(target, info.st_mode):
+            raise PermissionError(f"{shown!r} is read-only (mode "
+                                  f"{stat.S_IMODE(info.st_mode):04o}); pass overwrite=True to "
+                                  f"replace it anyway, or save elsewhere")
+    return target, shown
+
+
 def atomic_write(path, write, overwrite=None):
     """Call ``write(file)`` on a temporary file next to ``path``, then move it into place.
 
@@ -155,30 +194,7 @@ def atomic_write(path, write, overwrite=None):
         Naming ``path``, if anything else fails; ``path`` is then untouched and
         the temporary file removed.
     """
-    if overwrite not in (None, True, False):
-        raise ValueError(f"overwrite must be True, False or None; received {overwrite!r}")
-    path = os.fspath(path)
-    target = os.path.realpath(path)            # a link's file, not the link
-    shown = path if target == os.path.abspath(path) else f"{path} (-> {target})"
-    try:
-        info = os.stat(target)
-    except FileNotFoundError:
-        info = None
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot save to {shown!r}: {exc.strerror or exc}") from exc
-    if info is not None:
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(f"cannot save to {shown!r}: it is a directory")
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(f"cannot save to {shown!r}: it is not a regular file (a device, "
-                          f"FIFO or socket)")
-        if overwrite is False:
-            raise FileExistsError(f"{shown!r} exists and overwrite=False; remove it or pass "
-                                  f"overwrite=True")
-        if overwrite is None and _read_only(target, info.st_mode):
-            raise PermissionError(f"{shown!r} is read-only (mode "
-                                  f"{stat.S_IMODE(info.st_mode):04o}); pass overwrite=True to "
-                                  f"replace it anyway, or save elsewhere")
+    target, shown = check_target(path, overwrite)
     directory = os.path.dirname(target)
     remove_stale_temporaries(directory)
     try:
