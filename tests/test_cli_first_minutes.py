@@ -321,3 +321,25 @@ def test_a_read_only_out_fails_before_training(tmp_path):
     assert out.read_bytes() == b"precious"
     line = _one_line_error(run("train", "--data", "xor", "--out", str(tmp_path / "no" / "m")))
     assert "the directory" in line and "does not exist" in line
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_epoch_lines_on_a_terminal_show_every_epoch_on_one_status_line(terminal):
+    out = _Terminal() if terminal else io.StringIO()
+    lines = cli.EpochLines(237, stream=out)
+    lines.on_train_begin()
+    for epoch in range(237):
+        lines.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+    lines.on_train_end()
+    text = out.getvalue()
+    kept = [line.split("\r\x1b[K")[-1] for line in text.split("\n")[:-1]]
+    assert [int(line.split()[1].split("/")[0]) for line in kept] == \
+        [1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 200, 237]
+    assert kept[-1] == "Epoch 237/237 - loss: 0.0042"
+    updates = text.count("\r\x1b[K")                   # each status line, overwritten
+    assert updates == (237 - 16 if terminal else 0)

@@ -184,34 +184,43 @@ def _check_classes(data, args):
 
 class EpochLines(callbacks.Callback):
     """At most a screenful of epoch lines: epochs 1-5, every 10th to 100, every 100th to
-    1000 (and so on), and the last."""
+    1000 (and so on), and the last.  On a terminal, the epochs between are shown on one
+    status line that each epoch overwrites."""
 
     def __init__(self, epochs, stream=None):
         super().__init__()
         self.epochs, self.stream = epochs, stream
         self.printed = self.last = None
+        self.status = False                 # a status line waits to be overwritten
 
     @staticmethod
     def shown(n):
         """Whether epoch ``n`` (from 1) gets a line."""
         return n <= 5 or n % 10 ** max(1, len(str(n)) - 1) == 0
 
-    def _line(self, n, logs):
-        print(f"Epoch {n}/{self.epochs} - {format_logs(logs or {})}",
-              file=self.stream or sys.stdout, flush=True)
-        self.printed = n
+    def _write(self, n, logs, end):
+        stream = self.stream or sys.stdout
+        clear = "\r\x1b[K" if self.status else ""
+        stream.write(f"{clear}Epoch {n}/{self.epochs} - {format_logs(logs or {})}{end}")
+        stream.flush()
+        self.status = not end
 
     def on_train_begin(self, logs=None):
         self.printed = self.last = None
+        self.status = False
 
     def on_epoch_end(self, epoch, logs=None):
         self.last = (epoch + 1, dict(logs or {}))
         if self.shown(epoch + 1):
-            self._line(*self.last)
+            self._write(*self.last, "\n")
+            self.printed = epoch + 1
+        elif getattr(self.stream or sys.stdout, "isatty", lambda: False)():
+            self._write(*self.last, "")
 
     def on_train_end(self, logs=None):
         if self.last is not None and self.last[0] != self.printed:
-            self._line(*self.last)
+            self._write(*self.last, "\n")
+            self.printed = self.last[0]
 
 
 def cmd_train(args):
