@@ -62,8 +62,9 @@ def test_train_on_csv_file(tmp_path):
     path = tmp_path / "d.csv"
     np.savetxt(path, np.column_stack([labels, pixels]), fmt="%d", delimiter=",",
                header="label," + ",".join(f"p{i}" for i in range(16)), comments="")
-    assert cli.main(["train", "--data", str(path), "--epochs", "30", "--quiet",
-                     "--out", str(tmp_path / "m.glassnet")]) == 0
+    assert cli.main(["train", "--data", str(path), "--label", "label", "--epochs", "30",
+                     "--quiet", "--out", str(tmp_path / "m.glassnet")]) == 0
+    assert load_model(tmp_path / "m.glassnet").class_names == ("0", "1", "2")
 
 
 def test_errors_are_one_line_with_status(tmp_path):

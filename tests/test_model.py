@@ -119,7 +119,8 @@ def test_fit_history_keys_validation_and_continued_training(rng):
     assert set(h.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(h.history["loss"]) == 3
     h2 = model.fit(x, y, epochs=2, batch_size=10, validation_data=(x[:10], y[:10]), verbose=0)
-    assert h2 is h and len(h.history["loss"]) == 5 and h.epoch == [0, 1, 2, 3, 4]
+    assert len(h2.history["loss"]) == 2 and h2.epoch == [3, 4]        # this call's epochs
+    assert len(model.history.history["loss"]) == 5 and model.history.epoch == [0, 1, 2, 3, 4]
     assert model.optimizer.iterations == 3 * 8 + 2 * 10
     result = model.evaluate(x, y, return_dict=True)
     assert set(result) == {"loss", "accuracy"} and 0 <= result["accuracy"] <= 1

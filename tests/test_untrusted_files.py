@@ -310,3 +310,33 @@ def test_fuzzed_csv_and_idx_files_load_or_raise_value_error(tmp_path_factory, da
             _bounded(lambda p: list(CSVDataset(p, batch_size=8)), path, factor=50)
         except ValueError as exc:
             assert path.name in str(exc)
+
+
+@FUZZ
+@given(data=st.data())
+def test_gzipped_csv_costs_memory_bounded_by_the_limit_not_the_ratio(tmp_path_factory, data):
+    """A .csv.gz of any compression ratio, damaged or not: it loads, or a ValueError says
+    why (the decompression limit among the reasons), in memory bounded by the limit."""
+    tmp_path = tmp_path_factory.mktemp("gz")
+    repeats = data.draw(st.integers(1, 20_000))        # ratios from ~1 to ~1000
+    limit = data.draw(st.integers(1_000, 400_000))
+    text = b"a,b,c\n" + b"1,2,3\n4,5,6\n" * repeats
+    raw = bytearray(gzip.compress(text))
+    if data.draw(st.booleans()):                       # and damaged
+        i = data.draw(st.integers(0, len(raw) - 1))
+        raw[i] ^= 1 << data.draw(st.integers(0, 7))
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(bytes(raw))
+    tracemalloc.start()
+    try:
+        x, y = load_csv(path, max_bytes=limit)
+    except ValueError as exc:
+        assert path.name in str(exc)
+        if len(text) > limit and "expands to more than" in str(exc):
+            assert f"{limit:,} bytes" in str(exc)
+    else:
+        assert len(text) <= limit and x.shape == (2 * repeats, 2)
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert peak <= 8 * limit + SLACK_BYTES, f"peak {peak} bytes for a limit of {limit}"

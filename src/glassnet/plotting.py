@@ -103,9 +103,10 @@ def class_of(outputs):
 
 
 def draw_decision_regions(ax, grid_axes, predicted, n_classes, class_names=None, x=None,
-                          labels=None):
+                          labels=None, legend_outside=False):
     """The predicted class over a 2-D grid as coloured regions, with a legend of the classes.
 
+    ``legend_outside`` puts the legend right of the axes, where it can hide no point.
     Returns the image artist (an animation may update it with ``set_data``).
     """
     from matplotlib.patches import Patch
@@ -118,8 +119,10 @@ def draw_decision_regions(ax, grid_axes, predicted, n_classes, class_names=None,
         ax.scatter(x[:, 0], x[:, 1], c=[colors[int(c)] for c in labels], edgecolor="black",
                    s=40, zorder=3)
     names = class_names or [str(i) for i in range(n_classes)]
+    where = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0) \
+        if legend_outside else dict(loc="upper right")
     ax.legend(handles=[Patch(color=c, label=f"class {n}") for c, n in zip(colors, names)],
-              loc="upper right", fontsize=8, framealpha=0.8)
+              fontsize=8, framealpha=0.8, **where)
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     return image
@@ -139,8 +142,9 @@ def plot_decision_regions(model, x, y, path=None, class_names=None, grid_size=12
     y = np.asarray(y)
     labels = y if y.ndim == 1 else class_of(y)
     n_classes = max(model.output_dim, 2)
-    fig, ax = pyplot().subplots(figsize=(5.5, 4.5))
-    draw_decision_regions(ax, grid_axes, predicted, n_classes, class_names, x, labels)
+    fig, ax = pyplot().subplots(figsize=(6.5, 4.5))
+    draw_decision_regions(ax, grid_axes, predicted, n_classes, class_names, x, labels,
+                          legend_outside=True)
     ax.set_title(title)
     return _finish(fig, path)
 

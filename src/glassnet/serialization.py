@@ -30,7 +30,11 @@ time proportional to the file's own size, never to what it claims:
   model allocates its weights, so a file can only make glassnet allocate
   what the file itself holds;
 * every array is then read in exactly the dtype and shape the architecture
-  needs, and must be finite.
+  needs.  The weights (``params.npy``) must be finite; so :func:`write_model_file`
+  refuses to write weights that are not, and what ``save`` writes always
+  loads.  The optimizer's state may hold ``inf`` or ``NaN`` (Adam's second
+  moment overflows when gradients pass about 1.8e19 in float32): it is loaded as
+  it was saved, with a warning, since it only matters for training on.
 
 Every way a file can be wrong is a ``ValueError`` naming the file and the
 reason (``FileNotFoundError`` and ``PermissionError`` stay the operating
@@ -45,6 +49,7 @@ import json
 import math
 import os
 import re
+import warnings
 import zipfile
 import zlib
 
@@ -95,8 +100,25 @@ def optimizer_member(key):
     return f"{_OPT_PREFIX}{key}.npy"
 
 
-def write_model_file(path, meta, arrays):
-    """Write ``meta`` (JSON-able dict) and ``arrays`` (member name → array) atomically."""
+def write_model_file(path, meta, arrays, overwrite=None):
+    """Write ``meta`` (JSON-able dict) and ``arrays`` (member name → array) atomically.
+
+    ``overwrite`` is :func:`glassnet.io.atomic_write`'s: None replaces a writable
+    file and refuses a read-only one, True replaces any, False none.
+
+    Raises
+    ------
+    ValueError
+        When the weights (``params.npy``) hold NaN or infinite values: such a
+        file would not load, so it is not written (the existing file stays).
+    """
+    params = arrays.get(PARAMS)
+    if params is not None and not np.isfinite(params).all():
+        bad = int(np.flatnonzero(~np.isfinite(np.ravel(params)))[0])
+        raise ValueError(f"cannot save to {os.fspath(path)!r}: the model's weights hold NaN or "
+                         f"infinite values (the first at index {bad} of model.variables), and "
+                         f"a model file holds finite weights only; restore finite weights "
+                         f"(fit does so when it raises TrainingDiverged) before saving")
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
 
     def write(handle):
@@ -105,7 +127,7 @@ def write_model_file(path, meta, arrays):
             for name, array in arrays.items():
                 archive.writestr(name, _to_bytes(array))
 
-    atomic_write(path, write)
+    atomic_write(path, write, overwrite=overwrite)
 
 
 def _json_default(value):
@@ -246,7 +268,11 @@ class ModelFile:
         return info
 
     def array(self, name, shape, dtype):
-        """Member ``name`` as an array, refused unless it has ``shape`` and ``dtype`` and is finite."""
+        """Member ``name`` as an array, refused unless it has ``shape`` and ``dtype``.
+
+        Weights must be finite; an optimizer state array (``optimizer/*.npy``) may
+        hold NaN or inf, which loads as saved, with a ``UserWarning``.
+        """
         info = self._header(name, shape, dtype)
         data = self._read(info)
         try:
@@ -256,5 +282,11 @@ class ModelFile:
         if array.shape != tuple(shape) or array.dtype != dtype:
             raise self.fail(f"{info.filename} is truncated or damaged")
         if not np.isfinite(array).all():
-            raise self.fail(f"{info.filename} contains NaN or infinite values")
+            if not name.startswith(_OPT_PREFIX):
+                raise self.fail(f"{info.filename} contains NaN or infinite values")
+            warnings.warn(f"{self.path!r}: the optimizer state {info.filename} holds "
+                          f"{int((~np.isfinite(array)).sum())} NaN or infinite values (it "
+                          f"overflowed during training); the weights are finite and predict as "
+                          f"saved, but training on may diverge: compile the model again to "
+                          f"start the optimizer afresh", UserWarning, stacklevel=3)
         return array

@@ -160,7 +160,7 @@ def load(spec, seed=0, test_size=0.2, for_training=True, label=0, class_names=No
         if y.dtype.kind == "f":
             task, labels, n_out = "regression", (), 1
         else:
-            y, labels = encode_labels(y, class_names)
+            y, labels = encode_labels(y if class_names is None else y.astype(str), class_names)
             task, n_out = "multiclass", len(labels)
         if not for_training:
             return Dataset(spec, x[:0], y[:0], x, y, task, n_out, "standard", 1 / 255, labels)

@@ -3,13 +3,25 @@
 Both treat their input as untrusted: a file that does not match its own
 header, or a malformed CSV row, gives a ``ValueError`` naming the file, and
 for CSV the line number and what was wrong.
+
+Gzipped files are recognised by their first two bytes and decompressed with a
+bound: a few hundred kilobytes of gzip can expand to gigabytes (a
+"decompression bomb"), so reading stops with a ``ValueError`` once the data
+pass ``max_bytes`` (by default :data:`MAX_DECOMPRESSED_BYTES`, 256 MiB, or the
+environment variable ``GLASSNET_MAX_DATA_BYTES``: ``2G``, ``500M``, a number of
+bytes), never after.  Memory then stays within about twice the limit plus
+what parsing those bytes takes.  Only regular files are read: a device
+(``/dev/zero``), a FIFO or a socket is refused by name before any read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
+import re
+import stat
 import warnings
 import zlib
 
@@ -19,7 +31,86 @@ from ..io import atomic_write
 from .preprocessing import encode_labels
 
 __all__ = ["load_idx", "load_mnist", "fashion_mnist", "load_csv", "save_csv", "FASHION_MNIST_DIR",
-           "FASHION_MNIST_CLASSES"]
+           "FASHION_MNIST_CLASSES", "MAX_DECOMPRESSED_BYTES", "check_data_file", "CSVFieldError",
+           "DecompressionLimit", "read_header", "decompression_limit"]
+
+#: the most bytes a gzipped data file may expand to, unless ``max_bytes`` or the
+#: environment variable ``GLASSNET_MAX_DATA_BYTES`` says otherwise (256 MiB: MNIST as
+#: CSV is about 130 MB)
+MAX_DECOMPRESSED_BYTES = 256 << 20
+_LIMIT_VARIABLE = "GLASSNET_MAX_DATA_BYTES"
+_CHUNK = 1 << 20
+
+
+class DecompressionLimit(ValueError):
+    """A gzipped file expands past the decompression limit (``max_bytes``)."""
+
+
+class CSVFieldError(ValueError):
+    """A CSV field that should be a number is not; ``line`` and ``column`` count from 1.
+
+    ``value`` is the field as found (``""`` when missing) and ``header`` the
+    column's name in the header line, or None.
+    """
+
+    def __init__(self, message, line, column, value, header=None):
+        super().__init__(message)
+        self.line, self.column, self.value, self.header = line, column, value, header
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", re.IGNORECASE)
+
+
+def _parse_size(text, where):
+    match = _SIZE.fullmatch(str(text))
+    if not match:
+        raise ValueError(f"{where} must be a size like 500M, 2G or a number of bytes; "
+                         f"received {text!r}")
+    number, unit = match.groups()
+    scale = 1024 ** ("kmgt".index(unit.lower()) + 1) if unit else 1
+    value = int(float(number) * scale)
+    if value < 1:
+        raise ValueError(f"{where} must be at least 1 byte; received {text!r}")
+    return value
+
+
+def decompression_limit(max_bytes=None):
+    """The decompression bound in bytes: ``max_bytes``, else ``GLASSNET_MAX_DATA_BYTES``,
+    else :data:`MAX_DECOMPRESSED_BYTES`."""
+    if max_bytes is None:
+        text = os.environ.get(_LIMIT_VARIABLE)
+        if text is None:
+            return MAX_DECOMPRESSED_BYTES
+        return _parse_size(text, f"the environment variable {_LIMIT_VARIABLE}")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) \
+            or max_bytes < 1:
+        raise ValueError(f"max_bytes must be a positive number of bytes; received "
+                         f"{max_bytes!r}")
+    return int(max_bytes)
+
+
+def check_data_file(path):
+    """Refuse, by name, what is not a regular file: a device, a FIFO, a socket, a directory.
+
+    Raises
+    ------
+    FileNotFoundError
+        Nothing is at ``path``.
+    ValueError
+        Something other than a regular file is there (reading ``/dev/zero`` would
+        never end; a FIFO can be read only once, and would block until written).
+    """
+    name = os.fspath(path)
+    mode = os.stat(name).st_mode                     # FileNotFoundError names the path
+    if stat.S_ISREG(mode):
+        return
+    what = ("a directory" if stat.S_ISDIR(mode) else
+            "a character device (like /dev/zero or a terminal)" if stat.S_ISCHR(mode) else
+            "a block device (a disk)" if stat.S_ISBLK(mode) else
+            "a FIFO (a named pipe)" if stat.S_ISFIFO(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise ValueError(f"{name!r} is {what}, not a data file; glassnet reads regular files "
+                     f"only (save the data to a file first)")
 
 #: where Debian's ``dataset-fashion-mnist`` package puts the files
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -30,24 +121,53 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _read_bytes(path):
-    """File contents, transparently gunzipped (recognised by the gzip magic bytes)."""
-    with open(path, "rb") as handle:
-        data = handle.read()
-    if data[:2] == b"\x1f\x8b":
+def _read_bytes(path, max_bytes=None):
+    """File contents, transparently gunzipped (recognised by the gzip magic bytes).
+
+    Decompression stops with :class:`DecompressionLimit` once the data pass the
+    limit (see :func:`decompression_limit`): a megabyte at a time, so memory stays
+    within about twice the limit whatever the file claims.
+    """
+    name = os.fspath(path)
+    limit = decompression_limit(max_bytes)
+    check_data_file(name)
+    with open(name, "rb") as handle:
+        if handle.read(2) != b"\x1f\x8b":
+            handle.seek(0)
+            return handle.read()
+        handle.seek(0)
+        chunks, total = [], 0
         try:
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+                while True:
+                    chunk = stream.read(min(_CHUNK, limit + 1 - total))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    total += len(chunk)
+                    if total > limit:
+                        raise DecompressionLimit(
+                            f"{name!r} is gzipped and expands to more than {limit:,} bytes "
+                            f"(from {os.fstat(handle.fileno()).st_size:,}); glassnet stops "
+                            f"there. If you trust this file, raise the limit: "
+                            f"{_LIMIT_VARIABLE}=2G (environment), or max_bytes=... in Python")
         except (OSError, EOFError, zlib.error) as exc:      # BadGzipFile is an OSError
-            raise ValueError(f"{os.fspath(path)!r}: the gzip stream is damaged or truncated "
+            raise ValueError(f"{name!r}: the gzip stream is damaged or truncated "
                              f"({exc})") from None
-    return data
+    return b"".join(chunks)
 
 
-def load_idx(path):
+def load_idx(path, max_bytes=None):
     """Read one IDX file (the format of MNIST and Fashion-MNIST), gzipped or not.
 
     Header: two zero bytes, a type code, the number of dimensions d, then d
     big-endian 32-bit sizes; the data follow, big-endian.
+
+    Parameters
+    ----------
+    path : str
+    max_bytes : int, optional
+        The decompression limit of a gzipped file (see :func:`decompression_limit`).
 
     Returns
     -------
@@ -57,10 +177,11 @@ def load_idx(path):
     ------
     ValueError
         Wrong magic number, unknown type code, or a body whose length
-        disagrees with the header (truncated or padded file).
+        disagrees with the header (truncated or padded file); not a regular
+        file; a gzipped file that expands past ``max_bytes``.
     """
     name = os.fspath(path)
-    data = _read_bytes(path)
+    data = _read_bytes(path, max_bytes)
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
         raise ValueError(f"{name!r} is not an IDX file: it must start with two zero bytes, "
                          f"found {data[:4].hex(' ') or 'an empty file'}")
@@ -100,7 +221,7 @@ def _find(directory, stems):
                             f"t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (gzipped or not)")
 
 
-def load_mnist(directory, normalize=True):
+def load_mnist(directory, normalize=True, max_bytes=None):
     """The four IDX files of MNIST or Fashion-MNIST in ``directory``.
 
     Parameters
@@ -108,6 +229,8 @@ def load_mnist(directory, normalize=True):
     directory : str
     normalize : bool, default True
         Scale pixels to float32 in [0, 1]; otherwise keep uint8 0..255.
+    max_bytes : int, optional
+        The decompression limit of each gzipped file (see :func:`load_idx`).
 
     Returns
     -------
@@ -117,7 +240,8 @@ def load_mnist(directory, normalize=True):
     """
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"{directory!r} is not a directory")
-    arrays = {key: load_idx(_find(directory, stems)) for key, stems in _MNIST_FILES.items()}
+    arrays = {key: load_idx(_find(directory, stems), max_bytes)
+              for key, stems in _MNIST_FILES.items()}
     out = []
     for part in ("train", "test"):
         images, labels = arrays[part + "_images"], arrays[part + "_labels"]
@@ -155,7 +279,7 @@ def fashion_mnist(directory=None, normalize=True):
 # ----------------------------------------------------------------------------------------
 
 def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float32,
-             return_class_names=False):
+             return_class_names=False, max_bytes=None):
     """Read a CSV file of numeric features and a label column.
 
     MNIST in CSV (the seed document “Python Neural Network only using NumPy”:
@@ -176,6 +300,11 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
     return_class_names : bool, default False
         Also return the class names, with y as integer codes into them
         (see :func:`glassnet.datasets.encode_labels`).
+    max_bytes : int, optional
+        The decompression limit of a gzipped file (``.csv.gz``): reading stops
+        with a ``ValueError`` once the text passes it.  Default:
+        ``GLASSNET_MAX_DATA_BYTES`` from the environment, else
+        :data:`MAX_DECOMPRESSED_BYTES` (256 MiB).
 
     Returns
     -------
@@ -188,8 +317,10 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
     ------
     ValueError
         Naming the file, the line and the column of what was wrong (a field
-        that is not a number, a missing or infinite value, a row with the
-        wrong number of fields, an unknown label column, an empty file).
+        that is not a number -- a :class:`CSVFieldError` --, a missing or
+        infinite value, a row with the wrong number of fields, an unknown label
+        column, an empty file); a device, FIFO or directory instead of a file; a
+        gzipped file that expands past ``max_bytes``.
 
     Notes
     -----
@@ -198,19 +329,21 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
     fall back to its (slower) float parser.
     """
     try:
-        return _load_csv(path, label_column, header, delimiter, dtype, return_class_names)
+        return _load_csv(path, label_column, header, delimiter, dtype, return_class_names,
+                         max_bytes)
     except UnicodeDecodeError as exc:
         raise ValueError(f"{os.fspath(path)!r} is not UTF-8 text: byte {exc.start} cannot be "
                          f"decoded") from None
 
 
-def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
+def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, max_bytes):
     name = os.fspath(path)
+    check_data_file(name)
     with open(path, "rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
         first = handle.readline()
-    data = _read_bytes(path) if gzipped else None
+    data = _read_bytes(path, max_bytes) if gzipped else None
     if gzipped:
         first = data.split(b"\n", 1)[0]
     first = first.decode("utf-8", "replace").strip()
@@ -223,15 +356,18 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
         header = not _all_numbers(fields)
     col = label_index(name, label_column, fields if header else None, n_columns)
     first_line = 2 if header else 1
-    table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col)
+    names = fields if header else None
+    table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col,
+                   header_fields=names)
     labels = None
     if table is None and col is not None:          # perhaps the labels are names
         features = [c for c in range(n_columns) if c != col]
         table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col,
-                       usecols=features)
-        labels = np.loadtxt(io.BytesIO(data) if gzipped else name, delimiter=delimiter,
-                            dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
-                            encoding="utf-8")
+                       usecols=features, header_fields=names)
+        with _source(name, data) as source:
+            labels = np.loadtxt(source, delimiter=delimiter,
+                                dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
+                                encoding="utf-8")
         labels = np.char.strip(np.char.strip(labels), '"')
     if table is None:
         raise ValueError(f"{name!r} could not be parsed as a CSV file of numbers separated by "
@@ -247,9 +383,11 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
         value = table[row, column]
         if labels is not None and column >= col:       # the table lacks the label column
             column += 1
-        raise ValueError(f"{name!r}, line {row + first_line}, column {column + 1}: "
-                         f"expected a number, found {value} (missing or infinite values are "
-                         f"not accepted: fill or drop them first)")
+        raise CSVFieldError(f"{name!r}, line {row + first_line}, column {column + 1}: "
+                            f"expected a number, found {value} (missing or infinite values "
+                            f"are not accepted: fill or drop them first)", row + first_line,
+                            column + 1, str(value),
+                            fields[column] if header else None)
     if col is None:
         return table.astype(dtype)
     if labels is None:
@@ -289,6 +427,28 @@ def save_csv(path, x, y=None, label="label", feature_names=None):
     return path
 
 
+def read_header(path, delimiter=","):
+    """The column names of a CSV file's first line, or None when it is all numbers (no header).
+
+    Reads one line (at most 1 MB, gzipped or not) of a regular file.
+    """
+    name = os.fspath(path)
+    check_data_file(name)
+    with open(name, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        try:
+            with (gzip.GzipFile(fileobj=handle) if gzipped else contextlib.nullcontext(handle)) \
+                    as stream:
+                first = stream.readline(_CHUNK)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"{name!r}: the gzip stream is damaged or truncated ({exc})") \
+                from None
+    fields = [f.strip().strip('"') for f in first.decode("utf-8", "replace").strip()
+              .split(delimiter)]
+    return None if _all_numbers(fields) else fields
+
+
 def label_index(name, label_column, header_fields, n_columns):
     """The label's column index (None for no label), from an index or a header name."""
     if label_column is None:
@@ -308,15 +468,24 @@ def label_index(name, label_column, header_fields, n_columns):
     return int(label_column) % n_columns
 
 
-def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=None):
+def _source(name, data):
+    """What np.loadtxt reads: the bytes already read, or the file opened as bytes.
+
+    Never the file's name: ``np.loadtxt`` decompresses a name ending in ``.gz``,
+    ``.bz2`` or ``.xz`` itself, without glassnet's bound (and whatever its content).
+    """
+    return contextlib.nullcontext(io.BytesIO(data)) if data is not None else open(name, "rb")
+
+
+def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=None,
+           header_fields=None):
     """The numeric table (integers first: much faster to parse), or None if a label is a name.
 
     Raises ValueError naming line and column when a feature cell is not a number.
     """
     for parse_as in (np.int32, np.float64):
-        source = io.BytesIO(data) if data is not None else name
         try:
-            with warnings.catch_warnings():
+            with _source(name, data) as source, warnings.catch_warnings():
                 warnings.simplefilter("ignore")      # "empty input" is reported by the caller
                 return np.loadtxt(source, delimiter=delimiter, dtype=parse_as,
                                   skiprows=1 if header else 0, ndmin=2, encoding="utf-8",
@@ -326,7 +495,8 @@ def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=N
     if data is None:
         data = _read_bytes(name)
     start = len(data.split(b"\n", 1)[0]) + 1 if header else 0
-    return raise_first_error(name, data, delimiter, n_columns, first_line, start, skip)
+    return raise_first_error(name, data, delimiter, n_columns, first_line, start, skip,
+                             header_fields)
 
 
 def _all_numbers(fields):
@@ -338,9 +508,13 @@ def _all_numbers(fields):
         return False
 
 
-def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, skip=None):
+def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, skip=None,
+                      header_fields=None):
     """Raise for the first malformed row; return None if only the ``skip`` column (the
-    labels) holds something that is not a number."""
+    labels) holds something that is not a number.
+
+    A field that is not a number raises :class:`CSVFieldError` (with the column's
+    name from ``header_fields``, when given)."""
     text = io.StringIO(data[start:].decode("utf-8", "replace"))
     for offset, line in enumerate(text):
         line_no = first_line_no + offset
@@ -360,8 +534,11 @@ def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, sk
                 float(field)
             except ValueError:
                 what = "a missing value" if not field.strip() else repr(field.strip())
-                raise ValueError(f"{name!r}, line {line_no}, column {column}: expected a number, "
-                                 f"found {what}") from None
+                title = header_fields[column - 1] if header_fields else None
+                raise CSVFieldError(f"{name!r}, line {line_no}, column {column}: expected a "
+                                    f"number, found {what}"
+                                    + (f" (in column {title!r})" if title else ""), line_no,
+                                    column, field.strip(), title) from None
     if skip is not None:
         return None
     raise ValueError(f"{name!r}: could not be parsed as numeric CSV")

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from ..data import file_rows
-from .files import label_index, raise_first_error
+from .files import check_data_file, label_index, raise_first_error
 
 __all__ = ["CSVDataset"]
 
@@ -47,6 +47,7 @@ class CSVDataset:
                  header="infer", delimiter=",", dtype=np.float32, seed=None,
                  block_bytes=4 << 20):
         self.path = os.fspath(path)
+        check_data_file(self.path)                  # not a device or FIFO: read every epoch
         with open(self.path, "rb") as handle:
             if handle.read(2) == b"\x1f\x8b":
                 raise ValueError(f"{self.path!r} is gzipped; CSVDataset streams plain text "

@@ -934,11 +934,14 @@ class Model(Trainer, Layer):
             self.optimizer.iterations = iterations
         return self
 
-    def save(self, path, overwrite=True):
+    def save(self, path, overwrite=None):
         """Save architecture, compile settings, weights and optimizer state to one file.
 
         The file is a zip (see :mod:`glassnet.serialization`); the write is
-        atomic: an existing file is replaced only once the new one is complete.
+        atomic: an existing file is replaced only once the new one is complete,
+        and a symbolic link keeps pointing at the new file.  ``overwrite``
+        (Keras's argument): None replaces a writable file and refuses a
+        read-only one, True replaces any file, False refuses an existing one.
         :func:`glassnet.load_model` reads it back (as this class, when the class
         is registered with :func:`glassnet.register`).
         """
@@ -962,7 +965,7 @@ class Model(Trainer, Layer):
                                "metrics": self.serialize_metrics()}
             for key, value in opt.state.items():
                 arrays[serialization.optimizer_member(key)] = value
-        serialization.write_model_file(path, meta, arrays)
+        serialization.write_model_file(path, meta, arrays, overwrite=overwrite)
 
     def serialize_loss(self):
         if self.output_losses is None:
