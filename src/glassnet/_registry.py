@@ -146,6 +146,9 @@ class Registry:
             raise ValueError(f"a {self.kind} config must be a dict "
                              f"{{'class': name, 'config': {{...}}}}; received {config!r}")
         cls = self.lookup(name)
+        maker = getattr(cls, "from_layer_config", None) if self.kind == "layer" else None
+        if maker is not None:                 # a model inside a model: not built on its own
+            return maker(arguments)
         try:
             return cls(**arguments)
         except TypeError as exc:
@@ -167,8 +170,10 @@ def register(cls=None, *, name=None):
     if not isinstance(cls, type):
         raise ValueError(f"register expects a class; received {cls!r}")
     kinds = [registry for registry in KINDS.values() if issubclass(cls, registry.base)]
-    if kinds:           # the most specific kind: a model is a layer too, and joins the models
-        return max(kinds, key=lambda registry: len(registry.base.__mro__)).add(cls, name)
+    for registry in kinds:     # a model is a layer too: it joins both (a model in a model)
+        registry.add(cls, name)
+    if kinds:
+        return cls
     bases = ", ".join(r.base.__qualname__ for r in KINDS.values())
     raise ValueError(f"register expects a subclass of one of {bases}; received {cls.__name__}, "
                      f"which derives from {', '.join(b.__name__ for b in cls.__mro__[1:])}")

@@ -152,6 +152,14 @@ class LayerGraph(LayerCollection):
         #: how many nodes read each tensor (an output read by no node may take a fused δ)
         self.readers = readers
         self.producer = {out[0]: node for node, _, out in self.steps if len(out) == 1}
+        # the backward pass, planned once: each step in reverse, whether it reads a tensor
+        # made inside the graph, and whether its layer was called again later (shared)
+        plan, seen = [], set()
+        for node, in_slots, out_slots in reversed(self.steps):
+            plan.append((node, in_slots, out_slots,
+                         any(s >= len(self.inputs) for s in in_slots), id(node.layer) in seen))
+            seen.add(id(node.layer))
+        self.backward_plan = plan
         self.input_widths = [t.width for t in self.inputs]
         self.n_outputs = len(self.outputs)
 
@@ -264,11 +272,11 @@ class LayerGraph(LayerCollection):
             elif g is not None:
                 grads[s] = g if grads[s] is None else grads[s] + g
         n_inputs = len(self.inputs)
-        seen = set()
-        for node, in_slots, out_slots in reversed(self.steps):
+        for node, in_slots, out_slots, internal, later in self.backward_plan:
             layer = node.layer
-            need = need_input_grad or any(s >= n_inputs for s in in_slots)
-            earlier = [g.copy() for g in layer.bound_grads] if id(layer) in seen else None
+            need = need_input_grad or internal
+            # a shared layer's call that is not the last one backpropagated: add, not replace
+            earlier = [g.copy() for g in layer.bound_grads] if later else None
             layer.record = node.record
             if len(out_slots) == 1:
                 s = out_slots[0]
@@ -292,7 +300,6 @@ class LayerGraph(LayerCollection):
             if earlier is not None:             # a shared layer: its gradients add up
                 for g, e in zip(layer.bound_grads, earlier):
                     g += e
-            seen.add(id(layer))
             if grad_in is None or not need:
                 continue
             for s, g in zip(in_slots, grad_in if layer.takes_list else [grad_in]):

@@ -19,7 +19,8 @@ Every layer is a subclass of :class:`Layer` and says, in one class, how it
 * **computes**: ``forward(x, training)`` and ``backward(dL/da)``, side by
   side.  ``forward`` keeps what it computed in ``layer.record`` (a
   :class:`Record` with named fields: ``x``, ``a`` and the layer's own steps),
-  which ``backward`` reads and adds its gradients to;
+  which ``backward`` reads; ``backward`` fills (overwrites) its gradients — the
+  graph adds up the calls of a layer used twice;
 * **is penalised**: ``penalty()`` is its regularization term R and
   ``penalty_gradient()`` adds dR/dθ to its gradients (the model calls it once
   per layer after the backward pass, however often the layer was used);
@@ -330,7 +331,11 @@ class Layer:
         """Trace :meth:`call` on a symbolic input of width ``input_dim`` into ``self.graph``."""
         if self.graph is None or self.graph.input_widths != [input_dim]:
             inputs = SymbolicTensor(input_dim, name=f"{self.name}_input")
-            outputs = self.call(inputs)
+            try:
+                outputs = self.call(inputs)
+            except RecursionError:
+                raise ValueError(f"{type(self).__name__}.call calls itself (directly or through "
+                                 f"its sub-layers): a layer cannot contain itself") from None
             if not isinstance(outputs, SymbolicTensor):
                 raise ValueError(f"{type(self).__name__}.call must return what its layers "
                                  f"return (a symbolic tensor); received {outputs!r}")
@@ -347,7 +352,12 @@ class Layer:
         if self.declared_input_dim is not None and input_dim != self.declared_input_dim:
             raise ValueError(f"layer {self.name!r} was declared with input_dim="
                              f"{self.declared_input_dim} but receives {input_dim} inputs")
-        out = self.build(input_dim, rng)
+        if self.is_composite:             # its graph, whatever an override of build does
+            out = self.build_graph(input_dim, rng)
+            if type(self).build is not Layer.build:
+                self.build(input_dim, rng)
+        else:
+            out = self.build(input_dim, rng)
         self.input_dim, self.rng = input_dim, rng
         if out is None:
             out = input_dim if self.output_dim is None else self.output_dim
@@ -387,12 +397,15 @@ class Layer:
 
     def bind(self, weights, grads):
         """Receive views into the model's flat vectors: every weight, and the trained ones' gradients."""
-        if self.graph is not None:
-            self.graph.bind(weights, grads)
 
     def bind_to(self, weights, grads):
-        """Bind, and record the views (whether or not an override of ``bind`` called super)."""
+        """Bind, and record the views (whether or not an override of ``bind`` called super).
+
+        A layer made of layers hands its sub-layers their views first.
+        """
         self.bound_weights, self.bound_grads = list(weights), list(grads)
+        if self.graph is not None:
+            self.graph.bind(self.bound_weights, self.bound_grads)
         self.bind(self.bound_weights, self.bound_grads)
 
     @property

@@ -64,26 +64,41 @@ class Normalization(Layer):
     computes ``mean`` and ``variance`` (the population variance) from data
     once, before training; they are saved with the model, exported to ONNX and
     shown by ``trace``, but not trained.  So a saved model takes raw inputs.
+    ``layer.mean`` and ``layer.variance`` are the statistics (after
+    :meth:`adapt`, or as given).
 
     Parameters
     ----------
-    mean, variance : array-like (features,), optional
+    axis : -1, 1 or None, default -1
+        -1 (or 1): a mean and variance per feature; None: one mean and
+        variance over every value (Keras's ``axis=None``).
+    mean, variance : array-like (features,) or scalars, optional
         Known statistics, instead of :meth:`adapt` (e.g. a min-max scaling is
         ``mean=min, variance=(max - min)²``).
+    invert : bool, default False
+        Undo the scaling instead: ``a = x · std + mean`` (turn standardised
+        predictions back into the data's units).
     """
 
     state_names = ("mean", "variance")
     #: the smallest standard deviation divided by (a constant feature stays finite)
     EPSILON = 1e-7
 
-    def __init__(self, mean=None, variance=None, name=None, input_dim=None, **kwargs):
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, name=None,
+                 input_dim=None, **kwargs):
+        if axis not in (-1, 1, None):
+            raise ValueError(f"Normalization axis must be -1 (per feature) or None (all "
+                             f"values): glassnet's batches are 2-D; received {axis!r}")
         if (mean is None) != (variance is None):
             raise ValueError("Normalization needs both mean and variance, or neither (then "
                              "call adapt(x))")
+        self.axis = None if axis is None else -1
+        self.invert = check.strict_bool(invert, "Normalization invert")
         self.adapted = None
         if mean is not None:
             self.adapted = self._statistics(mean, variance)
-            input_dim = input_dim if input_dim is not None else len(self.adapted[0])
+            if input_dim is None and self.adapted[0].size > 1:
+                input_dim = len(self.adapted[0])
         super().__init__(name, input_dim, **kwargs)
 
     @staticmethod
@@ -98,14 +113,36 @@ class Normalization(Layer):
         return mean, variance
 
     def adapt(self, x):
-        """Learn each feature's mean and (population) variance from ``x`` (n, features)."""
+        """Learn the mean and (population) variance from ``x`` (n, features), or (n,) for one."""
+        if hasattr(x, "to_numpy"):
+            x = x.to_numpy()
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x = x.reshape(-1, 1)
         x = check.as_matrix(x, "x", np.float64, self.input_dim or self.declared_input_dim)
-        self.adapted = (x.mean(axis=0), x.var(axis=0))
-        if self.weights:                                   # already part of a built model
-            self.mean[...], self.variance[...] = self.adapted
+        if self.axis is None:
+            self.adapted = (np.full(x.shape[1], x.mean()), np.full(x.shape[1], x.var()))
+        else:
+            self.adapted = (x.mean(axis=0), x.var(axis=0))
+        if self.bound_weights:                             # already part of a built model
+            self.bound_weights[0][...], self.bound_weights[1][...] = self.adapted
         elif self.declared_input_dim is None:
             self.declared_input_dim = x.shape[1]
         return self
+
+    @property
+    def mean(self):
+        """The mean of each feature (a view into the model's vector once built)."""
+        if self.bound_weights:
+            return self.bound_weights[0]
+        return None if self.adapted is None else self.adapted[0]
+
+    @property
+    def variance(self):
+        """The variance of each feature."""
+        if self.bound_weights:
+            return self.bound_weights[1]
+        return None if self.adapted is None else self.adapted[1]
 
     def state_shapes(self):
         return [(self.input_dim,)] * 2
@@ -113,26 +150,26 @@ class Normalization(Layer):
     def initial_weights(self, dtype):
         if self.adapted is None:            # the identity until adapted
             return [np.zeros(self.input_dim, dtype), np.ones(self.input_dim, dtype)]
+        if len(self.adapted[0]) == 1 and self.input_dim != 1:      # one scalar statistic
+            return [np.full(self.input_dim, a[0], dtype) for a in self.adapted]
         if len(self.adapted[0]) != self.input_dim:
             raise ValueError(f"layer {self.name!r} was adapted to {len(self.adapted[0])} "
                              f"features but receives {self.input_dim}")
         return [a.astype(dtype) for a in self.adapted]
-
-    def bind(self, weights, grads):
-        super().bind(weights, grads)
-        self.mean, self.variance = weights
 
     def _std(self):
         return np.maximum(np.sqrt(self.variance), self.variance.dtype.type(self.EPSILON))
 
     def forward(self, x, training=False):
         std = self._std()
-        a = (x - self.mean) / std
+        a = x * std + self.mean if self.invert else (x - self.mean) / std
         self.record = Record(x=x, std=std, a=a)
         return a
 
     def backward(self, grad_a, need_input_grad=True):
-        return grad_a / self.record.std if need_input_grad else None        # dL/dx = dL/da / s
+        if not need_input_grad:
+            return None
+        return grad_a * self.record.std if self.invert else grad_a / self.record.std
 
     def title(self):
         return f"Normalization({self.input_dim} features)"

@@ -201,18 +201,20 @@ class Model(Trainer, Layer):
     @property
     def input_dim(self):
         """The width of the input (the sum of the widths, with several inputs)."""
-        return sum(self.graph.input_widths) if self.built else None
+        widths = self.graph.input_widths
+        return sum(widths) if widths else None
 
     @property
     def output_widths(self):
-        return self.graph.output_widths() if self.built else None
+        widths = self.graph.output_widths() if self.graph.input_widths else None
+        return None if widths is None or None in widths else widths
 
     @property
     def output_dim(self):
         """The width of the output (a list of widths, with several outputs)."""
-        if not self.built:
-            return None
         widths = self.output_widths
+        if widths is None:
+            return None
         return widths[0] if len(widths) == 1 else widths
 
     @output_dim.setter
@@ -276,6 +278,8 @@ class Model(Trainer, Layer):
         them.
         """
         if self._bindings is None:
+            if self.bound_weights and not isinstance(self.graph.input_widths, type(None)):
+                self.build(self.input_dim)         # loaded inside another model: its own now
             return
         for layer, bound in zip(self.layers, self._bindings):
             if layer.bound_weights is not bound:
@@ -317,7 +321,7 @@ class Model(Trainer, Layer):
 
     def count_params(self):
         """The number of weights (trained and kept), as Keras counts them."""
-        if not self.built:
+        if not self.built and self.output_widths is None:
             raise ValueError("the model is not built yet, so it has no parameters to count: give "
                              "the first layer input_dim=... or call build(n_features), fit or "
                              "predict first")
@@ -731,12 +735,13 @@ class Model(Trainer, Layer):
         rows = [("Layer (type)", "Output shape", "Activation", "Param #", "Connected to")]
         for layer in self.layers:
             out = layer.output_dim
-            shape = ("(unbuilt)" if not layer.built else
+            known = layer.output_dim is not None
+            shape = ("(unbuilt)" if not known else
                      ", ".join(f"(None, {w})" for w in out) if isinstance(out, list)
                      else f"(None, {out})")
             rows.append((f"{layer.name} ({type(layer).__name__})", shape,
                          layer.activation.name if layer.activation is not None else "",
-                         f"{layer.count_params():,}" if layer.built else "?",
+                         f"{layer.count_params():,}" if known else "?",
                          ", ".join(links.get(layer.name, []))))
         if not any(row[4] for row in rows[1:]):
             rows = [row[:4] for row in rows]
@@ -827,6 +832,10 @@ class Model(Trainer, Layer):
                 raise ValueError(f"the graph reads tensor {ref!r} before any layer made it")
             return outs[ref[2]]
         calls = {}
+        for key in ("layers", "nodes", "inputs", "outputs"):
+            if not isinstance(config[key], list):
+                raise ValueError(f"the model's {key!r} must be a list; received "
+                                 f"{type(config[key]).__name__}")
         for node in config["nodes"]:
             if not isinstance(node, dict) or node.get("layer") not in layers \
                     or not isinstance(node.get("inputs"), list) or not node["inputs"]:
@@ -834,6 +843,9 @@ class Model(Trainer, Layer):
                                  f"received {node!r}")
             layer = layers[node["layer"]]
             ins = [tensor(r) for r in node["inputs"]]
+            if not layer.takes_list and len(ins) != 1:
+                raise ValueError(f"layer {layer.name!r} takes one input; a node gives it "
+                                 f"{len(ins)}")
             out = layer(ins if layer.takes_list else ins[0])
             k = calls.get(layer.name, 0)
             calls[layer.name] = k + 1
@@ -853,6 +865,13 @@ class Model(Trainer, Layer):
         if build:
             model.build()
         return model
+
+    @classmethod
+    def from_layer_config(cls, config):
+        """The model inside another model's file: its graph, weights left to the parent."""
+        if not isinstance(config, dict):
+            raise ValueError(f"a model's config must be a dict; received {config!r}")
+        return cls.from_config(config, build=False)
 
     def _set_graph(self, inputs, outputs):
         self.input_names, input_list = self._tensors(inputs, "inputs")
@@ -1002,3 +1021,4 @@ def class_names_from(config):
 
 
 REGISTRY = Registry("model", Model, {"functional": Model}, aliases={"model": "functional"})
+layers_module.REGISTRY.add_builtins({"functional": Model}, aliases={"model": "functional"})

@@ -185,7 +185,7 @@ class Sequential(Model):
 
     @property
     def input_dim(self):
-        return self.graph.input_widths[0] if self.built else None
+        return self.graph.input_widths[0] if self.graph.input_widths else None
 
     @input_dim.setter
     def input_dim(self, value):
@@ -268,3 +268,4 @@ class Sequential(Model):
 
 
 REGISTRY.add_builtins({"sequential": Sequential})
+layers_module.REGISTRY.add_builtins({"sequential": Sequential})
