@@ -110,19 +110,19 @@ def test_guide_multiple_inputs_and_outputs_with_dict_losses(rng, tmp_path):
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert "priority_mae" in history.history
     out = model.predict({"title": title[:4], "body": body[:4], "tags": tags[:4]})
-    assert [o.shape for o in out] == [(4, 1), (4, 3)]
+    assert {k: v.shape for k, v in out.items()} == {"priority": (4, 1), "department": (4, 3)}
     # the total is 1.0 · mse + 0.2 · cross-entropy, each computed on its own
     total = model.evaluate([title, body, tags], [priority, department], return_dict=True)["loss"]
-    mse = np.mean((model.predict([title, body, tags])[0] - priority) ** 2)
-    logits = model.predict([title, body, tags])[1].astype(np.float64)
+    mse = np.mean((model.predict([title, body, tags])["priority"] - priority) ** 2)
+    logits = model.predict([title, body, tags])["department"].astype(np.float64)
     logp = logits - logits.max(1, keepdims=True)
     logp -= np.log(np.exp(logp).sum(1, keepdims=True))
     ce = -np.mean((department * logp).sum(1))
     assert total == pytest.approx(mse + 0.2 * ce, rel=1e-4)
     model.save(tmp_path / "tickets.glassnet")
     again = keras.models.load_model(tmp_path / "tickets.glassnet")
-    np.testing.assert_array_equal(again.predict([title, body, tags])[1],
-                                  model.predict([title, body, tags])[1])
+    np.testing.assert_array_equal(again.predict([title, body, tags])["department"],
+                                  model.predict([title, body, tags])["department"])
     assert again.evaluate([title, body, tags], [priority, department], return_dict=True)["loss"] == \
         pytest.approx(total, rel=1e-12)
 
@@ -438,3 +438,104 @@ def test_fit_and_evaluate_agree_on_every_metric_over_the_same_data(rng):
     for name in ("precision", "recall", "auc", "prc", "accuracy", "tp"):
         assert history.history[name][0] == pytest.approx(scores[name], rel=1e-12), name
     assert history.history["loss"][0] == pytest.approx(scores["loss"], rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# what an outside tester found (each finding, as a test)
+# ------------------------------------------------------------------------------------------
+
+def test_models_inside_models_save_load_and_gradcheck(tmp_path, rng):
+    i = keras.Input(shape=(3,))
+    inner = keras.Model(i, layers.Dense(3, activation="tanh")(i))
+    stack = keras.Sequential([layers.Dense(2, input_dim=3)])
+    x = keras.Input(shape=(3,))
+    model = keras.Model(x, layers.Dense(1)(stack(inner(inner(layers.Dense(3)(x))))),
+                        dtype="float64")
+    model.compile("adam", "mse")
+    X, Y = rng.normal(size=(10, 3)), rng.normal(size=(10, 1))
+    model.fit(X, Y, epochs=2, verbose=0)
+    assert gn.gradcheck(model, X, Y) < 1e-6
+    model.save(tmp_path / "nested.glassnet")
+    again = keras.models.load_model(tmp_path / "nested.glassnet")
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    loaded_inner = again.get_layer(inner.name)
+    assert isinstance(loaded_inner, keras.Model)
+    np.testing.assert_array_equal(loaded_inner.predict(X), inner.predict(X))
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))    # still, after that
+
+
+def test_freezing_a_layer_is_refused_not_ignored():
+    dense = layers.Dense(2)
+    with pytest.raises(ValueError, match="cannot freeze"):
+        dense.trainable = False
+    with pytest.raises(ValueError, match="cannot freeze"):
+        layers.Dense(2, trainable=False)
+    assert dense.trainable is True
+
+
+def test_a_dataframe_of_bools_and_ints_is_numbers_and_words_are_a_value_error():
+    pd = pytest.importorskip("pandas")
+    inputs = keras.Input(shape=(2,))
+    model = keras.Model(inputs, layers.Dense(1)(inputs))
+    frame = pd.DataFrame({"x": [True, False], "y": [1, 2]})
+    np.testing.assert_array_equal(model.predict(frame),
+                                  model.predict(np.array([[1, 1], [0, 2]], np.float32)))
+    with pytest.raises(ValueError, match="numeric"):
+        model.predict(pd.DataFrame({"x": ["a", "b"], "y": [1, 2]}))
+
+
+def test_one_output_named_in_a_dict_takes_dict_losses_targets_and_predicts_a_dict(rng):
+    i = keras.Input(shape=(3,))
+    model = keras.Model(i, {"p": layers.Dense(1, name="p")(i)})
+    model.compile("adam", {"p": "mse"}, metrics={"p": ["mae"]})
+    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    history = model.fit(X, {"p": Y}, epochs=2, verbose=0)
+    assert set(history.history) == {"loss", "mae"}
+    out = model.predict([X])                                    # a one-element list too
+    assert list(out) == ["p"] and out["p"].shape == (8, 1)
+    with pytest.raises(ValueError, match="named 'p'"):
+        model.fit(X, {"q": Y}, verbose=0)
+
+
+def test_composite_overrides_of_build_and_bind_without_super(rng):
+    class Block(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = layers.Dense(2)
+
+        def build(self, input_dim, rng):         # forgets super(): the graph is built anyway
+            self.seen_width = input_dim
+
+        def bind(self, weights, grads):          # forgets super(): the sub-layers are bound
+            self.n_arrays = len(weights)
+
+        def call(self, x):
+            return self.inner(x)
+
+    block = Block()
+    model = gn.Sequential([block], seed=0)
+    model.build(3)
+    assert block.seen_width == 3 and block.n_arrays == 2 and model.count_params() == 8
+    np.testing.assert_allclose(model.predict(np.ones((1, 3))),
+                               np.ones((1, 3)) @ block.inner.kernel + block.inner.bias,
+                               rtol=1e-6)
+
+
+def test_a_train_step_that_returns_no_dict_is_a_clear_error(rng):
+    class Odd(gn.Sequential):
+        def train_step(self, x, y, sample_weight=None):
+            super().train_step(x, y, sample_weight)
+            return float("inf")
+
+    model = Odd([layers.Dense(1, input_dim=2)]).compile("sgd", "mse")
+    with pytest.raises(ValueError, match="must return a dict"):
+        model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+
+
+def test_a_layer_whose_call_calls_itself_is_a_value_error():
+    class Loop(layers.Layer):
+        def call(self, x):
+            return self(x)
+
+    with pytest.raises(ValueError, match="calls itself"):
+        Loop()(keras.Input(shape=(2,)))

@@ -157,7 +157,8 @@ def test_graph_forward_gradients_and_adam_match_pytorch(case, rng):
     params = _leaves(model)
     outs = torch_forward(params, [torch.from_numpy(x) for x in xs])
     ours = model.predict(x_in)
-    ours = ours if isinstance(ours, list) else [ours]
+    ours = list(ours.values()) if isinstance(ours, dict) else \
+        ours if isinstance(ours, list) else [ours]
     acts = [model.get_layer(n).activation.name if n in [lay.name for lay in model.layers]
             else "linear" for n in model.output_names]
     for o, t, act in zip(ours, outs, acts):

@@ -181,3 +181,34 @@ def test_a_saved_graph_file_is_what_load_reads_back(tmp_path):
     model.save(tmp_path / "ok.glassnet")
     meta_ok = json.loads(json.dumps(gn.load_model(tmp_path / "ok.glassnet").get_config()))
     assert meta_ok == json.loads(json.dumps(model.get_config()))
+
+
+def test_a_long_string_in_the_json_is_read_in_bounded_memory(tmp_path):
+    model = gn.Sequential([gn.Dense(2, input_dim=3)])
+    config = {"class": "sequential", **model.get_config(), "name": "x" * 4_000_000}
+    path = _write(tmp_path / "long.glassnet", config, n_weights=8)
+    assert _load_bounded(path).name == "x" * 4_000_000
+
+
+def test_a_file_describing_too_many_layers_is_refused(tmp_path):
+    layers = [{"class": "dropout", "config": {"rate": 0.1}}] * 20_001
+    config = {"class": "sequential", "dtype": "float32", "seed": 0, "name": None,
+              "input_dim": 2, "layers": layers}
+    with pytest.raises(ValueError, match="more than the 20,000"):
+        _load_bounded(_write(tmp_path / "many.glassnet", config, n_weights=0))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["nodes"][0].update(inputs=[["x", 0, 0], ["x", 0, 0]]), "takes one input"),
+    (lambda c: c.update(nodes=None), "must be a list"),
+    (lambda c: c.update(outputs="d"), "must be a list"),
+])
+def test_graph_files_with_malformed_nodes_are_refused(tmp_path, change, message):
+    config = {"class": "functional", "dtype": "float32", "seed": 0, "name": None,
+              "layers": [{"class": "input_layer", "config": {"shape": [3], "name": "x"}},
+                         {"class": "dense", "config": {"units": 3, "name": "d"}}],
+              "nodes": [{"layer": "d", "inputs": [["x", 0, 0]]}],
+              "inputs": [["x", 0, 0]], "outputs": [["d", 0, 0]]}
+    change(config)
+    with pytest.raises(ValueError, match=message):
+        _load_bounded(_write(tmp_path / "bad.glassnet", config))

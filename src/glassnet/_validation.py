@@ -28,10 +28,16 @@ def as_matrix(x, name, dtype, n_features=None):
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a numeric array; received {type(x).__name__} "
                          f"that NumPy cannot convert ({exc})") from None
+    if arr.dtype.kind == "O":             # e.g. a DataFrame of bool and int columns
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if arr.dtype.kind not in "biuf":
+        example = arr.flat[0] if arr.size else None
         raise ValueError(f"{name} must be numeric (bool, int or float); received dtype "
-                         f"{arr.dtype} (e.g. {arr.flat[0].item()!r})" if arr.size else
-                         f"{name} must be numeric; received dtype {arr.dtype}")
+                         f"{arr.dtype} (e.g. {getattr(example, 'item', lambda: example)()!r})"
+                         if arr.size else f"{name} must be numeric; received dtype {arr.dtype}")
     if arr.ndim != 2:
         hint = (" For one sample use x.reshape(1, -1); for one feature x.reshape(-1, 1)."
                 if arr.ndim == 1 else "")
@@ -105,9 +111,19 @@ def as_targets(y, loss, units, dtype, name="y"):
     """
     if hasattr(y, "to_numpy"):
         y = y.to_numpy()
-    y = np.asarray(y)
+    try:
+        y = np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an array of targets; received {type(y).__name__} that "
+                         f"NumPy cannot convert ({exc})") from None
+    if y.dtype.kind == "O":
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if y.dtype.kind in "USO":
-        example = y.flat[0].item() if y.size else ""
+        example = y.flat[0] if y.size else ""
+        example = example.item() if hasattr(example, "item") else example
         raise ValueError(f"{name} holds labels that are not numbers (e.g. {example!r}); encode "
                          f"them first: codes, class_names = glassnet.datasets.encode_labels({name})"
                          f", or use glassnet.sklearn.GlassClassifier, which accepts them")

@@ -79,7 +79,9 @@ def _to_bytes(array):
     return buffer.getvalue()
 
 
-_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# a JSON string, matched possessively (no backtracking: memory does not grow with its
+# length), or a bracket
+_BRACKETS = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
 
 
 def _check_depth(text):

@@ -393,7 +393,7 @@ class Trainer:
             try:
                 logs = self.train_step(xb, yb, wb)
                 if guarded:
-                    loss = logs.get("loss") if isinstance(logs, dict) else None
+                    loss = _logged_loss(logs)
                     if loss is not None and not math.isfinite(loss):
                         raise NonFiniteLoss(loss)  # after an override's update: rolled back
             except NonFiniteLoss as exc:
@@ -618,6 +618,21 @@ class Trainer:
         if callbacks is not None:
             callbacks.on_test_end(result)
         return result
+
+
+def _logged_loss(logs):
+    """The loss an overridden train_step returned, checked: a dict of numbers is expected."""
+    if not isinstance(logs, dict):
+        raise ValueError(f"train_step must return a dict of logs such as {{'loss': value}}; it "
+                         f"returned {type(logs).__name__} {logs!r:.80}")
+    loss = logs.get("loss")
+    if loss is None:
+        return None
+    try:
+        return float(loss)
+    except (TypeError, ValueError):
+        raise ValueError(f"train_step's logs['loss'] must be a number; received "
+                         f"{loss!r:.80}") from None
 
 
 def join_outputs(chunks):

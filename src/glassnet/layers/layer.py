@@ -226,7 +226,9 @@ class Layer:
         layer._init_arguments = (args, kwargs)
         return layer
 
-    def __init__(self, name=None, input_dim=None, input_shape=None):
+    def __init__(self, name=None, input_dim=None, input_shape=None, trainable=True):
+        if trainable is not True:
+            self.trainable = trainable               # (refused unless True: see trainable)
         if input_shape is not None:
             if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 1:
                 raise ValueError(f"input_shape must be a one-element tuple (n_features,): "
@@ -252,6 +254,20 @@ class Layer:
         self.record = None
         #: the graph of sub-layers of a layer made of layers (see :meth:`call`), else None
         self.graph = None
+
+    @property
+    def trainable(self):
+        """Always True: glassnet trains every weight of a model."""
+        return True
+
+    @trainable.setter
+    def trainable(self, value):
+        if value is not True:
+            raise ValueError(f"trainable={value!r}: glassnet trains every weight of a model, "
+                             f"so it cannot freeze layer {getattr(self, 'name', '?')!r} (Keras's "
+                             f"transfer-learning pattern); copy the weights you want kept with "
+                             f"get_weights/set_weights, or override train_step to zero their "
+                             f"gradients")
 
     # -- calling ---------------------------------------------------------------------
     def __call__(self, inputs, training=False):

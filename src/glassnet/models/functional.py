@@ -138,6 +138,7 @@ class Model(Trainer, Layer):
         #: names of the output classes, kept with the saved model (None: unnamed)
         self.class_names = None
         self.layers = []
+        self.outputs_by_name = self.inputs_by_name = False
         self.variables = self.params = self.grads = None
         self.output_losses, self.loss_weights = None, None
         #: the output(s) of the last forward pass
@@ -370,8 +371,8 @@ class Model(Trainer, Layer):
         return np.ascontiguousarray(np.column_stack(parts), dtype=self.dtype)
 
     def side_by_side(self, x):
-        if isinstance(x, dict) and len(self.graph.input_widths) == 1 and len(x) == 1:
-            return next(iter(x.values()))
+        if len(self.graph.input_widths) == 1:
+            return only_entry(x, self.input_names, "inputs")
         if isinstance(x, (list, tuple, dict)) and len(self.graph.input_widths) > 1:
             return self._check_x(x)
         return x
@@ -391,6 +392,7 @@ class Model(Trainer, Layer):
 
     def _check_targets(self, y, name="y"):
         if self.output_losses is None:
+            y = only_entry(y, self.output_names, "outputs")
             return check.as_targets(y, self.loss, self.output_dim, self.dtype, name)
         widths = self.output_widths
 
@@ -440,6 +442,11 @@ class Model(Trainer, Layer):
         n = self.graph.n_outputs
         self._fused_nodes = None
         if n == 1:
+            if isinstance(loss, (dict, list, tuple)):       # one output, named or listed
+                loss = self._per_output(loss, "loss", lambda v: v)[0]
+            if isinstance(metrics, dict) or (isinstance(metrics, (list, tuple)) and metrics
+                                             and isinstance(metrics[0], (list, tuple))):
+                metrics = self._per_output(metrics, "metrics", list)[0]
             if loss_weights is not None:
                 weight = self._per_output(loss_weights, "loss_weights", float)[0]
                 if weight != 1.0:
@@ -640,6 +647,18 @@ class Model(Trainer, Layer):
         loss = self.compute_loss_and_gradients(x, y, w, training=False)
         return loss, [g.copy() for layer in self.layers for g in layer.bound_grads]
 
+    def predict(self, x, batch_size=None, verbose=0, callbacks=None):
+        """Outputs for inputs ``x`` (see :meth:`glassnet.trainer.Trainer.predict`).
+
+        A model whose outputs were given as a dict returns a dict by output
+        name; several outputs given as a list, a list of arrays.
+        """
+        out = Trainer.predict(self, x, batch_size=batch_size, verbose=verbose,
+                              callbacks=callbacks)
+        if self.outputs_by_name:
+            return dict(zip(self.output_names, out if isinstance(out, list) else [out]))
+        return out
+
     def __call__(self, inputs, training=False):
         """On symbolic tensors, the model as a layer of another graph; on arrays, its output."""
         if layers_module.is_symbolic(inputs):
@@ -797,7 +816,8 @@ class Model(Trainer, Layer):
                 "nodes": nodes,
                 "inputs": [ref(t) for t in self.graph.inputs],
                 "outputs": [ref(t) for t in self.graph.outputs],
-                "input_names": list(self.input_names), "output_names": list(self.output_names)}
+                "input_names": list(self.input_names), "output_names": list(self.output_names),
+                "inputs_by_name": self.inputs_by_name, "outputs_by_name": self.outputs_by_name}
 
     def _input_node(self, layer):
         for t in self.graph.inputs:
@@ -852,9 +872,9 @@ class Model(Trainer, Layer):
             produced[(layer.name, k)] = out if isinstance(out, list) else [out]
         inputs = [tensor(r) for r in config["inputs"]]
         outputs = [tensor(r) for r in config["outputs"]]
-        if config.get("input_names") is not None:
+        if config.get("inputs_by_name") is True:
             inputs = dict(zip(check.string_list(config["input_names"], "input_names"), inputs))
-        if config.get("output_names") is not None:
+        if config.get("outputs_by_name") is True:
             outputs = dict(zip(check.string_list(config["output_names"], "output_names"),
                                outputs))
         model = cls.__new__(cls)
@@ -874,6 +894,9 @@ class Model(Trainer, Layer):
         return cls.from_config(config, build=False)
 
     def _set_graph(self, inputs, outputs):
+        #: outputs given as a dict: predict returns a dict by output name (as Keras does)
+        self.outputs_by_name = isinstance(outputs, dict)
+        self.inputs_by_name = isinstance(inputs, dict)
         self.input_names, input_list = self._tensors(inputs, "inputs")
         self.output_names, output_list = self._tensors(outputs, "outputs")
         for t in input_list:
@@ -997,6 +1020,19 @@ class Model(Trainer, Layer):
         if self.output_losses is None:
             return [one(m) for m in self._metric_ids]
         return [[one(m) for m in ids] for ids in self._metric_ids]
+
+
+def only_entry(value, names, what):
+    """The one array of a one-input (one-output) model given as ``[x]`` or ``{name: x}``."""
+    if isinstance(value, dict):
+        if len(value) != 1 or next(iter(value)) not in names:
+            raise ValueError(f"the model has one of {what}, named {names[0]!r}; received a dict "
+                             f"with the keys {list(value)}")
+        return next(iter(value.values()))
+    if isinstance(value, (list, tuple)) and len(value) == 1 and (
+            isinstance(value[0], np.ndarray) or hasattr(value[0], "to_numpy")):
+        return value[0]
+    return value
 
 
 def named(serialized, name):

@@ -17,13 +17,21 @@ from .. import losses, optimizers, serialization
 from .functional import REGISTRY
 from .sequential import Sequential
 
-__all__ = ["load_model"]
+__all__ = ["load_model", "MAX_LAYERS"]
+
+#: the most layers (and layer calls) a model file may describe: each costs about 1.5 KB of
+#: Python objects, so a file cannot make loading take more than about 30 MB for them
+MAX_LAYERS = 20_000
 
 
 def _architecture(config):
     """The model (unbuilt) and its weight shapes, from a config read from a file."""
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError("it has no layer list")
+    for key in ("layers", "nodes"):
+        if isinstance(config.get(key), list) and len(config[key]) > MAX_LAYERS:
+            raise ValueError(f"it describes {len(config[key])} {key}, more than the "
+                             f"{MAX_LAYERS:,} glassnet loads (glassnet.models.saving.MAX_LAYERS)")
     name = config.get("class", "sequential")
     if not isinstance(name, str):
         raise ValueError(f"the model class {name!r} is not a name")

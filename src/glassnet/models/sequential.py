@@ -6,7 +6,7 @@ from .. import _validation as check
 from .. import layers as layers_module
 from ..layers import Layer, SymbolicTensor
 from ..layers.graph import Delta, LayerCollection
-from .functional import REGISTRY, Model, class_names_from
+from .functional import REGISTRY, Model, class_names_from, only_entry
 
 __all__ = ["Sequential", "Chain"]
 
@@ -224,7 +224,7 @@ class Sequential(Model):
         return self.graph.build([input_dim], rng)[0]
 
     def side_by_side(self, x):
-        return x                                   # one input
+        return only_entry(x, self.input_names, "inputs")      # [x] or {"input": x}: x
 
     def _check_x(self, x, name="x"):
         self.claim_weights()
