@@ -452,7 +452,8 @@ class Trainer:
             check.warn_if_one_class_validates(y, held_out[1], self.loss)
             validation = Batches(*held_out, self._chunk(validation_batch_size), False,
                                  self.rng)
-        check.warn_if_unscaled(x)
+        if not self.scales_input:            # a first Normalization/Rescaling scales it
+            check.warn_if_unscaled(x)
         return Batches(x, y, w, batch_size, shuffle, self.rng), validation
 
     def _checked(self, source):

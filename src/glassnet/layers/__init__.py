@@ -11,6 +11,8 @@
 :mod:`.normalization`      ``BatchNormalization``, ``LayerNormalization``
 :mod:`.preprocessing`      ``Rescaling``, ``Normalization``
 :mod:`.regularization`     ``Dropout``
+:mod:`.reshaping`          ``Flatten``, ``Reshape`` (batches stay 2-D)
+:mod:`.activation`         ``Activation``, ``ReLU``, ``LeakyReLU``, ``Softmax``
 =========================  ================================================
 """
 
@@ -22,11 +24,14 @@ from .merging import (Add, Average, Concatenate, Maximum, Merge, Multiply, Subtr
 from .normalization import BatchNormalization, LayerNormalization
 from .preprocessing import Normalization, Rescaling
 from .regularization import Dropout
+from .reshaping import Flatten, Reshape
+from .activation import Activation, LeakyReLU, ReLU, Softmax
 
 __all__ = ["Layer", "Record", "SymbolicTensor", "Node", "LayerGraph", "Delta", "Dense", "Dropout",
            "Rescaling", "Normalization", "BatchNormalization", "LayerNormalization", "InputLayer",
            "Input", "Merge", "Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate",
-           "add", "subtract", "multiply", "average", "maximum", "concatenate",
+           "add", "subtract", "multiply", "average", "maximum", "concatenate", "Flatten", "Reshape",
+           "Activation", "ReLU", "LeakyReLU", "Softmax",
            "fold_bias", "unfold_bias", "get", "serialize", "deserialize", "is_symbolic"]
 
 REGISTRY.add_builtins(
@@ -34,9 +39,10 @@ REGISTRY.add_builtins(
      "batch_normalization": BatchNormalization, "normalization": Normalization,
      "layer_normalization": LayerNormalization, "input_layer": InputLayer,
      "add": Add, "subtract": Subtract, "multiply": Multiply, "average": Average,
-     "maximum": Maximum, "concatenate": Concatenate},
+     "maximum": Maximum, "concatenate": Concatenate, "flatten": Flatten, "reshape": Reshape,
+     "activation": Activation, "re_lu": ReLU, "leaky_re_lu": LeakyReLU, "softmax": Softmax},
     aliases={"batchnormalization": "batch_normalization", "batch_norm": "batch_normalization",
-             "input": "input_layer"})
+             "input": "input_layer", "relu": "re_lu", "leaky_relu": "leaky_re_lu"})
 serialize = REGISTRY.serialize
 
 

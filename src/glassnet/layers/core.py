@@ -23,12 +23,15 @@ layer above, the chain rule gives, in order,
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .. import _validation as check
 from .. import activations, initializers, regularizers
 from ..trace import Step
-from .. import _validation as check
 from .layer import Layer, Node, Record
+from .reshaping import sample_shape
 
 __all__ = ["InputLayer", "Input", "Dense", "fold_bias", "unfold_bias"]
 
@@ -40,14 +43,24 @@ class InputLayer(Layer):
     """
 
     def __init__(self, shape=None, name=None, input_dim=None):
+        self.sample_shape = None
         if shape is not None:
-            if not isinstance(shape, (tuple, list)) or len(shape) != 1:
-                raise ValueError(f"InputLayer shape must be a one-element tuple (n_features,): "
-                                 f"glassnet's layers take 2-D batches; received {shape!r}")
-            input_dim = shape[0]
+            if not isinstance(shape, (tuple, list)) or not shape:
+                raise ValueError(f"InputLayer shape must be a tuple such as (n_features,); "
+                                 f"received {shape!r}")
+            if len(shape) > 1:                 # e.g. (28, 28): flattened at the boundary
+                self.sample_shape = sample_shape(shape, "InputLayer shape")
+                input_dim = math.prod(self.sample_shape)
+            else:
+                input_dim = shape[0]
         super().__init__(name, input_dim)
         if self.declared_input_dim is None:
             raise ValueError("InputLayer needs shape=(n_features,)")
+
+    @property
+    def flattens_input(self):
+        """True for a shape of several dimensions: the model flattens each sample."""
+        return self.sample_shape is not None
 
     def forward(self, x, training=False):
         self.record = Record(x=x, a=x)
@@ -61,7 +74,8 @@ class InputLayer(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config["shape"] = [config.pop("input_dim")]
+        width = config.pop("input_dim")
+        config["shape"] = list(self.sample_shape) if self.sample_shape else [width]
         return config
 
 
@@ -81,6 +95,8 @@ def Input(shape=None, name=None, batch_size=None, dtype=None):
     layer.input_dim = layer.output_dim = layer.declared_input_dim
     tensor = node.outputs[0]
     tensor.name = layer.name
+    if dtype is not None:
+        tensor.dtype = np.dtype(dtype).name
     return tensor
 
 
@@ -111,7 +127,8 @@ class Dense(Layer):
             raise ValueError(f"Dense units must be a positive integer, received {units!r}")
         self.units = int(units)
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.kernel_initializer = initializers.get(       # None: Keras's default
+            "glorot_uniform" if kernel_initializer is None else kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.use_bias = check.strict_bool(use_bias, "Dense use_bias")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

@@ -218,6 +218,10 @@ class Layer:
     state_names = ()
     #: True for layers that take a list of inputs (the merge layers)
     takes_list = False
+    #: True when the model flattens N-D samples for this layer, when it comes first (Flatten)
+    flattens_input = False
+    #: True for layers that scale their input (the model then does not warn about scaling)
+    scales_input = False
 
     def __new__(cls, *args, **kwargs):
         layer = super().__new__(cls)

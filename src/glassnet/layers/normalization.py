@@ -45,6 +45,8 @@ class _Standardizing(Layer):
         dL/dγ = Σ_i dL/da ⊙ x̂          dL/dβ = Σ_i dL/da
     """
 
+    scales_input = True
+
     param_names = ("gamma", "beta")
     #: the axis μ and σ² are taken over (0: the batch, 1: the features)
     axis = 0

@@ -18,6 +18,8 @@ class Rescaling(Layer):
     with ``scale=1/255``).  No trainable parameters; ``dL/dx = dL/da · scale``.
     """
 
+    scales_input = True
+
     def __init__(self, scale, offset=0.0, name=None, input_dim=None, **kwargs):
         super().__init__(name, input_dim, **kwargs)
         self.scale = check.real(scale, "Rescaling scale")
@@ -79,6 +81,8 @@ class Normalization(Layer):
         Undo the scaling instead: ``a = x · std + mean`` (turn standardised
         predictions back into the data's units).
     """
+
+    scales_input = True
 
     state_names = ("mean", "variance")
     #: the smallest standard deviation divided by (a constant feature stays finite)

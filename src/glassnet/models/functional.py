@@ -377,12 +377,39 @@ class Model(Trainer, Layer):
             return self._check_x(x)
         return x
 
+    @property
+    def flattens_input(self):
+        """True when the model takes N-D samples (its input's shape has several dimensions)."""
+        first = self.graph.input_layers[0] if len(self.graph.input_layers) == 1 else None
+        return first is not None and first.flattens_input
+
+    @property
+    def scales_input(self):
+        """True when every layer that reads an input scales it (Normalization, Rescaling...)."""
+        readers = [node.layer for node in self.graph.nodes()
+                   if any(t in self.graph.inputs for t in node.inputs)]
+        return bool(readers) and all(layer.scales_input for layer in readers)
+
+    def _rows(self, x, first):
+        """Samples as rows: N-D samples flattened when ``first`` flattens; a 1-D x as one feature."""
+        ndim = getattr(x, "ndim", None)
+        if ndim is None or ndim == 2:
+            return x
+        if hasattr(x, "to_numpy"):                  # a pandas Series
+            x = x.to_numpy()
+        if ndim > 2 and first is not None and first.flattens_input:
+            return np.asarray(x).reshape(len(x), -1)
+        if ndim == 1 and self.input_dim in (None, 1):
+            return np.asarray(x).reshape(-1, 1)
+        return x
+
     def _check_x(self, x, name="x"):
         self.claim_weights()
         widths = self.graph.input_widths
         if len(widths) == 1:
             if isinstance(x, dict) and len(x) == 1:
                 x = next(iter(x.values()))
+            x = self._rows(x, self.graph.input_layers[0])
             return check.as_matrix(x, name, self.dtype, widths[0])
         if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == sum(widths):
             return check.as_matrix(x, name, self.dtype, sum(widths))   # already side by side
@@ -838,8 +865,8 @@ class Model(Trainer, Layer):
         produced = {}              # (layer name, call index) -> output tensors
         for name, layer in layers.items():
             if isinstance(layer, layers_module.InputLayer):
-                produced[(name, 0)] = [layers_module.Input(shape=(layer.declared_input_dim,),
-                                                           name=name)]
+                shape = layer.sample_shape or (layer.declared_input_dim,)
+                produced[(name, 0)] = [layers_module.Input(shape=shape, name=name)]
                 layers[name] = produced[(name, 0)][0].node.layer
 
         def tensor(ref):

@@ -223,11 +223,26 @@ class Sequential(Model):
     def build_from(self, input_dim, rng):
         return self.graph.build([input_dim], rng)[0]
 
+    @property
+    def flattens_input(self):
+        return bool(self.layers) and self.layers[0].flattens_input
+
+    @property
+    def scales_input(self):
+        """True when the first layer that computes something scales the input."""
+        for layer in self.layers:
+            if layer.scales_input:
+                return True
+            if not isinstance(layer, (layers_module.InputLayer, layers_module.Flatten)):
+                return False
+        return False
+
     def side_by_side(self, x):
         return only_entry(x, self.input_names, "inputs")      # [x] or {"input": x}: x
 
     def _check_x(self, x, name="x"):
         self.claim_weights()
+        x = self._rows(x, self.layers[0] if self.layers else None)
         x = check.as_matrix(x, name, self.dtype, self.input_dim)
         if not self.built:
             self.build(x.shape[1])
