@@ -81,7 +81,11 @@ def test_weights_layers_and_calling_the_model(rng):
                            gn.BatchNormalization(), gn.Dense(1, name="out")], seed=0)
     x = rng.normal(size=(5, 2))
     hidden = model.get_layer("hidden")
-    assert hidden.kernel is hidden.W and hidden.bias is hidden.b
+    assert np.shares_memory(hidden.kernel, hidden.W) and np.shares_memory(hidden.bias, hidden.b)
+    hidden.bias.assign([1.0, 2.0, 3.0])                   # Keras's weights: assign, numpy
+    assert hidden.b.tolist() == [1.0, 2.0, 3.0] and hidden.bias.numpy().tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match="shape"):
+        hidden.bias.assign([1.0, 2.0])
     assert len(model.trainable_weights) == 6 and len(model.non_trainable_weights) == 2
     model.weights[0][...] = 0.0                        # live views: the model changes
     np.testing.assert_array_equal(hidden.get_weights()[0], np.zeros((2, 3)))

@@ -30,7 +30,7 @@ import numpy as np
 from .. import _validation as check
 from .. import activations, initializers, regularizers
 from ..trace import Step
-from .layer import Layer, Node, Record
+from .layer import Layer, Node, Record, Variable
 from .reshaping import sample_shape
 
 __all__ = ["InputLayer", "Input", "Dense", "fold_bias", "unfold_bias"]
@@ -151,14 +151,20 @@ class Dense(Layer):
 
     def bind(self, weights, grads):
         super().bind(weights, grads)
-        self.W = self.kernel = weights[0]
+        self.W = weights[0]
         self.dW = grads[0]
         if self.use_bias:
             self.b, self.db = weights[1], grads[1]
 
     @property
+    def kernel(self):
+        """W (a live view with ``assign``/``numpy``), or None before the model is built."""
+        return None if self.W is None else self.W.view(Variable)
+
+    @property
     def bias(self):
-        return self.b
+        """b (a live view with ``assign``/``numpy``), or None."""
+        return None if self.b is None else self.b.view(Variable)
 
     @property
     def can_backpropagate(self):

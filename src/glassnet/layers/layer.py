@@ -81,7 +81,7 @@ from .._text import config_repr
 from ..trace import Step
 from .graph import LayerGraph, number_names
 
-__all__ = ["Layer", "Record", "SymbolicTensor", "Node", "REGISTRY", "is_symbolic"]
+__all__ = ["Layer", "Record", "SymbolicTensor", "Node", "REGISTRY", "is_symbolic", "Variable"]
 
 
 def positive_int_or_none(value, what):
@@ -89,6 +89,33 @@ def positive_int_or_none(value, what):
                               or value < 1):
         raise ValueError(f"{what} must be a positive integer or None, received {value!r}")
     return None if value is None else int(value)
+
+
+class Variable(np.ndarray):
+    """A weight as Keras users handle it: ``w.assign(value)``, ``w.numpy()``, ``w.value``.
+
+    It is a view of the model's own vector (writing it changes the model, and
+    ``fit`` updates it), so ``layer.bias.assign(np.log([p / (1 - p)]))`` sets
+    an output bias as TensorFlow's imbalanced-data tutorial does.
+    """
+
+    def assign(self, value):
+        """Write ``value`` (same shape, finite) into the weight; returns the weight."""
+        self[...] = check.as_weight(value, self.shape, "the assigned value")
+        return self
+
+    def numpy(self):
+        """A copy, as a plain NumPy array."""
+        return np.array(self, copy=True).view(np.ndarray)
+
+    @property
+    def value(self):
+        return self.view(np.ndarray)
+
+
+def as_variables(arrays):
+    """Views of ``arrays`` with :class:`Variable`'s methods (no copies)."""
+    return [a.view(Variable) for a in arrays]
 
 
 class Record(SimpleNamespace):
@@ -430,8 +457,8 @@ class Layer:
 
     @property
     def weights(self):
-        """This layer's arrays, trained ones first (live views into the model's vector)."""
-        return self.bound_weights
+        """This layer's arrays, trained ones first (live views: ``assign``, ``numpy``)."""
+        return as_variables(self.bound_weights)
 
     @property
     def grads(self):
@@ -446,12 +473,12 @@ class Layer:
     @property
     def trainable_weights(self):
         """The trained arrays (live views)."""
-        return self.bound_weights[:len(self.bound_grads)]
+        return as_variables(self.bound_weights[:len(self.bound_grads)])
 
     @property
     def non_trainable_weights(self):
         """The arrays kept but not trained, e.g. moving averages (live views)."""
-        return self.bound_weights[len(self.bound_grads):]
+        return as_variables(self.bound_weights[len(self.bound_grads):])
 
     def get_weights(self):
         """Copies of this layer's arrays, trained ones first (Keras's ``layer.get_weights()``)."""

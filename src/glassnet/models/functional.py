@@ -728,7 +728,7 @@ class Model(Trainer, Layer):
         contributes ``[gamma, beta, moving_mean, moving_variance]``.
         """
         self._require_built("get_weights")
-        return [w.copy() for w in self.weights]
+        return [np.array(w, copy=True).view(np.ndarray) for w in self.weights]
 
     def set_weights(self, weights):
         """Set every weight, in the order of :meth:`get_weights`.
