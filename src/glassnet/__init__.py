@@ -27,6 +27,23 @@ from .models import Model, Sequential, load_model
 from .trainer import TrainingDiverged
 from .gradcheck import gradcheck
 from .optimizers import SGD, Adam, CosineDecay, ExponentialDecay, RMSprop, StepDecay
+
+
+class GradientTape:
+    """Not in glassnet: there is no automatic differentiation here, by design.
+
+    Every layer writes its own backward pass next to its forward pass, so the
+    gradients are readable.  For a custom training step, override
+    ``train_step`` and call ``self.compute_loss_and_gradients(x, y)``, which
+    fills ``self.grads``; then ``self.optimizer.step(self.params, self.grads)``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(
+            "glassnet has no GradientTape (no automatic differentiation: each layer's backward "
+            "pass is written out). Override train_step and call "
+            "self.compute_loss_and_gradients(x, y), then self.optimizer.step(self.params, "
+            "self.grads) — see the README section 'Change it'")
 from . import notebook                   # rich displays in Jupyter (registers when IPython runs)
 
 

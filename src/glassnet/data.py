@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import os
 
+import itertools
+
 import numpy as np
 
 __all__ = ["adapt", "is_source", "MappedBatches", "DaskBatches", "IndexedBatches",
@@ -255,6 +257,13 @@ def peek_width(source):
         return int(np.shape(_split(source.dataset[0])[0])[1])
     if isinstance(source, IterableBatches) and iter(source.iterable) is not source.iterable:
         return int(np.shape(_split(next(iter(source.iterable)))[0])[1])
+    if isinstance(source, IterableBatches):       # a generator: read its first batch, keep it
+        try:
+            first = next(source.iterable)
+        except StopIteration:
+            raise ValueError("the generator gave no batches") from None
+        source.iterable = itertools.chain([first], source.iterable)
+        return int(np.shape(_split(first)[0])[1])
     raise ValueError("the model's input width is unknown and a generator cannot be read "
                      "twice: give the first layer input_dim=... (or start with "
                      "gn.Input(shape=(n,))) before fitting on a generator")

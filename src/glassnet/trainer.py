@@ -28,6 +28,7 @@ The math of a step (forward, loss, backward) is the model's
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import os
 import signal
@@ -382,6 +383,7 @@ class Trainer:
             self.reset_metrics()                  # the metrics: their state over the epoch
         # the default train_step checks its loss before updating; an override is checked here
         guarded = rollback.guards_overrides
+        data_style = takes_data(type(self).train_step)   # Keras 3's train_step(self, data)
         hooks = callbacks.wants_batches           # (no per-batch dicts when nobody listens)
         for batch, (xb, yb, wb) in enumerate(batches):
             if interrupt.requested or self.stop_training:
@@ -391,7 +393,8 @@ class Trainer:
                 callbacks.on_train_batch_begin(batch, {"size": size})
             rollback.save()
             try:
-                logs = self.train_step(xb, yb, wb)
+                logs = (self.train_step((xb, yb) if wb is None else (xb, yb, wb))
+                        if data_style else self.train_step(xb, yb, wb))
                 if guarded:
                     loss = _logged_loss(logs)
                     if loss is not None and not math.isfinite(loss):
@@ -546,13 +549,13 @@ class Trainer:
         x = self._check_x(x)
         chunk = self._chunk(batch_size)
         if not callbacks and len(x) <= chunk:          # the fast path: one chunk, no hooks
-            return self.forward(x)
+            return self.predict_step(x)
         callbacks = self._callback_list(callbacks, 0, 0, None)
         callbacks.on_predict_begin()
         outputs = []
         for batch, (xb, _, _) in enumerate(Batches(x, None, None, chunk, False, self.rng)):
             callbacks.on_predict_batch_begin(batch)
-            outputs.append(self.forward(xb))
+            outputs.append(self.predict_step(xb))
             callbacks.on_predict_batch_end(batch, {"outputs": outputs[-1]})
         callbacks.on_predict_end()
         return join_outputs(outputs)
@@ -564,7 +567,7 @@ class Trainer:
         outputs = []
         for i, (xb, _, _) in enumerate(source):
             try:
-                outputs.append(self.forward(self._check_x(xb)))
+                outputs.append(self.predict_step(self._check_x(xb)))
             except ValueError as exc:
                 raise ValueError(f"batch {i + 1}: {exc}") from None
         return join_outputs(outputs)
@@ -606,7 +609,8 @@ class Trainer:
         for batch, (x, y, w) in enumerate(batches):
             if callbacks is not None:
                 callbacks.on_test_batch_begin(batch)
-            logs = self.test_step(x, y, w)
+            logs = (self.test_step((x, y) if w is None else (x, y, w))
+                    if takes_data(type(self).test_step) else self.test_step(x, y, w))
             total += logs.pop("weighted_loss_sum")
             count += len(x)
             weighted = weighted or w is not None
@@ -619,6 +623,16 @@ class Trainer:
         if callbacks is not None:
             callbacks.on_test_end(result)
         return result
+
+
+def takes_data(step):
+    """True for Keras 3's ``train_step(self, data)`` form (data: ``(x, y[, sample_weight])``)."""
+    try:
+        params = list(inspect.signature(step).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return False
+    return len(params) == 1 and params[0].kind in (params[0].POSITIONAL_ONLY,
+                                                   params[0].POSITIONAL_OR_KEYWORD)
 
 
 def _logged_loss(logs):

@@ -7,7 +7,15 @@ import numpy as np
 from .datasets.preprocessing import one_hot
 from .model_plot import plot_model
 
-__all__ = ["to_categorical", "one_hot", "plot_model"]
+__all__ = ["to_categorical", "one_hot", "plot_model", "unpack_x_y_sample_weight"]
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from what a ``train_step(self, data)`` receives (Keras's helper)."""
+    if not isinstance(data, tuple) or not 1 <= len(data) <= 3:
+        raise ValueError(f"data must be a tuple (x,), (x, y) or (x, y, sample_weight); received "
+                         f"{type(data).__name__}")
+    return tuple(data) + (None,) * (3 - len(data))
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

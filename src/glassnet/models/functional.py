@@ -56,6 +56,7 @@ from ..layers import Layer, LayerGraph, Record, SymbolicTensor
 from ..layers.graph import Delta, number_names
 from ..trace import trace
 from ..trainer import Trainer
+from . import weights_file
 
 __all__ = ["Model", "REGISTRY", "OutputLosses"]
 
@@ -1035,6 +1036,26 @@ class Model(Trainer, Layer):
             for key, value in opt.state.items():
                 arrays[serialization.optimizer_member(key)] = value
         serialization.write_model_file(path, meta, arrays, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=None):
+        """Save the weights alone: Keras 3's ``.weights.h5`` (needs h5py), or glassnet's zip.
+
+        See :mod:`glassnet.models.weights_file`.
+        """
+        weights_file.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Read weights saved by :meth:`save_weights` into this model (built the same way)."""
+        weights_file.load_weights(self, filepath)
+
+    @property
+    def losses(self):
+        """The regularization terms of the layers (Keras's ``model.losses``), as numbers."""
+        return [layer.penalty() for layer in self.layers if layer.regularized]
+
+    def predict_step(self, x):
+        """One chunk of prediction: the forward pass (override to change what predict returns)."""
+        return self.forward(x)
 
     def serialize_loss(self):
         if self.output_losses is None:
