@@ -16,7 +16,8 @@
 =========================  ================================================
 """
 
-from .layer import REGISTRY, Layer, Node, Record, SymbolicTensor, is_symbolic
+from .layer import (REGISTRY, Layer, Node, Record, SymbolicTensor, Tensor, Variable, as_tensor,
+                    is_symbolic)
 from .graph import Delta, LayerGraph
 from .core import Dense, Input, InputLayer, fold_bias, unfold_bias
 from .merging import (Add, Average, Concatenate, Maximum, Merge, Multiply, Subtract, add, average,

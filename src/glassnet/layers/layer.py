@@ -81,7 +81,8 @@ from .._text import config_repr
 from ..trace import Step
 from .graph import LayerGraph, number_names
 
-__all__ = ["Layer", "Record", "SymbolicTensor", "Node", "REGISTRY", "is_symbolic", "Variable"]
+__all__ = ["Layer", "Record", "SymbolicTensor", "Node", "REGISTRY", "is_symbolic", "Variable", "Tensor",
+           "as_tensor"]
 
 
 def positive_int_or_none(value, what):
@@ -91,7 +92,15 @@ def positive_int_or_none(value, what):
     return None if value is None else int(value)
 
 
-class Variable(np.ndarray):
+class Tensor(np.ndarray):
+    """What an eager call returns: a NumPy array with Keras's ``.numpy()`` (a plain copy)."""
+
+    def numpy(self):
+        """A copy, as a plain NumPy array."""
+        return np.array(self, copy=True).view(np.ndarray)
+
+
+class Variable(Tensor):
     """A weight as Keras users handle it: ``w.assign(value)``, ``w.numpy()``, ``w.value``.
 
     It is a view of the model's own vector (writing it changes the model, and
@@ -104,13 +113,16 @@ class Variable(np.ndarray):
         self[...] = check.as_weight(value, self.shape, "the assigned value")
         return self
 
-    def numpy(self):
-        """A copy, as a plain NumPy array."""
-        return np.array(self, copy=True).view(np.ndarray)
-
     @property
     def value(self):
         return self.view(np.ndarray)
+
+
+def as_tensor(value):
+    """An output (or a list of outputs) with ``.numpy()``, as Keras's eager call returns."""
+    if isinstance(value, list):
+        return [v.view(Tensor) for v in value]
+    return value.view(Tensor)
 
 
 def as_variables(arrays):
@@ -316,7 +328,7 @@ class Layer:
             widths = arrays.shape[1]
         if not self.built or not self.bound_weights and self.param_shapes() + self.state_shapes():
             self.build_standalone(widths)
-        return self.forward(arrays, training=bool(training))
+        return as_tensor(self.forward(arrays, training=bool(training)))
 
     def _as_batch(self, x):
         dtype = self.bound_weights[0].dtype if self.bound_weights else np.float32

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _validation as check
 from ..trace import Step
-from .layer import Layer, Record
+from .layer import Layer, Record, Variable
 
 __all__ = ["Rescaling", "Normalization"]
 
@@ -138,15 +138,15 @@ class Normalization(Layer):
     def mean(self):
         """The mean of each feature (a view into the model's vector once built)."""
         if self.bound_weights:
-            return self.bound_weights[0]
-        return None if self.adapted is None else self.adapted[0]
+            return self.bound_weights[0].view(Variable)
+        return None if self.adapted is None else self.adapted[0].view(Variable)
 
     @property
     def variance(self):
         """The variance of each feature."""
         if self.bound_weights:
-            return self.bound_weights[1]
-        return None if self.adapted is None else self.adapted[1]
+            return self.bound_weights[1].view(Variable)
+        return None if self.adapted is None else self.adapted[1].view(Variable)
 
     def state_shapes(self):
         return [(self.input_dim,)] * 2
@@ -162,11 +162,13 @@ class Normalization(Layer):
         return [a.astype(dtype) for a in self.adapted]
 
     def _std(self):
-        return np.maximum(np.sqrt(self.variance), self.variance.dtype.type(self.EPSILON))
+        variance = self.bound_weights[1]
+        return np.maximum(np.sqrt(variance), variance.dtype.type(self.EPSILON))
 
     def forward(self, x, training=False):
         std = self._std()
-        a = x * std + self.mean if self.invert else (x - self.mean) / std
+        mean = self.bound_weights[0]
+        a = x * std + mean if self.invert else (x - mean) / std
         self.record = Record(x=x, std=std, a=a)
         return a
 
@@ -181,13 +183,15 @@ class Normalization(Layer):
     def trace_forward(self):
         r = self.record
         return [Step("x", "input", r.x), Step("mean", "the mean of each feature (adapted)",
-                                              self.mean.copy()),
+                                              self.bound_weights[0].copy()),
                 Step("std", "√variance of each feature (adapted)", r.std),
                 Step("a", "a = (x - mean) / std", r.a)]
 
     def to_onnx(self, graph, x):
-        return graph.op("Div", [graph.op("Sub", [x, graph.const(self.mean, "mean")]),
-                                graph.const(self._std(), "std")])
+        mean, std = graph.const(self.bound_weights[0], "mean"), graph.const(self._std(), "std")
+        if self.invert:
+            return graph.op("Add", [graph.op("Mul", [x, std]), mean])
+        return graph.op("Div", [graph.op("Sub", [x, mean]), std])
 
     def get_config(self):
         config = super().get_config()

@@ -692,8 +692,11 @@ class Model(Trainer, Layer):
         if layers_module.is_symbolic(inputs):
             return self._call_symbolic(inputs)
         if training:
-            return self.forward(self._check_x(inputs), training=True)
-        return self.predict(inputs)
+            return layers_module.as_tensor(self.forward(self._check_x(inputs), training=True))
+        out = self.predict(inputs)
+        if isinstance(out, dict):
+            return {k: layers_module.as_tensor(v) for k, v in out.items()}
+        return layers_module.as_tensor(out)
 
     # ------------------------------------------------------------------------------
     # weights by hand
