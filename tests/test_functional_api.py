@@ -539,3 +539,34 @@ def test_a_layer_whose_call_calls_itself_is_a_value_error():
 
     with pytest.raises(ValueError, match="calls itself"):
         Loop()(keras.Input(shape=(2,)))
+
+
+@gn.register
+class SubclassedMLP(keras.Model):
+    """Keras's subclassing API: layers in __init__, the forward pass in call."""
+
+    def __init__(self, classes=3):
+        super().__init__()
+        self.hidden = layers.Dense(16, activation="relu")
+        self.dropout = layers.Dropout(0.2)
+        self.out = layers.Dense(classes, activation="softmax")
+
+    def call(self, inputs, training=False):
+        return self.out(self.dropout(self.hidden(inputs), training=training))
+
+
+def test_a_subclassed_model_traces_call_on_first_data_and_saves_as_itself(tmp_path, rng):
+    x, y = rng.normal(size=(120, 6)), rng.integers(0, 3, 120)
+    model = SubclassedMLP()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x, y, epochs=3, verbose=0)
+    assert len(history.history["accuracy"]) == 3
+    assert model.count_params() == 6 * 16 + 16 + 16 * 3 + 3
+    model.save(tmp_path / "sub.glassnet")
+    again = keras.models.load_model(tmp_path / "sub.glassnet")
+    assert type(again) is SubclassedMLP
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
+    built = SubclassedMLP(classes=2)
+    built.build((None, 4))
+    assert built.output_dim == 2 and built.input_dim == 4

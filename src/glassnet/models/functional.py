@@ -53,12 +53,25 @@ from .._registry import Registry
 from .._text import format_table
 from ..export import export_onnx
 from ..layers import Layer, LayerGraph, Record, SymbolicTensor
-from ..layers.graph import Delta, number_names
+from ..layers.graph import Delta, LayerCollection, number_names
 from ..trace import trace
 from ..trainer import Trainer
 from . import weights_file
 
 __all__ = ["Model", "REGISTRY", "OutputLosses"]
+
+
+class PendingGraph(LayerCollection):
+    """The graph of a subclassed model before ``call`` is traced: no layers, width unknown."""
+
+    input_widths, layers, input_layers, inputs, outputs = [], [], [], [], []
+    n_outputs = 1
+
+    def output_widths(self):
+        return [None]
+
+    def nodes(self):
+        return []
 
 
 class OutputLosses:
@@ -119,12 +132,30 @@ class Model(Trainer, Layer):
     def __init__(self, inputs=None, outputs=None, name=None, dtype="float32", seed=None,
                  fast=None):
         self._init_model(name, dtype, seed, fast)
+        if inputs is None and outputs is None and self.is_composite:
+            # a subclass that defines call (Keras's subclassing API): its graph is traced
+            # from call once the input width is known (build, or the first data)
+            self.graph = PendingGraph()
+            return
         if inputs is None or outputs is None:
             raise ValueError("Model needs inputs and outputs: inputs = gn.Input(shape=(n,)); "
                              "outputs = gn.layers.Dense(1)(inputs); gn.Model(inputs, outputs). "
-                             "For a stack of layers use gn.Sequential([...])")
+                             "For a stack of layers use gn.Sequential([...]), or subclass "
+                             "Model and define call(self, inputs)")
         self._set_graph(inputs, outputs)
         self.build()
+
+    def _trace_call(self, width):
+        """A subclass's ``call``, traced on a symbolic input of ``width`` features."""
+        inputs = layers_module.Input(shape=(int(width),))
+        try:
+            outputs = self.call(inputs)
+        except RecursionError:
+            raise ValueError(f"{type(self).__name__}.call calls itself") from None
+        if not layers_module.is_symbolic(outputs):
+            raise ValueError(f"{type(self).__name__}.call must return what its layers return "
+                             f"(symbolic tensors); received {type(outputs).__name__}")
+        self._set_graph(inputs, outputs)
 
     def _init_model(self, name, dtype, seed, fast):
         Layer.__init__(self, name=name)
@@ -241,6 +272,13 @@ class Model(Trainer, Layer):
 
         Layers that had weights already keep them; new layers are initialised.
         """
+        if isinstance(self.graph, PendingGraph):
+            if input_dim is None:
+                raise ValueError(f"{type(self).__name__} learns its input width from data: "
+                                 f"call build(n_features), fit or predict first")
+            self._trace_call(input_dim[-1] if isinstance(input_dim, (tuple, list))
+                             else input_dim)
+            input_dim = None
         if input_dim is not None and input_dim != sum(self.graph.input_widths):
             raise ValueError(f"the model's inputs have {sum(self.graph.input_widths)} features; "
                              f"build received {input_dim}")
@@ -332,6 +370,8 @@ class Model(Trainer, Layer):
 
     # -- a model inside another model: the layer contract ----------------------------
     def build_from(self, input_dim, rng):
+        if isinstance(self.graph, PendingGraph):
+            self._trace_call(input_dim)
         widths = input_dim if isinstance(input_dim, list) else [input_dim]
         if widths != self.graph.input_widths:
             raise ValueError(f"model {self.name!r} takes inputs of widths "
@@ -405,6 +445,10 @@ class Model(Trainer, Layer):
         return x
 
     def _check_x(self, x, name="x"):
+        if isinstance(self.graph, PendingGraph):          # a subclass: traced from the data
+            x = check.as_matrix(self._rows(x, None), name, self.dtype)
+            self.build(x.shape[1])
+            return x
         self.claim_weights()
         widths = self.graph.input_widths
         if len(widths) == 1:
@@ -563,6 +607,8 @@ class Model(Trainer, Layer):
         return result if self.takes_list else result[0]
 
     def accepts(self, widths):
+        if isinstance(self.graph, PendingGraph):
+            return not isinstance(widths, list)
         return (widths if isinstance(widths, list) else [widths]) == self.graph.input_widths
 
     def _fused(self, k):
