@@ -21,7 +21,13 @@ def layer_edges(model):
     if not links:                                       # a Sequential: the chain
         names = [layer.name for layer in model.layers]
         return list(zip(names[:-1], names[1:]))
-    return [(source, target) for target, sources in links.items() for source in sources]
+    edges = []
+    for target, sources in links.items():
+        for source in sources:
+            source = source.split("[")[0]            # "shared[1]": a call of a shared layer
+            if source != target and (source, target) not in edges:
+                edges.append((source, target))
+    return edges
 
 
 def _depths(names, edges):

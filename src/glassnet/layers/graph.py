@@ -152,6 +152,12 @@ class LayerGraph(LayerCollection):
         #: how many nodes read each tensor (an output read by no node may take a fused δ)
         self.readers = readers
         self.producer = {out[0]: node for node, _, out in self.steps if len(out) == 1}
+        calls = {}
+        self.call_index = {}               # id(node) -> which call of its layer it is
+        for node, _, _ in self.steps:
+            self.call_index[id(node)] = calls.get(id(node.layer), 0)
+            calls[id(node.layer)] = self.call_index[id(node)] + 1
+        self.calls = calls
         # the backward pass, planned once: each step in reverse, whether it reads a tensor
         # made inside the graph, and whether its layer was called again later (shared)
         plan, seen = [], set()
@@ -342,6 +348,14 @@ class LayerGraph(LayerCollection):
         return [values[s] for s in self.output_slots]
 
     def inbound(self, node):
-        """The names of the layers whose outputs ``node`` reads (for ``summary``)."""
-        return [t.node.layer.name if t.node is not None else (t.name or "input")
-                for t in node.inputs]
+        """The layers whose outputs ``node`` reads (for ``summary``): ``name``, or
+        ``name[k]`` for the k-th call of a layer called several times."""
+        names = []
+        for t in node.inputs:
+            if t.node is None:
+                names.append(t.name or "input")
+            elif self.calls.get(id(t.node.layer), 1) > 1:
+                names.append(f"{t.node.layer.name}[{self.call_index[id(t.node)]}]")
+            else:
+                names.append(t.node.layer.name)
+        return names
