@@ -212,3 +212,43 @@ def test_graph_files_with_malformed_nodes_are_refused(tmp_path, change, message)
     change(config)
     with pytest.raises(ValueError, match=message):
         _load_bounded(_write(tmp_path / "bad.glassnet", config))
+
+
+def test_devices_fifos_and_directories_are_refused_by_name(tmp_path):
+    import os
+    fifo = tmp_path / "pipe.glassnet"
+    os.mkfifo(fifo)
+    for path, kind in ((fifo, "FIFO"), ("/dev/zero", "character device"),
+                       (tmp_path, "directory")):
+        with pytest.raises(ValueError, match=kind):
+            gn.load_model(path)
+
+
+def test_a_zip_of_many_members_and_json_of_many_lists_are_refused_in_bounded_memory(tmp_path):
+    import io
+    import zipfile
+    good = tmp_path / "good.glassnet"
+    gn.Sequential([gn.Dense(1, input_dim=2)]).save(good)
+    with zipfile.ZipFile(good) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    many = tmp_path / "many.glassnet"
+    with zipfile.ZipFile(many, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for i in range(20_000):
+            archive.writestr(f"x{i}", b"")
+    with pytest.raises(ValueError, match="members"):
+        _load_bounded(many)
+    meta = json.loads(members["glassnet.json"])
+    meta["junk"] = [[] for _ in range(400_000)]
+    lists = tmp_path / "lists.glassnet"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(lists, "w") as archive:
+        archive.writestr("glassnet.json", json.dumps(meta),
+                         compress_type=zipfile.ZIP_DEFLATED)
+        for name, data in members.items():
+            if name != "glassnet.json":
+                archive.writestr(name, data)
+    del buffer
+    with pytest.raises(ValueError, match="JSON objects and arrays"):
+        _load_bounded(lists)

@@ -100,7 +100,7 @@ def test_a_learning_rate_of_zero_is_allowed_and_moves_nothing(opt):
 
 
 def test_unknown_optimizer_lists_valid_names():
-    with pytest.raises(ValueError, match="valid names are: adam, rmsprop, sgd"):
+    with pytest.raises(ValueError, match="valid names are: adam, adamw, rmsprop, sgd"):
         optimizers.get("adagrad")
 
 

@@ -105,9 +105,10 @@ class Registry:
         key = _key(name)
         key = self.aliases.get(key, key)
         if key not in self.classes:
+            shown = repr(name) if len(str(name)) <= 80 else repr(str(name)[:80]) + "…"
             raise ValueError(
-                f"unknown {self.kind} {name!r}; valid names are: {', '.join(self.names())}. "
-                f"If {name!r} is your own class, register it first: glassnet.register(<class>)"
+                f"unknown {self.kind} {shown}; valid names are: {', '.join(self.names())}. "
+                f"If {shown} is your own class, register it first: glassnet.register(<class>)"
                 + ("" if key == _key(name) else f" (as {key!r})"))
         return self.classes[key]
 

@@ -324,8 +324,10 @@ class ModelCheckpoint(Callback):
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 mode="auto", save_freq="epoch"):
+                 save_weights_only=False, mode="auto", save_freq="epoch"):
         super().__init__()
+        #: write the weights alone (model.save_weights), as Keras's save_weights_only
+        self.save_weights_only = bool(save_weights_only)
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
         self.verbose = verbose
@@ -367,7 +369,10 @@ class ModelCheckpoint(Callback):
             self.best = value
         fields = {k: v for k, v in logs.items() if k not in ("epoch", "batch")}
         path = self.filepath.format(epoch=epoch + 1, batch=batch, **fields)
-        self.model.save(path)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
         if self.verbose:
             where = f"Epoch {epoch + 1}" + ("" if batch is None else f", batch {batch}")
             print(f"{where}: saved the model to {path}")

@@ -89,6 +89,21 @@ def _number(value):
 # the base class
 # ----------------------------------------------------------------------------------------
 
+class MetricVariable(np.ndarray):
+    """A metric's state array with Keras's ``assign``, ``assign_add`` and ``numpy()``."""
+
+    def assign(self, value):
+        self[...] = value
+        return self
+
+    def assign_add(self, value):
+        self[...] += value
+        return self
+
+    def numpy(self):
+        return np.array(self, copy=True).view(np.ndarray)
+
+
 class Metric:
     """Base class of every metric: state, ``update_state``, ``result``, ``reset_state``.
 
@@ -121,12 +136,25 @@ class Metric:
         return type(self).per_sample is not Metric.per_sample
 
     # -- state ------------------------------------------------------------------------------
-    def add_variable(self, name, shape=(), initial_value=0.0):
-        """Create a state array ``self.<name>`` (float64) that :meth:`reset_state` refills."""
-        value = np.full(shape, initial_value, dtype=np.float64)
+    def add_variable(self, name, shape=(), initial_value=0.0, initializer=None, dtype=None):
+        """Create a state array ``self.<name>`` (float64) that :meth:`reset_state` refills.
+
+        ``initializer`` may be Keras's ``"zeros"`` or ``"ones"``; the array has
+        ``assign``/``assign_add`` and ``numpy()`` as Keras's variables do.
+        """
+        if initializer is not None:
+            if initializer not in ("zeros", "ones"):
+                raise ValueError(f"a metric's variable starts from 'zeros' or 'ones'; received "
+                                 f"initializer={initializer!r}")
+            initial_value = 0.0 if initializer == "zeros" else 1.0
+        value = np.full(shape, initial_value, dtype=np.float64).view(MetricVariable)
         self._initial_values[name] = float(initial_value)
         setattr(self, name, value)
         return value
+
+    def add_weight(self, name, shape=(), initializer="zeros", dtype=None):
+        """Keras 2's name for :meth:`add_variable`."""
+        return self.add_variable(name, shape, initializer=initializer)
 
     @property
     def variables(self):

@@ -49,6 +49,7 @@ import json
 import math
 import os
 import re
+import stat
 import warnings
 import zipfile
 import zlib
@@ -68,6 +69,10 @@ _OPT_PREFIX = "optimizer/"
 MAX_JSON_BYTES = 16 * 1024 * 1024
 #: glassnet's own JSON nests a few levels (a layer's activation's config)
 MAX_JSON_DEPTH = 32
+#: the most members a model file's zip may list (a model file has a handful)
+MAX_MEMBERS = 64
+#: the most JSON objects and arrays the metadata may hold (each costs Python memory)
+MAX_JSON_CONTAINERS = 300_000
 
 __all__ = ["ModelFile", "write_model_file", "optimizer_member", "PARAMS", "FORMAT_VERSION",
            "MAX_JSON_BYTES", "MAX_JSON_DEPTH"]
@@ -86,15 +91,59 @@ _BRACKETS = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
 
 def _check_depth(text):
     """Refuse JSON nested deeper than MAX_JSON_DEPTH, before the parser recurses into it."""
-    depth = 0
+    depth = containers = 0
     for token in _BRACKETS.finditer(text):
         bracket = token.group()
         if bracket in "[{":
             depth += 1
+            containers += 1
             if depth > MAX_JSON_DEPTH:
                 raise ValueError(f"it nests deeper than {MAX_JSON_DEPTH} levels")
+            if containers > MAX_JSON_CONTAINERS:
+                raise ValueError(f"it holds more than {MAX_JSON_CONTAINERS:,} JSON objects and "
+                                 f"arrays")
         elif bracket in "]}":
             depth -= 1
+
+
+def _check_regular_file(path, fail):
+    """Refuse devices, FIFOs, sockets and directories by name, before opening anything."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no model file at {path!r}") from None
+    if stat.S_ISDIR(mode):
+        raise fail("it is a directory")
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
+                "a character device" if stat.S_ISCHR(mode) else
+                "a block device" if stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise fail(f"it is {kind}, not a file")
+
+
+def _zip_entries(path):
+    """How many members the zip's end-of-directory record declares (None if not found).
+
+    Read from the file's last 64 KB, before ``zipfile`` parses the whole directory
+    (a directory of 300,000 empty members would take hundreds of MB to parse).
+    """
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - 65_557))
+        tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    entries = int.from_bytes(tail[at + 10:at + 12], "little")
+    locator = tail.rfind(b"PK\x06\x07", 0, at)
+    if entries == 0xFFFF and locator >= 0 and locator + 20 <= len(tail):   # zip64
+        with open(path, "rb") as handle:
+            handle.seek(int.from_bytes(tail[locator + 8:locator + 16], "little"))
+            record = handle.read(56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            entries = int.from_bytes(record[32:40], "little")
+    return entries
 
 
 def optimizer_member(key):
@@ -149,6 +198,11 @@ class ModelFile:
 
     def __init__(self, path):
         self.path = os.fspath(path)
+        _check_regular_file(self.path, self.fail)
+        entries = _zip_entries(self.path)
+        if entries is not None and entries > MAX_MEMBERS:
+            raise self.fail(f"its zip directory lists {entries} members (a model file has at "
+                            f"most {MAX_MEMBERS})")
         try:
             self.archive = zipfile.ZipFile(self.path)
         except (FileNotFoundError, PermissionError, IsADirectoryError):
@@ -226,7 +280,8 @@ class ModelFile:
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise self.fail("its metadata does not say format 'glassnet'")
         version = meta.get("format_version")
-        if version not in READABLE_VERSIONS:
+        if isinstance(version, bool) or not isinstance(version, int) \
+                or version not in READABLE_VERSIONS:
             raise self.fail(f"format version {version!r} is not supported (this glassnet reads "
                             f"versions {READABLE_VERSIONS}); upgrade glassnet to load it")
         return meta

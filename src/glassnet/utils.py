@@ -7,7 +7,26 @@ import numpy as np
 from .datasets.preprocessing import one_hot
 from .model_plot import plot_model
 
-__all__ = ["to_categorical", "one_hot", "plot_model", "unpack_x_y_sample_weight"]
+__all__ = ["to_categorical", "one_hot", "plot_model", "unpack_x_y_sample_weight", "PyDataset"]
+
+
+class PyDataset:
+    """Keras's base class for data in batches: define ``__len__`` and ``__getitem__(i)``.
+
+    ``__getitem__`` returns ``(x, y)`` or ``(x, y, sample_weight)`` for batch ``i``;
+    ``fit`` visits the batches in a new order each epoch (``shuffle=True``).  The
+    arguments Keras takes for parallel loading are accepted; glassnet reads in order.
+    """
+
+    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        self.workers, self.use_multiprocessing = workers, use_multiprocessing
+        self.max_queue_size = max_queue_size
+
+    def __len__(self):  # pragma: no cover - abstract
+        raise NotImplementedError("a PyDataset defines __len__: the number of batches")
+
+    def __getitem__(self, index):  # pragma: no cover - abstract
+        raise NotImplementedError("a PyDataset defines __getitem__(i): the i-th batch")
 
 
 def unpack_x_y_sample_weight(data):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import math
 import os
 import re
 import stat
@@ -194,7 +195,7 @@ def load_idx(path, max_bytes=None):
                          f"{ndim} dimensions)")
     shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[code])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize          # Python ints: no overflow
     body = len(data) - 4 - 4 * ndim
     if body != expected:
         raise ValueError(f"{name!r}: the header promises shape {shape} ({expected} bytes of "

@@ -567,7 +567,12 @@ class Layer:
 
     @property
     def output(self):
-        """The output ``a`` of the last forward pass."""
+        """The output ``a`` of the last forward pass (not Keras's symbolic ``layer.output``)."""
+        if self.record is None:
+            raise AttributeError(
+                f"layer {self.name!r} has not run yet: layer.output is the output of its last "
+                f"forward pass; glassnet has no symbolic layer.output (for a feature "
+                f"extractor, build gn.Model(inputs, the tensors you called the layers on))")
         return self.record.a
 
     # -- description -----------------------------------------------------------------

@@ -267,11 +267,14 @@ class Model(Trainer, Layer):
         self.graph.build(input_widths or self.graph.input_widths, self.rng)
         return [(layer.param_shapes(), layer.state_shapes()) for layer in self.layers]
 
-    def build(self, input_dim=None):
+    def build(self, input_dim=None, input_shape=None):
         """Create the weights (a functional model knows its input widths, so it is built at once).
 
         Layers that had weights already keep them; new layers are initialised.
         """
+        input_dim = input_shape if input_dim is None else input_dim
+        if isinstance(input_dim, (tuple, list)) and not isinstance(self.graph, PendingGraph):
+            input_dim = input_dim[-1] if len(input_dim) == 2 else math.prod(input_dim[1:])
         if isinstance(self.graph, PendingGraph):
             if input_dim is None:
                 raise ValueError(f"{type(self).__name__} learns its input width from data: "

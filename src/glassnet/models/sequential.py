@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import _validation as check
 from .. import layers as layers_module
 from ..layers import Layer, SymbolicTensor
@@ -130,6 +132,7 @@ class Sequential(Model):
     def __init__(self, layers=None, dtype="float32", seed=None, name=None, fast=None):
         self._init_model(name, dtype, seed, fast)
         self.graph = Chain(self.layers)
+        self._taken, self._next_number = set(), {}       # layer names, numbered in O(1)
         self.input_names, self.output_names = ["input"], ["output"]
         if layers is not None and not isinstance(layers, (list, tuple)):
             raise ValueError(f"Sequential takes a list of layers; received "
@@ -149,17 +152,23 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise ValueError(f"Sequential.add expects a Layer (Dense, Dropout, ...); received "
                              f"{layer!r}")
-        taken = {other.name for other in self.layers}
+        taken = self._taken
+        if len(taken) != len(self.layers):               # (layers changed by hand)
+            taken.clear()
+            taken.update(other.name for other in self.layers)
         if layer.auto_named:             # dense, dense_1, dense_2, ... within this model
-            base, k = layers_module.REGISTRY.name_of(layer), 0
-            layer.name = base
+            base = layers_module.REGISTRY.name_of(layer)
+            k = self._next_number.get(base, 0)
+            layer.name = base if k == 0 else f"{base}_{k}"
             while layer.name in taken:
                 k += 1
                 layer.name = f"{base}_{k}"
+            self._next_number[base] = k + 1
         elif layer.name in taken:
             raise ValueError(f"the model already has a layer named {layer.name!r}; layer names "
                              f"must be unique")
         self.layers.append(layer)
+        taken.add(layer.name)
 
     def add(self, layer):
         """Append a layer.  A built model is rebuilt, keeping the weights it has."""
@@ -175,6 +184,7 @@ class Sequential(Model):
         if not self.layers:
             raise ValueError("the model has no layers to pop")
         layer = self.layers.pop()
+        self._taken.discard(layer.name)
         self._fused_nodes = None
         if self.built:
             if self.layers:
@@ -202,7 +212,7 @@ class Sequential(Model):
         self.graph.build([input_dim], self.rng)
         return [(layer.param_shapes(), layer.state_shapes()) for layer in self.layers]
 
-    def build(self, input_dim=None):
+    def build(self, input_dim=None, input_shape=None):
         """Create the weights for inputs of width ``input_dim``.
 
         Called by ``fit``/``predict``/``set_weights`` with the width of the
@@ -210,6 +220,9 @@ class Sequential(Model):
         Layers that had weights already (a model grown with :meth:`add`)
         keep them; new layers are initialised.
         """
+        input_dim = input_shape if input_dim is None else input_dim
+        if isinstance(input_dim, (tuple, list)):      # Keras's build((None, n))
+            input_dim = input_dim[-1] if len(input_dim) == 2 else math.prod(input_dim[1:])
         declared = self.layers[0].declared_input_dim if self.layers else None
         width = declared if declared is not None else input_dim
         if width is None:

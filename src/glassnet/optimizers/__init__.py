@@ -411,7 +411,21 @@ class RMSprop(Optimizer):
                 "momentum": self.momentum}
 
 
-REGISTRY = Registry("optimizer", Optimizer, {c.name: c for c in (SGD, Adam, RMSprop)},
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Keras's ``AdamW``: ``weight_decay=0.004`` by default).
+
+    The same class as ``Adam(weight_decay=...)``; the decay ``θ ← θ - α λ θ`` is applied
+    apart from the gradient, as ``torch.optim.AdamW`` does.
+    """
+
+    name = "adamw"
+
+    def __init__(self, learning_rate=1e-3, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay)
+
+
+REGISTRY = Registry("optimizer", Optimizer, {c.name: c for c in (SGD, Adam, AdamW, RMSprop)},
                     aliases={"gd": "sgd"})
 names = REGISTRY.names
 serialize = REGISTRY.serialize
