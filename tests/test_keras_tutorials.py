@@ -255,3 +255,70 @@ def test_weights_alone_round_trip_in_keras_and_glassnet_formats(tmp_path, rng):
         other = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(9), layers.Dense(2)])
         with pytest.raises(ValueError, match="shape|layers"):
             other.load_weights(tmp_path / name)
+
+
+def test_what_an_outside_keras_user_met(tmp_path, rng):
+    """Each finding of a tester who retyped keras.io code, as a check."""
+    # several N-D inputs, each flattened at the boundary; one loss per output
+    img, ts = keras.Input((8, 8, 3), name="img_input"), keras.Input((5, 4), name="ts_input")
+    x = layers.concatenate([layers.Dense(4)(layers.Flatten()(img)),
+                            layers.Dense(4)(layers.Flatten()(ts))])
+    model = keras.Model([img, ts], [layers.Dense(1, name="score")(x),
+                                    layers.Dense(3, name="cls")(x)])
+    model.compile("rmsprop", loss=["mse", keras.losses.CategoricalCrossentropy(
+        from_logits=True, name="class_loss")])
+    data = [rng.random((20, 8, 8, 3)), rng.random((20, 5, 4))]
+    targets = [rng.random((20, 1)), keras.utils.to_categorical(rng.integers(0, 3, 20), 3)]
+    assert len(model.fit(data, targets, epochs=1, verbose=0).history["loss"]) == 1
+    # a loss written as a function says why it cannot be used; a Loss subclass takes name=
+    with pytest.raises(ValueError, match="no automatic differentiation"):
+        keras.Sequential([layers.Dense(1)]).compile("adam", loss=lambda y, p: (y - p) ** 2)
+
+    class Scaled(keras.losses.MeanSquaredError):
+        def __init__(self, name="scaled"):
+            super().__init__(name=name)
+    assert isinstance(keras.losses.get(Scaled()), keras.losses.Loss)
+    # a loss object as a metric is logged under its name
+    assert keras.metrics.get(keras.losses.BinaryCrossentropy(
+        from_logits=True, name="binary_crossentropy")).name == "binary_crossentropy"
+
+    # keras.io's custom metric
+    class CategoricalTruePositives(keras.metrics.Metric):
+        def __init__(self, name="categorical_true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_variable(shape=(), name="ctp",
+                                                    initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hits = np.argmax(y_pred, axis=1).reshape(-1) == np.asarray(y_true).reshape(-1)
+            self.true_positives.assign_add(np.sum(hits))
+
+        def result(self):
+            return float(self.true_positives)
+
+        def reset_state(self):
+            self.true_positives.assign(0.0)
+    metric = CategoricalTruePositives()
+    metric.update_state(np.array([0, 1, 2]), np.eye(3)[[0, 1, 1]])
+    assert metric.result() == 2.0
+    metric.reset_state()
+    assert metric.result() == 0.0
+    # checkpoints of the weights alone, a PyDataset, build((None, n)), AdamW
+    net = keras.Sequential([layers.Dense(2)])
+    net.build((None, 3))
+    net.compile(keras.optimizers.AdamW(1e-3), "mse")
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return np.full((4, 3), i, "float32"), np.ones((4, 2), "float32")
+    path = tmp_path / "w-{epoch}.weights.h5"
+    pytest.importorskip("h5py")
+    net.fit(Batches(), epochs=2, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(
+        str(path), save_weights_only=True)])
+    again = keras.Sequential([layers.Dense(2)])
+    again.build((None, 3))
+    again.load_weights(tmp_path / "w-2.weights.h5")
+    np.testing.assert_array_equal(again.get_weights()[0], net.get_weights()[0])

@@ -80,6 +80,17 @@ class Loss:
     #: True when the model outputs logits and the loss applies σ itself (cross-entropies)
     from_logits = False
 
+    def __init__(self, name=None, reduction="sum_over_batch_size"):
+        # Keras's arguments: glassnet's losses are means over the batch (Keras's default)
+        if reduction not in ("sum_over_batch_size", "auto", None):
+            raise ValueError(f"reduction={reduction!r}: glassnet's losses are the mean over the "
+                             f"batch (Keras's 'sum_over_batch_size'); scale the loss with "
+                             f"loss_weights or the learning rate instead")
+        if name is not None:
+            if not isinstance(name, str):
+                raise ValueError(f"a loss name must be a string; received {name!r}")
+            self.display_name = name
+
     def __call__(self, y_true, y_pred, sample_weight=None):
         return reduce(self.per_sample(y_true, y_pred), sample_weight)
 
@@ -147,7 +158,12 @@ class _Crossentropy(Loss):
     #: the activation whose output are the probabilities ("sigmoid" or "softmax")
     output_activation = None
 
-    def __init__(self, from_logits=False):
+    def __init__(self, from_logits=False, label_smoothing=0.0, name=None,
+                 reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+        if label_smoothing:
+            raise ValueError(f"label_smoothing={label_smoothing!r} is not supported: smooth the "
+                             f"targets yourself (y * (1 - s) + s / classes) and pass those")
         self.from_logits = bool(from_logits)
 
     @property
@@ -289,4 +305,12 @@ def get(identifier):
     ValueError
         For an unknown name, listing the valid ones.
     """
+    if callable(identifier) and not isinstance(identifier, (Loss, type, str)):
+        raise ValueError(
+            f"the loss {getattr(identifier, '__name__', identifier)!r} is a function: glassnet "
+            f"has no automatic differentiation, so a loss also says its gradient. Subclass "
+            f"glassnet.losses.Loss with per_sample(y_true, y_pred) (one value per sample) and "
+            f"gradient(y_true, y_pred, sample_weight) (dL/dŷ of the mean), and register it")
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()                               # Keras accepts the class too
     return REGISTRY.get(identifier, "a name or a Loss")

@@ -308,7 +308,10 @@ class MeanMetricWrapper(Metric):
     def __init__(self, fn, name=None, **kwargs):
         if not callable(fn):
             raise ValueError(f"MeanMetricWrapper needs a function; received {fn!r}")
-        super().__init__(name if name is not None else getattr(fn, "__name__", "metric"))
+        if name is None:          # a function's name, or a loss object's (Keras's name= too)
+            name = (getattr(fn, "display_name", None) or getattr(fn, "__name__", None)
+                    or getattr(fn, "name", None) or "metric")
+        super().__init__(name)
         self.fn, self.kwargs = fn, kwargs
 
     def per_sample(self, y_true, y_pred):

@@ -461,8 +461,10 @@ class Model(Trainer, Layer):
             return check.as_matrix(x, name, self.dtype, widths[0])
         if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == sum(widths):
             return check.as_matrix(x, name, self.dtype, sum(widths))   # already side by side
+        firsts = self.graph.input_layers
         return self._pack(x, widths, self.input_names, "inputs",
-                          lambda v, i: check.as_matrix(v, f"{name}[{self.input_names[i]!r}]",
+                          lambda v, i: check.as_matrix(self._rows(v, firsts[i]),
+                                                       f"{name}[{self.input_names[i]!r}]",
                                                        self.dtype, widths[i]))
 
     def _check_targets(self, y, name="y"):
