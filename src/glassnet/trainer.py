@@ -383,7 +383,7 @@ class Trainer:
             self.reset_metrics()                  # the metrics: their state over the epoch
         # the default train_step checks its loss before updating; an override is checked here
         guarded = rollback.guards_overrides
-        data_style = takes_data(type(self).train_step)   # Keras 3's train_step(self, data)
+        data_style = rollback.data_style          # Keras 3's train_step(self, data)
         hooks = callbacks.wants_batches           # (no per-batch dicts when nobody listens)
         for batch, (xb, yb, wb) in enumerate(batches):
             if interrupt.requested or self.stop_training:
@@ -605,12 +605,14 @@ class Trainer:
         if callbacks is not None:
             callbacks.on_test_begin()
         self.reset_metrics()
+        data_style = (type(self).test_step is not Trainer.test_step
+                      and takes_data(type(self).test_step))
         total, count, weighted = 0.0, 0, False
         for batch, (x, y, w) in enumerate(batches):
             if callbacks is not None:
                 callbacks.on_test_batch_begin(batch)
             logs = (self.test_step((x, y) if w is None else (x, y, w))
-                    if takes_data(type(self).test_step) else self.test_step(x, y, w))
+                    if data_style else self.test_step(x, y, w))
             total += logs.pop("weighted_loss_sum")
             count += len(x)
             weighted = weighted or w is not None
@@ -774,6 +776,8 @@ class Rollback:
         self.optimizer_state = None
         #: True when train_step is overridden: fit checks the loss it returns
         self.guards_overrides = type(model).train_step is not Trainer.train_step
+        #: True for Keras 3's train_step(self, data) (looked up once per fit)
+        self.data_style = self.guards_overrides and takes_data(type(model).train_step)
         if self.guards_overrides and model.optimizer is not None:
             model.optimizer.build(model.params.size, model.dtype)
             self.optimizer_state = ({k: v.copy() for k, v in model.optimizer.state.items()},

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import _validation as check
 from .. import layers as layers_module
 from ..layers import Layer, SymbolicTensor
 from ..layers.graph import Delta, LayerCollection
+from ..trainer import Trainer
 from .functional import REGISTRY, Model, class_names_from, only_entry
 
 __all__ = ["Sequential", "Chain"]
@@ -251,11 +254,16 @@ class Sequential(Model):
         return False
 
     def side_by_side(self, x):
+        if type(x) is np.ndarray:
+            return x
         return only_entry(x, self.input_names, "inputs")      # [x] or {"input": x}: x
+
+    predict = Trainer.predict            # (one output, never named: no dict to build)
 
     def _check_x(self, x, name="x"):
         self.claim_weights()
-        x = self._rows(x, self.layers[0] if self.layers else None)
+        if type(x) is not np.ndarray or x.ndim != 2:
+            x = self._rows(x, self.layers[0] if self.layers else None)
         x = check.as_matrix(x, name, self.dtype, self.input_dim)
         if not self.built:
             self.build(x.shape[1])
