@@ -1,0 +1,23 @@
+"""Plant each bug of issue #25 in turn, run the given tests, revert. Usage: plant.py TESTS..."""
+import subprocess, sys, os
+PLANTS = {
+ "class_weight absent=0": ("src/glassnet/trainer.py", "table = np.ones(max(", "table = np.zeros(max("),
+ "csv whole-number check dropped": ("src/glassnet/datasets/files.py", 'whole = labels.dtype.kind == "i" or bool(', 'whole = labels.dtype.kind == "i" and bool('),
+ "CSVDataset final shuffle x only": ("src/glassnet/datasets/stream.py", "pool_x, pool_y = pool_x[order], pool_y[order]", "pool_x, pool_y = pool_x[order], pool_y"),
+ "onnx leaky slope 0.01": ("src/glassnet/activations.py", 'graph.const(self.negative_slope,', 'graph.const(0.01,'),
+ "onnx elu alpha 1.0": ("src/glassnet/activations.py", 'graph.const(self.alpha, "alpha")', 'graph.const(1.0, "alpha")'),
+ "gradcheck floor 1.0": ("src/glassnet/gradcheck.py", "abs(numeric), 1e-8)", "abs(numeric), 1.0)"),
+ "worst_sample argmin": ("src/glassnet/report.py", "int(np.argmax(model.per_sample_loss(y)))", "int(np.argmin(model.per_sample_loss(y)))"),
+ "validation split first rows": ("src/glassnet/datasets/preprocessing.py", "train_idx, val_idx = slice(0, n - n_val), slice(n - n_val, n)", "train_idx, val_idx = slice(n_val, n), slice(0, n_val)"),
+}
+tests = sys.argv[1:]
+for name, (path, old, new) in PLANTS.items():
+    text = open(path).read()
+    assert text.count(old) == 1, (name, text.count(old))
+    open(path, "w").write(text.replace(old, new))
+    try:
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests], capture_output=True, text=True)
+    finally:
+        open(path, "w").write(text)
+    last = [l for l in r.stdout.splitlines() if l.strip()][-1]
+    print(f"{name:35s} {'CAUGHT' if r.returncode else 'MISSED'}  {last}")
