@@ -23,7 +23,7 @@ JOBS="${JOBS:-2}"
 # module -> the test files that exercise it (keep each set to what runs in seconds)
 tests_for() {
   case "$1" in
-    datasets/preprocessing) echo "tests/test_user_paths.py tests/test_datasets.py tests/test_sklearn.py" ;;
+    datasets/preprocessing) echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_datasets.py tests/test_sklearn.py" ;;
     datasets/files)   echo "tests/test_user_paths.py tests/test_datasets.py tests/test_own_data.py tests/test_untrusted_files.py" ;;
     datasets/stream)  echo "tests/test_user_paths.py tests/test_own_data.py tests/test_untrusted_files.py" ;;
     datasets/catalog|datasets/toy|datasets/__init__) echo "tests/test_datasets.py tests/test_user_paths.py" ;;

@@ -1,0 +1,216 @@
+"""Splitting, encoding and scaling: the values a user gets back, and the errors they read.
+
+Written against the survivors of mutation testing (tools/mutation.sh datasets/preprocessing):
+each test pins a behaviour a user relies on that no other test looked at.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glassnet.datasets import (MinMaxScaler, StandardScaler, encode_labels, one_hot,
+                               train_test_split, validation_split)
+
+
+# -- train_test_split ---------------------------------------------------------------------------
+
+def test_train_test_split_shuffles_by_default_and_the_seed_decides_how():
+    x = np.arange(100)
+    a_train, a_test = train_test_split(x, seed=3)
+    b_train, b_test = train_test_split(x, seed=3)
+    c_train, c_test = train_test_split(x, seed=4)
+    np.testing.assert_array_equal(a_test, b_test)                  # reproducible
+    np.testing.assert_array_equal(a_train, b_train)
+    assert a_test.tolist() != c_test.tolist()                       # the seed matters
+    assert a_test.tolist() != list(range(75, 100))                  # shuffled by default
+    assert sorted(a_test.tolist()) != list(range(75, 100))          # a random sample
+    train, test = train_test_split(x, shuffle=False)
+    assert test.tolist() == list(range(75, 100)) and train.tolist() == list(range(75))
+
+
+def test_train_test_split_takes_a_count_or_a_fraction():
+    x = np.arange(10)
+    train, test = train_test_split(x, test_size=3, seed=0)
+    assert len(test) == 3 and len(train) == 7
+    train, test = train_test_split(x, test_size=0.3, seed=0)
+    assert len(test) == 3 and len(train) == 7
+    train, test = train_test_split(x, test_size=9, shuffle=False)
+    assert test.tolist() == list(range(1, 10)) and train.tolist() == [0]
+
+
+@pytest.mark.parametrize("size", [0, 10, 0.01, 0.99, 11])
+def test_train_test_split_needs_one_row_in_each_part(size):
+    with pytest.raises(ValueError, match=rf"test_size={size!r} gives \d+ test samples out of "
+                                         r"10; need at least one in each part"):
+        train_test_split(np.arange(10), test_size=size)
+
+
+def test_train_test_split_errors_name_what_was_received():
+    with pytest.raises(ValueError, match="train_test_split needs at least one array"):
+        train_test_split()
+    with pytest.raises(ValueError, match=r"same length; received \[4, 4, 3\]"):
+        train_test_split(np.arange(4), np.arange(4), np.arange(3))
+    with pytest.raises(ValueError, match=r"same length; received \[4, 3\]"):
+        train_test_split(np.arange(4), np.arange(3))
+
+
+def test_stratified_train_test_split_is_shuffled_and_seeded():
+    labels = np.repeat([0, 1], 50)
+    x = np.arange(100)
+    a = train_test_split(x, labels, stratify=labels, seed=1)
+    b = train_test_split(x, labels, stratify=labels, seed=2)
+    assert np.bincount(a[3]).tolist() == [12, 12] or np.bincount(a[3]).tolist() == [13, 13]
+    assert a[1].tolist() != b[1].tolist()
+    assert sorted(a[1].tolist()) != a[1].tolist()                   # not in file order
+    unshuffled = train_test_split(x, labels, stratify=labels, shuffle=False)
+    assert unshuffled[1].tolist() == list(range(12)) + list(range(50, 62)) \
+        or unshuffled[1].tolist() == list(range(13)) + list(range(50, 63))
+
+
+# -- validation_split ---------------------------------------------------------------------------
+
+def test_validation_split_with_a_generator_draws_a_random_stratified_sample():
+    labels = np.repeat([0, 1, 2], 20)                        # sorted by class, as files are
+    ids = np.arange(60)
+    (train_ids, train_labels), (val_ids, val_labels) = validation_split(
+        [ids, labels], 0.25, rng=np.random.default_rng(0), stratify=labels)
+    assert np.bincount(val_labels).tolist() == [5, 5, 5]    # every class validates
+    assert sorted(val_ids.tolist()) != list(range(45, 60))
+    assert val_ids.tolist() != sorted(val_ids.tolist())      # shuffled, not in file order
+    np.testing.assert_array_equal(labels[val_ids], val_labels)
+    (_, _), (val_ids2, _) = validation_split([ids, labels], 0.25, rng=np.random.default_rng(0))
+    assert sorted(val_ids2.tolist()) != list(range(45, 60))  # random without stratify too
+    assert len(val_ids2) == 15
+
+
+def test_validation_split_error_counts_both_parts():
+    with pytest.raises(ValueError, match=r"a validation fraction of 0.01 of 10 samples leaves "
+                                         r"10 for training and 0 for validation"):
+        validation_split([np.arange(10)], 0.01)
+    with pytest.raises(ValueError, match=r"leaves 0 for training and 10 for validation"):
+        validation_split([np.arange(10)], 0.99)
+
+
+def test_validation_split_keeps_none_entries():
+    (x_tr, w_tr), (x_val, w_val) = validation_split([np.arange(8), None], 0.25)
+    assert w_tr is None and w_val is None and x_val.tolist() == [6, 7]
+
+
+# -- encode_labels and one_hot ---------------------------------------------------------------
+
+def test_encode_labels_in_a_given_class_order():
+    codes, classes = encode_labels(["dog", "cat", "eel", "dog"], classes=["eel", "dog", "cat"])
+    assert codes.tolist() == [1, 2, 0, 1] and codes.dtype == np.int64
+    assert classes == ("eel", "dog", "cat")
+    codes, classes = encode_labels(["b", "a"], classes=["a", "b", "c"])   # a class unseen
+    assert codes.tolist() == [1, 0] and classes == ("a", "b", "c")
+    codes, classes = encode_labels(np.array([3, 1, 3]))
+    assert codes.tolist() == [1, 0, 1] and classes == ("1", "3")
+
+
+def test_encode_labels_errors():
+    with pytest.raises(ValueError, match=r"encode_labels expects labels of shape \(n,\); "
+                                         r"received \(2, 1\)"):
+        encode_labels([["a"], ["b"]])
+    with pytest.raises(ValueError, match=r"labels \['x'\] are not among the classes "
+                                         r"\['a', 'b'\]"):
+        encode_labels(["a", "x"], classes=["a", "b"])
+    with pytest.raises(ValueError, match=r"labels \[0, 1, 2, 3, 4\] are not among"):
+        encode_labels(np.arange(8), classes=[9])
+
+
+def test_one_hot_accepts_column_vectors_whole_floats_and_bools():
+    expected = np.eye(3, dtype=np.float32)[[2, 0, 1]]
+    for labels in ([2, 0, 1], [[2], [0], [1]], np.array([2.0, 0.0, 1.0])):
+        got = one_hot(labels)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(one_hot([True, False]), [[0, 1], [1, 0]])
+    assert one_hot([1], num_classes=4, dtype=np.float64).dtype == np.float64
+    np.testing.assert_array_equal(one_hot([1], num_classes=4), [[0, 1, 0, 0]])
+
+
+@pytest.mark.parametrize("labels", [[0.5, 1.0], [[0, 1], [1, 0]], ["a", "b"], [[[1]]]])
+def test_one_hot_rejects_what_is_not_integer_labels(labels):
+    with pytest.raises(ValueError, match="one_hot expects integer labels of shape \\(n,\\); "
+                                         "received dtype"):
+        one_hot(labels)
+
+
+def test_one_hot_range_errors():
+    with pytest.raises(ValueError, match=r"labels must lie in 0..2; received values from 0 to 3"):
+        one_hot([0, 3], num_classes=3)
+    with pytest.raises(ValueError, match=r"labels must lie in 0..2; received values from -1 "):
+        one_hot([-1, 2])
+
+
+# -- scalers ------------------------------------------------------------------------------------
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 20), st.floats(0.001, 1000), st.floats(-100, 100), st.integers(0, 999))
+def test_scalers_match_their_formulas_and_invert(n, spread, shift, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * spread + shift
+    X[:, 2] = X[0, 2]                                             # a constant feature
+    mm = MinMaxScaler().fit(X)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    np.testing.assert_allclose(mm.transform(X), (X - lo) / span, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(mm.transform(X)[:, :2].min(axis=0), 0, atol=1e-7)
+    np.testing.assert_allclose(mm.transform(X)[:, :2].max(axis=0), 1, rtol=1e-6)
+    ss = StandardScaler().fit(X)
+    std = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+    np.testing.assert_allclose(ss.transform(X), (X - X.mean(axis=0)) / std, rtol=1e-6,
+                               atol=1e-6)
+    for scaler in (mm, ss):
+        np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(X)), X,
+                                   rtol=1e-6, atol=1e-6 * max(1.0, spread + abs(shift)))
+
+
+def test_scalers_on_small_ranges_and_new_data():
+    """Spans below 1 are spans too; a constant feature keeps scale 1 for new data."""
+    X = np.array([[0.1, 5.0], [0.3, 5.0], [0.2, 5.0]])
+    mm = MinMaxScaler().fit(X)
+    np.testing.assert_allclose(mm.scale_, [0.2, 1.0])
+    np.testing.assert_allclose(mm.transform([[0.2, 7.0]]), [[0.5, 2.0]], rtol=1e-6)
+    ss = StandardScaler().fit(X)
+    np.testing.assert_allclose(ss.scale_, [np.std([0.1, 0.3, 0.2]), 1.0])
+    np.testing.assert_allclose(ss.transform([[0.2, 7.0]]), [[0.0, 2.0]], atol=1e-6)
+    wide = np.array([[0.0], [10.0]])
+    np.testing.assert_allclose(MinMaxScaler().fit(wide).transform([[5.0]]), [[0.5]])
+
+
+def test_scalers_keep_float_types_and_turn_integers_into_float32():
+    X = np.array([[1, 2], [3, 6]])
+    for cls in (MinMaxScaler, StandardScaler):
+        scaler = cls().fit(X)
+        assert scaler.transform(X).dtype == np.float32                  # integers
+        assert scaler.transform(X.astype(np.float64)).dtype == np.float64
+        assert scaler.transform(X.astype(np.float32)).dtype == np.float32
+        assert scaler.inverse_transform(X).dtype == np.float32
+        assert scaler.inverse_transform(X.astype(np.float64)).dtype == np.float64
+        assert scaler.fit_transform(X.astype(np.float64)).dtype == np.float64
+        np.testing.assert_allclose(scaler.fit_transform(X), scaler.transform(X))
+        assert scaler.offset_.dtype == np.float64                       # fitted in float64
+
+
+def test_scalers_fit_in_float64_even_from_float32():
+    big = np.array([[16777216.0], [16777217.0], [16777218.0]], dtype=np.float64)
+    scaler = StandardScaler().fit(big.astype(np.float32))
+    assert scaler.offset_.dtype == np.float64
+
+
+def test_scaler_errors_say_what_was_expected():
+    with pytest.raises(ValueError, match=r"MinMaxScaler.fit expects a 2-D array with at least "
+                                         r"one row; received shape \(3,\)"):
+        MinMaxScaler().fit([1, 2, 3])
+    with pytest.raises(ValueError, match=r"StandardScaler.fit expects .* received shape "
+                                         r"\(0, 2\)"):
+        StandardScaler().fit(np.zeros((0, 2)))
+    StandardScaler().fit(np.zeros((1, 2)))                             # one row is enough
+    MinMaxScaler().fit(np.zeros((3, 0)))                               # no features: allowed
+    with pytest.raises(RuntimeError, match="StandardScaler is not fitted; call fit"):
+        StandardScaler().transform([[1.0]])
+    with pytest.raises(ValueError, match=r"MinMaxScaler was fitted on 2 features; received "
+                                         r"shape \(1, 3\)"):
+        MinMaxScaler().fit([[1, 2], [3, 4]]).transform([[1, 2, 3]])
