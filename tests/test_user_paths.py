@@ -429,3 +429,33 @@ def test_worst_sample_for_regression():
     model.build(2)
     squared = ((model.predict(x) - y) ** 2)[:, 0]
     assert worst_sample(model, x, y) == int(np.argmax(squared)) == 13
+
+
+# -- evaluate reports what the predictions say ------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["sparse", "one_hot", "binary"])
+def test_evaluate_accuracy_and_loss_are_those_of_the_predictions(kind):
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(37, 3)).astype(np.float32)
+    labels = (x[:, 0] + 0.5 * rng.normal(size=37) > 0).astype(np.int64)
+    if kind == "binary":
+        model = gn.Sequential([gn.Dense(1, "sigmoid")], seed=0)
+        y, loss = labels[:, None].astype(np.float32), "binary_crossentropy"
+    else:
+        model = gn.Sequential([gn.Dense(2, "softmax")], seed=0)
+        y = labels if kind == "sparse" else np.eye(2, dtype=np.float32)[labels]
+        loss = "sparse_categorical_crossentropy" if kind == "sparse" \
+            else "categorical_crossentropy"
+    model.compile(gn.SGD(0.1), loss, metrics=["accuracy"])
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    p = model.predict(x).astype(np.float64)
+    if kind == "binary":
+        predicted = (p[:, 0] > 0.5).astype(int)
+        expected_loss = -np.mean(labels * np.log(p[:, 0]) + (1 - labels) * np.log(1 - p[:, 0]))
+    else:
+        predicted = p.argmax(axis=1)
+        expected_loss = -np.mean(np.log(p[np.arange(37), labels]))
+    result = model.evaluate(x, y, batch_size=10)              # several batches, uneven
+    assert result["accuracy"] == pytest.approx(np.mean(predicted == labels), abs=1e-6)
+    assert 0.5 < result["accuracy"] < 1.0                     # neither trivial bound
+    assert result["loss"] == pytest.approx(expected_loss, rel=1e-4)
