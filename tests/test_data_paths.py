@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glassnet.datasets import (MinMaxScaler, StandardScaler, encode_labels, one_hot,
+from glassnet.datasets import (MinMaxScaler, StandardScaler, encode_labels, load_idx, one_hot,
                                train_test_split, validation_split)
 
 
@@ -214,3 +214,109 @@ def test_scaler_errors_say_what_was_expected():
     with pytest.raises(ValueError, match=r"MinMaxScaler was fitted on 2 features; received "
                                          r"shape \(1, 3\)"):
         MinMaxScaler().fit([[1, 2], [3, 4]]).transform([[1, 2, 3]])
+
+
+# -- IDX and MNIST directories ---------------------------------------------------------------
+
+def _idx(array, code=0x08):
+    header = bytes([0, 0, code, array.ndim]) + b"".join(
+        int(s).to_bytes(4, "big") for s in array.shape)
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"", r"must start with two zero bytes, found an empty file"),
+    (b"\x00", r"must start with two zero bytes, found 00$"),
+    (b"\x00\x07\x08\x01\x00\x00\x00\x00", r"two zero bytes, found 00 07 08 01$"),
+    (b"\x09\x00\x08\x01\x00\x00\x00\x00", r"two zero bytes, found 09 00 08 01$"),
+    (b"\x00\x00\x08\x00", r"the IDX header is truncated \(4 bytes for 0 dimensions\)"),
+    (b"\x00\x00\x08\x02\x00\x00\x00\x01", r"header is truncated \(8 bytes for 2 dimensions\)"),
+    (b"\x00\x00\x08\x03" + b"\x00" * 11, r"truncated \(15 bytes for 3 dimensions\)"),
+    (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", r"unknown IDX type code 0x07; expected one of "
+                                              r"0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e$"),
+])
+def test_load_idx_header_errors(tmp_path, data, message):
+    (tmp_path / "f").write_bytes(data)
+    with pytest.raises(ValueError, match=message):
+        load_idx(tmp_path / "f")
+
+
+def test_load_idx_smallest_valid_files(tmp_path):
+    (tmp_path / "empty").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x00")       # 0 items
+    assert load_idx(tmp_path / "empty").shape == (0,)
+    (tmp_path / "one").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x01\x2a")
+    assert load_idx(tmp_path / "one").tolist() == [42]
+    (tmp_path / "3d").write_bytes(_idx(np.arange(8, dtype=np.int16).reshape(2, 2, 2), 0x0B))
+    np.testing.assert_array_equal(load_idx(tmp_path / "3d"), np.arange(8).reshape(2, 2, 2))
+
+
+def test_load_idx_says_truncated_only_when_it_is(tmp_path):
+    data = _idx(np.arange(4, dtype=np.uint8))
+    (tmp_path / "padded").write_bytes(data + b"\x00")
+    with pytest.raises(ValueError, match=r"promises shape \(4,\) \(4 bytes of data\) but the "
+                                         r"file holds 5 bytes$"):
+        load_idx(tmp_path / "padded")
+    (tmp_path / "short").write_bytes(data[:-1])
+    with pytest.raises(ValueError, match=r"holds 3 bytes \(truncated\?\)$"):
+        load_idx(tmp_path / "short")
+
+
+def _mnist_dir(path, n_train=3, n_test=2, labels_train=None):
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 256, size=(n_train, 28, 28)).astype(np.uint8)
+    test = rng.integers(0, 256, size=(n_test, 28, 28)).astype(np.uint8)
+    (path / "train-images-idx3-ubyte").write_bytes(_idx(train))
+    (path / "t10k-images-idx3-ubyte").write_bytes(_idx(test))
+    (path / "train-labels-idx1-ubyte").write_bytes(
+        _idx(np.arange(n_train if labels_train is None else labels_train, dtype=np.uint8) % 10))
+    (path / "t10k-labels-idx1-ubyte").write_bytes(_idx(np.arange(n_test, dtype=np.uint8)))
+    return train, test
+
+
+def test_load_mnist_raw_pixels_and_labels(tmp_path):
+    from glassnet.datasets import fashion_mnist, load_mnist
+    train, test = _mnist_dir(tmp_path)
+    (Xtr, ytr), (Xte, yte) = load_mnist(str(tmp_path), normalize=False)
+    assert Xtr.dtype == np.uint8 and Xtr.shape == (3, 784) and Xte.shape == (2, 784)
+    np.testing.assert_array_equal(Xtr, train.reshape(3, 784))
+    np.testing.assert_array_equal(Xte, test.reshape(2, 784))
+    assert ytr.dtype == np.int64 and yte.dtype == np.int64 and yte.tolist() == [0, 1]
+    (Xtr, _), _ = fashion_mnist(str(tmp_path), normalize=False)
+    assert Xtr.dtype == np.uint8
+    (Xtr, _), _ = fashion_mnist(str(tmp_path))
+    assert Xtr.dtype == np.float32 and Xtr.max() <= 1.0
+
+
+def test_fashion_mnist_directory_from_the_environment(tmp_path, monkeypatch):
+    from glassnet.datasets import fashion_mnist
+    _mnist_dir(tmp_path)
+    monkeypatch.setenv("GLASSNET_FASHION_MNIST", str(tmp_path))
+    (Xtr, ytr), _ = fashion_mnist()
+    assert Xtr.shape == (3, 784) and ytr.tolist() == [0, 1, 2]
+
+
+def test_load_mnist_errors(tmp_path):
+    from glassnet.datasets import load_mnist
+    with pytest.raises(FileNotFoundError, match=r"'.*nowhere' is not a directory"):
+        load_mnist(str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match=r"no train-images-idx3-ubyte\[.gz\] in"):
+        load_mnist(str(tmp_path))
+    _mnist_dir(tmp_path, labels_train=4)
+    with pytest.raises(ValueError, match=r": train images \(3\) and labels \(4\) differ in "
+                                         r"number"):
+        load_mnist(str(tmp_path))
+
+
+# -- save_csv -----------------------------------------------------------------------------------
+
+def test_save_csv_header_names_and_no_labels(tmp_path):
+    from glassnet.datasets import load_csv, save_csv
+    save_csv(tmp_path / "a.csv", [[1.5, 2], [3, 4]], feature_names=["height", "weight"])
+    assert (tmp_path / "a.csv").read_text() == "height,weight\n1.5,2\n3,4\n"
+    save_csv(tmp_path / "b.csv", [[1, 2]], y=["cat"], label="animal")
+    assert (tmp_path / "b.csv").read_text() == "animal,x0,x1\ncat,1,2\n"
+    np.testing.assert_array_equal(load_csv(tmp_path / "a.csv", label_column=None),
+                                  [[1.5, 2], [3, 4]])
+    with pytest.raises(ValueError, match=r"save_csv expects x of shape \(n_samples, "
+                                         r"n_features\); received \(3,\)"):
+        save_csv(tmp_path / "c.csv", [1, 2, 3])
