@@ -320,3 +320,62 @@ def test_save_csv_header_names_and_no_labels(tmp_path):
     with pytest.raises(ValueError, match=r"save_csv expects x of shape \(n_samples, "
                                          r"n_features\); received \(3,\)"):
         save_csv(tmp_path / "c.csv", [1, 2, 3])
+
+
+# -- load_csv: the files users have ------------------------------------------------------------
+
+def test_load_csv_gzipped_with_spaces_quotes_and_no_gz_suffix(tmp_path):
+    import gzip
+    from glassnet.datasets import load_csv
+    text = b'"label", "a", "b"\n1, 0.5, 2\n0, 1.5, 4\n'
+    for name in ("d.csv.gz", "d.csv", "gzipped-without-suffix"):
+        (tmp_path / name).write_bytes(gzip.compress(text))
+        X, y = load_csv(tmp_path / name, label_column="label")
+        np.testing.assert_array_equal(X, [[0.5, 2], [1.5, 4]])
+        assert y.tolist() == [1, 0] and y.dtype == np.int64
+        X, y = load_csv(tmp_path / name, label_column="b")
+        assert y.tolist() == [2, 4]
+
+
+def test_load_csv_quoted_header_names(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "q.csv").write_text('"x","y","species"\n1,2,setosa\n3,4,virginica\n')
+    X, codes, names = load_csv(tmp_path / "q.csv", label_column="species",
+                               return_class_names=True)
+    assert names == ("setosa", "virginica") and codes.tolist() == [0, 1]
+
+
+def test_load_csv_names_a_bad_first_row_without_header(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "n.csv").write_text("1,x,0\n2,3,1\n")
+    with pytest.raises(ValueError, match=r"n.csv', line 1, column 2: expected a number, "
+                                         r"found 'x'"):
+        load_csv(tmp_path / "n.csv", label_column=-1, header=False)
+    (tmp_path / "m.csv").write_text("x,1,0\n2,3,1\n")
+    with pytest.raises(ValueError, match=r"line 1, column 1: expected a number, found 'x'"):
+        load_csv(tmp_path / "m.csv", label_column=2, header=False)
+
+
+def test_load_csv_blank_lines_are_skipped_and_errors_found_past_them(tmp_path):
+    """NumPy's reader skips blank lines; an error after one is reported where it is (it used
+    to be reported as 'empty line in the middle of the data', which loads fine on its own)."""
+    from glassnet.datasets import CSVDataset, load_csv
+    (tmp_path / "e.csv").write_text("label,a\n1,2\n\n0,4\n")
+    assert load_csv(tmp_path / "e.csv")[1].tolist() == [1, 0]
+    assert np.concatenate([y for _, y in CSVDataset(tmp_path / "e.csv")]).tolist() == [1, 0]
+    (tmp_path / "x.csv").write_text("label,a\n1,2\n\n0,x\n")
+    with pytest.raises(ValueError, match=r"x.csv', line 4, column 2: expected a number, "
+                                         r"found 'x'"):
+        load_csv(tmp_path / "x.csv")
+    with pytest.raises(ValueError, match=r"line 4, column 2: expected a number, found 'x'"):
+        list(CSVDataset(tmp_path / "x.csv"))
+
+
+def test_load_csv_not_utf8_names_the_byte(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "l.csv").write_bytes(b"label,a\ncaf\xe9,2\nth\xe9,4\n")     # Latin-1 names
+    with pytest.raises(ValueError, match=r"l.csv' is not UTF-8 text: byte \d+ cannot be decoded"):
+        load_csv(tmp_path / "l.csv")
+    (tmp_path / "h.csv").write_bytes(b"label,caf\xe9\n1,2\n")
+    with pytest.raises(ValueError, match=r"h.csv' is not UTF-8 text"):
+        load_csv(tmp_path / "h.csv")

@@ -346,9 +346,7 @@ def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, sk
         line_no = first_line_no + offset
         stripped = line.strip()
         if not stripped:
-            if text.read().strip():
-                raise ValueError(f"{name!r}, line {line_no}: empty line in the middle of the data")
-            break
+            continue              # NumPy's reader skips blank lines: so does the search
         fields = stripped.split(delimiter)
         if len(fields) != n_columns:
             raise ValueError(f"{name!r}, line {line_no}: expected {n_columns} fields like the "
