@@ -4,6 +4,8 @@
 #   tools/mutation.sh MODULE...        e.g. tools/mutation.sh datasets/files data export
 #   tools/mutation.sh --changed [REF]  the modules changed since REF (default: main)
 #   tools/mutation.sh --list           the modules it knows and the tests each one runs
+#   tools/mutation.sh --survivors MODULE...   again, only the last run's survivors (after
+#                                      you added tests for them; the score is updated)
 #
 # MODULE is a path under src/glassnet without ".py".  Each module runs in its own copy of
 # the checkout under .mutation/MODULE (ignored by git) so that runs do not disturb the
@@ -50,7 +52,9 @@ if [ "${1:-}" = "--changed" ]; then
   set -- $(git diff --name-only "$ref" -- 'src/glassnet/*.py' | sed -n 's|^src/glassnet/\(.*\)\.py$|\1|p')
   [ $# -gt 0 ] || { echo "no module under src/glassnet changed since $ref"; exit 0; }
 fi
-[ $# -gt 0 ] || { sed -n '2,14p' "$0"; exit 2; }
+SURVIVORS=0
+if [ "${1:-}" = "--survivors" ]; then SURVIVORS=1; shift; fi
+[ $# -gt 0 ] || { sed -n '2,19p' "$0"; exit 2; }
 
 for module in "$@"; do
   tests=$(tests_for "$module") || {
@@ -71,23 +75,44 @@ extra = (f"only_mutate = {json.dumps([module])}\n"
 assert "[tool.mutmut]\n" in text, "pyproject.toml has no [tool.mutmut] table"
 open(target, "w").write(text.replace("[tool.mutmut]\n", "[tool.mutmut]\n" + extra, 1))
 EOF
+  names="${MUTANTS:-}"
+  if [ "$SURVIVORS" = 1 ]; then
+    [ -f "$work/results.txt" ] || { echo "no earlier run of $module to take survivors from"; exit 2; }
+    names=$(sed -n 's/^ *\([^ ]*__mutmut_[0-9]*\): survived$/\1/p' "$work/results.txt")
+    [ -n "$names" ] || { echo "$module: no survivors left"; continue; }
+    cp "$work/results.txt" "$work/results-before.txt"
+    rm -rf "$work/mutants"        # fresh statistics: the new tests must reach the mutants
+  else
+    rm -f "$work/results-before.txt"
+  fi
   echo "== mutating src/glassnet/$module.py with$existing"
   started=$(date +%s)
   # subprocesses started by the tests (the command line) import the mutated copy too; the
   # folder must exist before Python starts, or the import system skips it for good
   mkdir -p "$work/mutants/src"
-  (cd "$work" && PYTHONPATH="$work/mutants/src" "$PYTHON" -m mutmut run --max-children "$JOBS" ${MUTANTS:-} \
+  (cd "$work" && PYTHONPATH="$work/mutants/src" "$PYTHON" -m mutmut run --max-children "$JOBS" $names \
      >"$work/run.log" 2>&1) || { tail -30 "$work/run.log"; echo "mutmut failed for $module"; exit 1; }
   (cd "$work" && "$PYTHON" -m mutmut results --all true >"$work/results.txt" 2>&1 || true)
   "$PYTHON" - "$work/results.txt" "$module" "$(( $(date +%s) - started ))" \
-      "$(git rev-parse --short HEAD)" <<'EOF'
-import collections, re, sys
-path, module, seconds, commit = sys.argv[1:]
-status = {}
-for line in open(path):
-    m = re.match(r"\s*(\S+__mutmut_\d+): (.+)$", line)
-    if m:
-        status[m.group(1)] = m.group(2).strip()
+      "$(git rev-parse --short HEAD)" "$work/results-before.txt" <<'EOF'
+import collections, os, re, sys
+path, module, seconds, commit, before = sys.argv[1:]
+
+def read(path):
+    found = {}
+    for line in open(path):
+        m = re.match(r"\s*(\S+__mutmut_\d+): (.+)$", line)
+        if m:
+            found[m.group(1)] = m.group(2).strip()
+    return found
+
+status = read(path)
+if os.path.exists(before):          # a --survivors run: the rest keep their earlier verdict
+    merged = read(before)
+    merged.update({k: v for k, v in status.items() if v != "not checked"})
+    status = merged
+    with open(path, "w") as out:
+        out.writelines(f"    {k}: {v}\n" for k, v in sorted(status.items()))
 counts = collections.Counter(status.values())
 killed = counts.get("killed", 0) + counts.get("caught by type check", 0)
 tested = killed + counts.get("survived", 0) + counts.get("timeout", 0)
