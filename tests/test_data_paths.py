@@ -379,3 +379,90 @@ def test_load_csv_not_utf8_names_the_byte(tmp_path):
     (tmp_path / "h.csv").write_bytes(b"label,caf\xe9\n1,2\n")
     with pytest.raises(ValueError, match=r"h.csv' is not UTF-8 text"):
         load_csv(tmp_path / "h.csv")
+
+
+def test_load_csv_label_column_by_index_range_and_type(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "d.csv").write_text("1,2,3\n4,5,6\n")
+    assert load_csv(tmp_path / "d.csv", label_column=-3)[1].tolist() == [1, 4]   # = column 0
+    assert load_csv(tmp_path / "d.csv", label_column=np.int64(2))[1].tolist() == [3, 6]
+    for bad in (3, -4, True, 1.0):
+        with pytest.raises(ValueError, match=rf"label_column {bad!r} is out of range for 3 "
+                                             r"columns in '.*d.csv'"):
+            load_csv(tmp_path / "d.csv", label_column=bad)
+    with pytest.raises(ValueError, match=r"d.csv' has no header, so the label column cannot be "
+                                         r"named 'price'; give its index instead"):
+        load_csv(tmp_path / "d.csv", label_column="price")
+    with pytest.raises(ValueError, match=r"d.csv' has no header, so"):
+        load_csv(tmp_path / "d.csv", label_column="price", header=False)
+    (tmp_path / "h.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match=r"'.*h.csv' has no column 'c'; its columns are "
+                                         r"\['a', 'b'\]"):
+        load_csv(tmp_path / "h.csv", label_column="c")
+
+
+def test_load_csv_named_labels_in_every_layout(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "one.csv").write_text('x,kind\n1.5,"cat"\n')            # one row, quoted
+    X, y = load_csv(tmp_path / "one.csv", label_column="kind")
+    assert y.tolist() == ["cat"] and X.tolist() == [[1.5]]
+    (tmp_path / "nohead.csv").write_text("cat,1\ndog,2\n")
+    X, y = load_csv(tmp_path / "nohead.csv", header=False)
+    assert y.tolist() == ["cat", "dog"] and X[:, 0].tolist() == [1, 2]
+    X, y = load_csv(tmp_path / "nohead.csv", header=False, dtype=np.float64)
+    assert X.dtype == np.float64
+    with pytest.raises(ValueError, match=r"line 1, column 1: expected a number, found 'cat'"):
+        load_csv(tmp_path / "nohead.csv", header=False, label_column=1)
+
+
+def test_load_csv_named_labels_errors_name_the_right_line_and_column(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "m.csv").write_text("a,species,b\n1,setosa,2\n3,virginica,x\n")
+    with pytest.raises(ValueError, match=r"m.csv', line 3, column 3: expected a number, "
+                                         r"found 'x'"):
+        load_csv(tmp_path / "m.csv", label_column="species")
+    (tmp_path / "n.csv").write_text("a,species,b\n1,setosa,2\n3,virginica,nan\n")
+    with pytest.raises(ValueError, match=r"line 3, column 3: expected a number, found nan"):
+        load_csv(tmp_path / "n.csv", label_column="species")
+    (tmp_path / "p.csv").write_text("a,species,b\n1,setosa,2\ninf,virginica,4\n")
+    with pytest.raises(ValueError, match=r"line 3, column 1: expected a number, found inf"):
+        load_csv(tmp_path / "p.csv", label_column="species")
+    (tmp_path / "w.csv").write_text("a,species\n1,setosa,2\n3,virginica,4\n")
+    with pytest.raises(ValueError, match=r"w.csv', line 2: expected 2 fields like the first "
+                                         r"line, found 3"):
+        load_csv(tmp_path / "w.csv", label_column="species")
+
+
+def test_load_csv_header_and_rows_of_different_widths(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "w.csv").write_text("label,a\n1,2,3\n0,4,5\n")
+    with pytest.raises(ValueError, match=r"w.csv', line 1: the header has 2 fields but the "
+                                         r"data rows have 3$"):
+        load_csv(tmp_path / "w.csv")
+    (tmp_path / "v.csv").write_text("a,b,kind\n1,2,cat,9\n0,4,dog,8\n")   # names: same check
+    with pytest.raises(ValueError, match=r"line 2: expected 3 fields like the first line, found 4"):
+        load_csv(tmp_path / "v.csv", label_column="kind")
+
+
+def test_load_csv_all_columns_in_the_dtype_asked(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "d.csv").write_text("1,2\n3,4\n")
+    assert load_csv(tmp_path / "d.csv", label_column=None).dtype == np.float32
+    assert load_csv(tmp_path / "d.csv", label_column=None, dtype=np.float64).dtype == np.float64
+
+
+@pytest.mark.parametrize("labels", [np.arange(300) % 250, np.array([0, 1e6, 2 ** 40])])
+def test_load_csv_many_or_large_whole_labels_stay_classes(tmp_path, labels):
+    from glassnet.datasets import load_csv, save_csv
+    x = np.linspace(0, 1, len(labels))[:, None] + 0.25             # decimals: a float table
+    save_csv(tmp_path / "d.csv", x, labels.astype(np.int64))
+    _, y = load_csv(tmp_path / "d.csv")
+    assert y.dtype == np.int64 and y.tolist() == labels.astype(np.int64).tolist()
+
+
+def test_load_csv_huge_whole_labels_stay_floats(tmp_path):
+    """Above 2**53 floats are not exact integers: such labels are numbers, not classes."""
+    from glassnet.datasets import load_csv
+    (tmp_path / "d.csv").write_text("label,a\n1e20,0.5\n-3e30,1.5\n")
+    _, y = load_csv(tmp_path / "d.csv")
+    assert y.dtype == np.float64 and y.tolist() == [1e20, -3e30]
