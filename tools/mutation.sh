@@ -26,8 +26,8 @@ JOBS="${JOBS:-2}"
 tests_for() {
   case "$1" in
     datasets/preprocessing) echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_datasets.py tests/test_sklearn.py" ;;
-    datasets/files)   echo "tests/test_user_paths.py tests/test_datasets.py tests/test_own_data.py tests/test_untrusted_files.py" ;;
-    datasets/stream)  echo "tests/test_user_paths.py tests/test_own_data.py tests/test_untrusted_files.py" ;;
+    datasets/files)   echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_datasets.py tests/test_own_data.py tests/test_untrusted_files.py" ;;
+    datasets/stream)  echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_own_data.py tests/test_untrusted_files.py" ;;
     datasets/catalog|datasets/toy|datasets/__init__) echo "tests/test_datasets.py tests/test_user_paths.py" ;;
     data)             echo "tests/test_user_paths.py tests/test_own_data.py tests/test_dask.py tests/test_data_paths.py" ;;
     export)           echo "tests/test_export.py tests/test_user_paths.py" ;;
@@ -87,6 +87,7 @@ EOF
   fi
   echo "== mutating src/glassnet/$module.py with$existing"
   started=$(date +%s)
+  commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests || echo "+changes")
   # subprocesses started by the tests (the command line) import the mutated copy too; the
   # folder must exist before Python starts, or the import system skips it for good
   mkdir -p "$work/mutants/src"
@@ -94,7 +95,7 @@ EOF
      >"$work/run.log" 2>&1) || { tail -30 "$work/run.log"; echo "mutmut failed for $module"; exit 1; }
   (cd "$work" && "$PYTHON" -m mutmut results --all true >"$work/results.txt" 2>&1 || true)
   "$PYTHON" - "$work/results.txt" "$module" "$(( $(date +%s) - started ))" \
-      "$(git rev-parse --short HEAD)" "$work/results-before.txt" <<'EOF'
+      "$commit" "$work/results-before.txt" <<'EOF'
 import collections, os, re, sys
 path, module, seconds, commit, before = sys.argv[1:]
 
