@@ -466,3 +466,101 @@ def test_load_csv_huge_whole_labels_stay_floats(tmp_path):
     (tmp_path / "d.csv").write_text("label,a\n1e20,0.5\n-3e30,1.5\n")
     _, y = load_csv(tmp_path / "d.csv")
     assert y.dtype == np.float64 and y.tolist() == [1e20, -3e30]
+
+
+# -- CSVDataset ---------------------------------------------------------------------------------
+
+def test_csv_dataset_names_as_labels_with_class_names(tmp_path):
+    from glassnet.datasets import CSVDataset
+    (tmp_path / "n.csv").write_text('"a","species","b"\n1,setosa,2\n3,"virginica",4\n'
+                                    '5,setosa,6\n')
+    ds = CSVDataset(tmp_path / "n.csv", label_column="species", batch_size=2,
+                    class_names=["virginica", "setosa"], dtype=np.float64)
+    batches = list(ds)
+    assert [b[1].tolist() for b in batches] == [[1, 0], [1]]
+    assert batches[0][0].dtype == np.float64 and batches[0][0].tolist() == [[1, 2], [3, 4]]
+    assert batches[0][1].dtype == np.int64
+    with pytest.raises(ValueError, match=r"n.csv' from line 2: labels \['virginica'\] are not "
+                                         r"among class_names \['setosa'\]"):
+        list(CSVDataset(tmp_path / "n.csv", label_column="species", class_names=["setosa"]))
+    with pytest.raises(ValueError, match=r"n.csv', line 2, column 2: expected a number, found "
+                                         r"'setosa'"):
+        list(CSVDataset(tmp_path / "n.csv", label_column="species"))
+
+
+def test_csv_dataset_error_lines_across_blocks(tmp_path):
+    """Line numbers count the header and every earlier block."""
+    from glassnet.datasets import CSVDataset
+    rows = [f"{i % 2},{i},{i}" for i in range(200)]
+    rows[150] = "1,150,oops"
+    for header in ("", "label,a,b\n"):
+        (tmp_path / "d.csv").write_text(header + "\n".join(rows) + "\n")
+        line = 151 + bool(header)
+        for block in (37, 100, 1 << 20):
+            with pytest.raises(ValueError, match=rf"d.csv', line {line}, column 3: expected a "
+                                                 r"number, found 'oops'"):
+                list(CSVDataset(tmp_path / "d.csv", batch_size=16, block_bytes=block))
+    rows[150] = "1,150,inf"
+    (tmp_path / "d.csv").write_text("label,a,b\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=r"line 152, column 3: expected a number, found inf"):
+        list(CSVDataset(tmp_path / "d.csv", batch_size=16, block_bytes=100))
+    rows[150] = "1,150"
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=r"line 151: expected 3 fields like the first line, "
+                                         r"found 2"):
+        list(CSVDataset(tmp_path / "d.csv", batch_size=16, block_bytes=100))
+
+
+def test_csv_dataset_reads_in_blocks_so_memory_stays_small(tmp_path):
+    import tracemalloc
+    from glassnet.datasets import CSVDataset
+    rows = np.random.default_rng(0).integers(0, 1000, size=(60000, 8))
+    np.savetxt(tmp_path / "big.csv", rows, fmt="%d", delimiter=",")
+    size = (tmp_path / "big.csv").stat().st_size                       # about 1.9 MB
+    ds = CSVDataset(tmp_path / "big.csv", batch_size=256, block_bytes=1 << 15)
+    tracemalloc.start()
+    try:
+        n = sum(len(xb) for xb, _ in ds)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert n == 60000 and size > 1_500_000
+    assert peak < size / 4, f"peak {peak} bytes for a file of {size}"
+
+
+def test_csv_dataset_without_a_final_newline_and_tiny_blocks(tmp_path):
+    from glassnet.datasets import CSVDataset
+    (tmp_path / "d.csv").write_text("label,a\n0,10\n1,11\n0,12")           # no final newline
+    for block in (1, 3, 7, 1 << 20):
+        ds = CSVDataset(tmp_path / "d.csv", batch_size=2, block_bytes=block)
+        assert ds.n_rows == 3 and len(ds) == 2
+        got = list(ds)
+        assert [b[1].tolist() for b in got] == [[0, 1], [0]]
+        assert [b[0][:, 0].tolist() for b in got] == [[10, 11], [12]]
+
+
+def test_csv_dataset_seed_decides_the_shuffle(tmp_path):
+    from glassnet.datasets import CSVDataset
+    (tmp_path / "d.csv").write_text("\n".join(f"{i % 3},{i}" for i in range(100)) + "\n")
+
+    def order(seed):
+        ds = CSVDataset(tmp_path / "d.csv", batch_size=10, shuffle_buffer=30, seed=seed)
+        return np.concatenate([xb[:, 0] for xb, _ in ds]).tolist()
+    assert order(1) == order(1) and order(1) != order(2)
+
+
+def test_csv_dataset_refuses_gzip_and_empty_files(tmp_path):
+    import gzip
+    from glassnet.datasets import CSVDataset
+    (tmp_path / "d.csv.gz").write_bytes(gzip.compress(b"1,2\n"))
+    with pytest.raises(ValueError, match=r"d.csv.gz' is gzipped; CSVDataset streams plain text "
+                                         r"files \(gunzip it, or use load_csv\)"):
+        CSVDataset(tmp_path / "d.csv.gz")
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(ValueError, match=r"e.csv' is empty"):
+        CSVDataset(tmp_path / "e.csv")
+    (tmp_path / "h.csv").write_text("1,2\n")
+    with pytest.raises(ValueError, match=r"'.*h.csv' has no header, so the label column cannot"):
+        CSVDataset(tmp_path / "h.csv", label_column="y")
+    (tmp_path / "q.csv").write_text('"y","x"\n1,2\n')
+    assert CSVDataset(tmp_path / "q.csv", label_column="y").label == 0
