@@ -564,3 +564,36 @@ def test_csv_dataset_refuses_gzip_and_empty_files(tmp_path):
         CSVDataset(tmp_path / "h.csv", label_column="y")
     (tmp_path / "q.csv").write_text('"y","x"\n1,2\n')
     assert CSVDataset(tmp_path / "q.csv", label_column="y").label == 0
+
+
+def test_csv_dataset_labels_have_load_csvs_types(tmp_path):
+    """Decimal features make the rows floats; whole labels are classes in every block, as
+    load_csv gives them, and real-valued targets stay floats."""
+    from glassnet.datasets import CSVDataset, load_csv
+    (tmp_path / "c.csv").write_text("label,a\n" + "".join(f"{i % 3},{i}.5\n" for i in range(40)))
+    _, y = load_csv(tmp_path / "c.csv")
+    for block in (16, 1 << 20):
+        streamed = list(CSVDataset(tmp_path / "c.csv", batch_size=8, block_bytes=block))
+        assert all(yb.dtype == np.int64 for _, yb in streamed)
+        assert np.concatenate([yb for _, yb in streamed]).tolist() == y.tolist()
+    (tmp_path / "r.csv").write_text("target,a\n0.25,1\n1.5,2\n")
+    (_, yb), = list(CSVDataset(tmp_path / "r.csv"))
+    assert yb.dtype == np.float64 and yb.tolist() == [0.25, 1.5]
+
+
+def test_csv_dataset_header_only_and_a_bad_first_row(tmp_path):
+    from glassnet.datasets import CSVDataset
+    (tmp_path / "h.csv").write_text("label,a,b\n")
+    ds = CSVDataset(tmp_path / "h.csv")
+    assert ds.n_rows == 0 and len(ds) == 0 and list(ds) == []
+    (tmp_path / "b.csv").write_text("1,x,2\n0,3,4\n")
+    with pytest.raises(ValueError, match=r"b.csv', line 1, column 2: expected a number, "
+                                         r"found 'x'"):
+        list(CSVDataset(tmp_path / "b.csv", header=False))
+    (tmp_path / "s.csv").write_text("1;2;3\n0;3;4\n")
+    ds = CSVDataset(tmp_path / "s.csv", delimiter=";", label_column=2)
+    assert [yb.tolist() for _, yb in ds] == [[3, 4]]
+    (tmp_path / "t.csv").write_text("1;2;3\n0;x;4\n")
+    with pytest.raises(ValueError, match=r"t.csv', line 2, column 2: expected a number, "
+                                         r"found 'x'"):
+        list(CSVDataset(tmp_path / "t.csv", delimiter=";"))

@@ -14,7 +14,7 @@ import sys
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 PLANTS = {
  "class_weight absent=0": ("src/glassnet/trainer.py", "table = np.ones(max(", "table = np.zeros(max("),
- "csv whole-number check dropped": ("src/glassnet/datasets/files.py", 'whole = labels.dtype.kind == "i" or bool(', 'whole = labels.dtype.kind == "i" and bool('),
+ "csv whole-number check dropped": ("src/glassnet/datasets/files.py", "return labels.astype(np.int64) if whole else labels", "return labels"),
  "CSVDataset final shuffle x only": ("src/glassnet/datasets/stream.py", "pool_x, pool_y = pool_x[order], pool_y[order]", "pool_x, pool_y = pool_x[order], pool_y"),
  "onnx leaky slope 0.01": ("src/glassnet/activations.py", 'graph.const(self.negative_slope,', 'graph.const(0.01,'),
  "onnx elu alpha 1.0": ("src/glassnet/activations.py", 'graph.const(self.alpha, "alpha")', 'graph.const(1.0, "alpha")'),

@@ -257,9 +257,7 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
         X = np.empty((table.shape[0], n_columns - 1), dtype=dtype)
         X[:, :col] = table[:, :col]                 # every column but the label, cast once
         X[:, col:] = table[:, col + 1:]
-        whole = labels.dtype.kind == "i" or bool(np.all((labels == np.round(labels))
-                                                        & (np.abs(labels) < 2 ** 53)))
-        labels = labels.astype(np.int64) if whole else labels
+        labels = whole_number_labels(labels)
     else:
         X = table.astype(dtype)
     if return_class_names:
@@ -287,6 +285,20 @@ def save_csv(path, x, y=None, label="label", feature_names=None):
     text = "\n".join([",".join(header)] + [",".join(row) for row in cells]) + "\n"
     atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
     return path
+
+
+def whole_number_labels(labels):
+    """Numeric labels as int64 when every one is a whole number, else unchanged.
+
+    A decimal anywhere in a file makes NumPy parse every column as floats; its
+    whole-number labels are still classes (``1.0`` is class 1), not regression
+    targets.  Beyond 2**53 floats are no longer exact integers, so such labels
+    stay floats.
+    """
+    if labels.dtype.kind == "i":
+        return labels.astype(np.int64)
+    whole = bool(np.all((labels == np.round(labels)) & (np.abs(labels) < 2 ** 53)))
+    return labels.astype(np.int64) if whole else labels
 
 
 def label_index(name, label_column, header_fields, n_columns):
