@@ -88,10 +88,10 @@ EOF
   echo "== mutating src/glassnet/$module.py with$existing"
   started=$(date +%s)
   commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests || echo "+changes")
-  # subprocesses started by the tests (the command line) import the mutated copy too; the
-  # folder must exist before Python starts, or the import system skips it for good
-  mkdir -p "$work/mutants/src"
-  (cd "$work" && PYTHONPATH="$work/mutants/src" "$PYTHON" -m mutmut run --max-children "$JOBS" $names \
+  # mutmut puts the mutated copy first on the tests' path; subprocesses the tests start
+  # (the command line, in empty directories where mutmut finds no configuration) import the
+  # unmutated copy, not whatever glassnet is installed: only in-process tests kill mutants
+  (cd "$work" && PYTHONPATH="$work/src" "$PYTHON" -m mutmut run --max-children "$JOBS" $names \
      >"$work/run.log" 2>&1) || { tail -30 "$work/run.log"; echo "mutmut failed for $module"; exit 1; }
   (cd "$work" && "$PYTHON" -m mutmut results --all true >"$work/results.txt" 2>&1 || true)
   "$PYTHON" - "$work/results.txt" "$module" "$(( $(date +%s) - started ))" \
