@@ -3,6 +3,8 @@
 Written against the survivors of mutation testing (tools/mutation.sh datasets/preprocessing):
 each test pins a behaviour a user relies on that no other test looked at.
 """
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -597,3 +599,26 @@ def test_csv_dataset_header_only_and_a_bad_first_row(tmp_path):
     with pytest.raises(ValueError, match=r"t.csv', line 2, column 2: expected a number, "
                                          r"found 'x'"):
         list(CSVDataset(tmp_path / "t.csv", delimiter=";"))
+
+
+def test_load_csv_reads_a_pipe(tmp_path):
+    """A pipe (``/dev/stdin``, a shell's ``<(...)``) can be read only once."""
+    import gzip
+    import threading
+    from glassnet.datasets import load_csv
+    for payload in (b"label,a\n1,0.5\n0,1.5\n", gzip.compress(b"label,a\n1,0.5\n0,1.5\n"),
+                    b"kind,a\ncat,0.5\ndog,1.5\n"):
+        read_end, write_end = os.pipe()
+
+        def feed():
+            with os.fdopen(write_end, "wb") as handle:
+                handle.write(payload)
+        writer = threading.Thread(target=feed)
+        writer.start()
+        try:
+            X, y = load_csv(f"/dev/fd/{read_end}")
+        finally:
+            writer.join()
+            os.close(read_end)
+        assert X.tolist() == [[0.5], [1.5]]
+        assert y.tolist() in ([1, 0], ["cat", "dog"])

@@ -206,12 +206,16 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
 
 def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
     name = os.fspath(path)
-    with open(path, "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
-        handle.seek(0)
-        first = handle.readline()
-    data = _read_bytes(path) if gzipped else None
-    if gzipped:
+    # gzipped files are decompressed once, in memory; so is a pipe (/dev/stdin, <(...)),
+    # which can be read only once; a plain file is read where it lies
+    in_memory = not os.path.isfile(path)
+    if not in_memory:
+        with open(path, "rb") as handle:
+            in_memory = handle.read(2) == b"\x1f\x8b"
+            handle.seek(0)
+            first = handle.readline()
+    data = _read_bytes(path) if in_memory else None
+    if in_memory:
         first = data.split(b"\n", 1)[0]
     first = first.decode("utf-8", "replace").strip()
     if not first:
@@ -229,7 +233,7 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names):
         features = [c for c in range(n_columns) if c != col]
         table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col,
                        usecols=features)
-        labels = np.loadtxt(io.BytesIO(data) if gzipped else name, delimiter=delimiter,
+        labels = np.loadtxt(io.BytesIO(data) if in_memory else name, delimiter=delimiter,
                             dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
                             encoding="utf-8")
         labels = np.char.strip(np.char.strip(labels), '"')
