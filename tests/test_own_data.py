@@ -224,7 +224,9 @@ def test_demos_run_by_either_name_from_an_empty_directory(tmp_path, name):
     pytest.importorskip("matplotlib")
     result = run("demo", name, "--epochs", "5", "--gif", "x.gif", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "x.gif").is_file()
+    assert "animation saved to x.gif" in result.stdout
+    PIL = pytest.importorskip("PIL.Image")
+    assert PIL.open(tmp_path / "x.gif").n_frames == 6          # untrained, then 5 epochs
     bad = run("demo", "nonsense", cwd=tmp_path)
     assert bad.returncode == 2 and "unknown demo 'nonsense'" in bad.stderr
 
