@@ -622,3 +622,96 @@ def test_load_csv_reads_a_pipe(tmp_path):
             os.close(read_end)
         assert X.tolist() == [[0.5], [1.5]]
         assert y.tolist() in ([1, 0], ["cat", "dog"])
+
+
+# -- data bigger than memory: memory maps, PyDatasets, lists of batches -----------------------
+
+def _memmap(path, array, order="C"):
+    mapped = np.lib.format.open_memmap(path, mode="w+", dtype=array.dtype, shape=array.shape,
+                                       fortran_order=order == "F")
+    mapped[...] = array
+    mapped.flush()
+    return np.load(path, mmap_mode="r")
+
+
+def _net(seed=0, input_dim=None):
+    import glassnet as gn
+    model = gn.Sequential([gn.Dense(4, "tanh", input_dim=input_dim), gn.Dense(3, "softmax")],
+                          seed=seed)
+    model.compile(gn.SGD(0.1), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_a_memory_map_trains_exactly_as_the_arrays_do(tmp_path, shuffle):
+    """Rows, labels and sample weights read from the file are those the arrays would give:
+    the same training, bit for bit (the documented promise), with or without shuffling,
+    with a validation split taken from the end."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(103, 5)).astype(np.float32)
+    y = (np.arange(103) % 3).astype(np.int64)
+    w = rng.uniform(0.2, 3.0, size=103)
+    mapped = _memmap(tmp_path / "x.npy", x)
+    a, b = _net(), _net()                                   # unbuilt: width from the data
+    ha = a.fit(x, y, sample_weight=w, epochs=2, batch_size=16, shuffle=shuffle,
+               validation_split=0.2, verbose=0)
+    hb = b.fit(mapped, y, sample_weight=w, epochs=2, batch_size=16, shuffle=shuffle,
+               validation_split=0.2, verbose=0)
+    np.testing.assert_array_equal(a.variables, b.variables)
+    assert ha.history == hb.history
+    np.testing.assert_array_equal(a.predict(x), b.predict(mapped))
+    assert a.evaluate(x, y, sample_weight=w) == b.evaluate(mapped, y, sample_weight=w)
+    # a slice of a map is read from where it starts in the file, not from the file's start
+    np.testing.assert_array_equal(b.predict(mapped[60:]), a.predict(x[60:]))
+    np.testing.assert_array_equal(b.predict(mapped[60:][7:30]), a.predict(x[67:90]))
+    assert b.evaluate(mapped[60:], y[60:]) == a.evaluate(x[60:], y[60:])
+
+
+def test_memory_map_errors_say_what_is_accepted(tmp_path):
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    with pytest.raises(ValueError, match=r"a memory map for fit must be a C-ordered 2-D "
+                                         r"np.memmap of a file \(n_samples, n_features\); "
+                                         r"received shape \(4, 3\)"):
+        _net().fit(_memmap(tmp_path / "f.npy", x, order="F"), np.zeros(4, int), verbose=0)
+    with pytest.raises(ValueError, match=r"received shape \(12,\)"):
+        _net().fit(_memmap(tmp_path / "flat.npy", x.ravel()), np.zeros(12, int), verbose=0)
+    with pytest.raises(ValueError, match=r"x and y have different numbers of samples: x has 4, "
+                                         r"y has 3"):
+        _net().fit(_memmap(tmp_path / "c.npy", x), np.zeros(3, int), verbose=0)
+
+
+def test_a_truncated_memory_map_file_is_reported(tmp_path):
+    x = np.arange(400, dtype=np.float32).reshape(100, 4)
+    mapped = _memmap(tmp_path / "x.npy", x)
+    model = _net()
+    model.build(4)
+    with open(tmp_path / "x.npy", "r+b") as handle:             # another process cuts it
+        handle.truncate(os.path.getsize(tmp_path / "x.npy") - 200)
+    with pytest.raises(ValueError, match=r"the memory map's file ended early \(reading \d+ "
+                                         r"bytes at offset \d+\): it was truncated or changed"):
+        model.fit(mapped, np.zeros(100, int), batch_size=50, shuffle=False, verbose=0)
+
+
+def test_an_unbuilt_model_takes_its_width_from_the_first_batch():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 6)).astype(np.float32)
+    y = np.arange(40) % 3
+
+    class Batches:                                  # Keras's PyDataset protocol
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return x[i * 10:(i + 1) * 10], y[i * 10:(i + 1) * 10]
+    for source in (Batches(), [(x[:20], y[:20]), (x[20:], y[20:])]):
+        model = _net()
+        model.fit(source, epochs=1, verbose=0)
+        assert model.input_dim == 6
+    with pytest.raises(ValueError, match=r"the model's input width is unknown and a generator "
+                                         r"cannot be read twice: give the first layer "
+                                         r"input_dim=\.\.\. \(or start with gn\.Input\(shape="
+                                         r"\(n,\)\)\) before fitting on a generator"):
+        _net().fit(((x[i:i + 10], y[i:i + 10]) for i in (0, 10)), epochs=1, verbose=0)
+    model = _net(input_dim=6)
+    model.fit(((x[i:i + 10], y[i:i + 10]) for i in (0, 10)), epochs=1, verbose=0)
+    assert model.optimizer.iterations == 2
