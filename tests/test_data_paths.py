@@ -703,7 +703,10 @@ def test_an_unbuilt_model_takes_its_width_from_the_first_batch():
 
         def __getitem__(self, i):
             return x[i * 10:(i + 1) * 10], y[i * 10:(i + 1) * 10]
-    for source in (Batches(), [(x[:20], y[:20]), (x[20:], y[20:])]):
+    class OneBatch(Batches):
+        def __len__(self):
+            return 1
+    for source in (Batches(), OneBatch(), [(x[:20], y[:20]), (x[20:], y[20:])]):
         model = _net()
         model.fit(source, epochs=1, verbose=0)
         assert model.input_dim == 6
