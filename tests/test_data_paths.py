@@ -718,3 +718,11 @@ def test_an_unbuilt_model_takes_its_width_from_the_first_batch():
     model = _net(input_dim=6)
     model.fit(((x[i:i + 10], y[i:i + 10]) for i in (0, 10)), epochs=1, verbose=0)
     assert model.optimizer.iterations == 2
+
+
+@pytest.mark.parametrize("text,lines", [(b"", 0), (b"\n", 1), (b"a", 1), (b"a\nb", 2),
+                                        (b"a\nb\n", 2), (b"a\n" * 5000, 5000)])
+def test_file_rows_counts_lines_with_or_without_a_final_newline(tmp_path, text, lines):
+    from glassnet.data import file_rows
+    (tmp_path / "f").write_bytes(text)
+    assert file_rows(tmp_path / "f") == lines
