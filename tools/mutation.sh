@@ -78,7 +78,7 @@ EOF
   names="${MUTANTS:-}"
   if [ "$SURVIVORS" = 1 ]; then
     [ -f "$work/results.txt" ] || { echo "no earlier run of $module to take survivors from"; exit 2; }
-    names=$(sed -n 's/^ *\([^ ]*__mutmut_[0-9]*\): survived$/\1/p' "$work/results.txt")
+    names=$(sed -n 's/^ *\([^ ]*__mutmut_[0-9]*\): \(survived\|no tests\)$/\1/p' "$work/results.txt")
     [ -n "$names" ] || { echo "$module: no survivors left"; continue; }
     cp "$work/results.txt" "$work/results-before.txt"
     rm -rf "$work/mutants"        # fresh statistics: the new tests must reach the mutants
