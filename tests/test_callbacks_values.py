@@ -1,0 +1,217 @@
+"""Callbacks follow Keras's rules epoch by epoch: when they stop, save, reduce and log.
+
+Each callback is driven with a scripted sequence of logged values, so the expected epoch
+of every decision is worked out by hand here (written against the survivors of
+tools/mutation.sh callbacks).
+"""
+import io
+import re
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+
+def _model(metrics=("accuracy",)):
+    model = gn.Sequential([gn.Dense(2, "softmax")], seed=0)
+    model.compile(gn.SGD(0.1), "sparse_categorical_crossentropy", metrics=list(metrics))
+    model.build(3)
+    return model
+
+
+def _drive(callback, values, key="val_loss", model=None):
+    """Feed ``values`` as the epochs' logs; the epochs after which training was stopped."""
+    model = model or _model()
+    callback.set_model(model)
+    callback.on_train_begin()
+    stops = []
+    for epoch, value in enumerate(values):
+        model.stop_training = False
+        logs = {"loss": 1.0} if value is None else {"loss": 1.0, key: value}
+        callback.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            stops.append(epoch)
+            break
+    callback.on_train_end()
+    return stops, model
+
+
+@pytest.mark.parametrize("values,patience,min_delta,stop,best", [
+    ([1.0, 0.9, 0.95, 0.93, 0.8], 2, 0.0, 3, 0.9),     # two epochs without improving
+    ([1.0, 0.9, 0.95, 0.85, 0.86, 0.87], 2, 0.0, 5, 0.85),
+    ([1.0, 0.97, 0.96, 0.5], 1, 0.05, 1, 1.0),          # 0.03 is not more than min_delta
+    ([1.0, 0.97, 0.96, 0.5], 1, 0.01, 2, 0.97),         # 0.03 is; 0.01 is not
+    ([1.0, 1.0, 1.0], 0, 0.0, 1, 1.0),                  # equal is not better; not at epoch 0
+    ([1.0, 0.9, 0.8, 0.7], 1, 0.0, None, 0.7),
+])
+def test_early_stopping_epochs(values, patience, min_delta, stop, best):
+    es = gn.EarlyStopping(patience=patience, min_delta=min_delta)
+    stops, _ = _drive(es, values)
+    assert stops == ([] if stop is None else [stop])
+    assert es.stopped_epoch == stop and es.best == best
+    assert es.best_epoch == values.index(best)
+
+
+def test_early_stopping_maximises_accuracy_and_minimises_the_rest():
+    es = gn.EarlyStopping(monitor="val_accuracy", patience=1)
+    assert _drive(es, [0.5, 0.6, 0.7, 0.65], key="val_accuracy")[0] == [3]
+    assert es.best == 0.7
+    es = gn.EarlyStopping(monitor="val_mae", patience=1)
+    assert _drive(es, [0.5, 0.6], key="val_mae", model=_model(("mae",)))[0] == [1]
+    es = gn.EarlyStopping(monitor="val_loss", patience=1, mode="max")
+    assert _drive(es, [0.5, 0.6, 0.4])[0] == [2]
+    with pytest.raises(ValueError, match=r"EarlyStopping mode must be 'auto', 'min' or 'max', "
+                                         r"received 'up'"):
+        gn.EarlyStopping(mode="up")
+    with pytest.raises(ValueError, match=r"EarlyStopping patience must be >= 0, received -1"):
+        gn.EarlyStopping(patience=-1)
+
+
+def test_early_stopping_baseline_start_and_missing_validation():
+    # improving, but never beating the baseline: the wait is not reset
+    es = gn.EarlyStopping(patience=2, baseline=0.5)
+    assert _drive(es, [0.9, 0.8, 0.85, 0.7])[0] == [2]
+    es = gn.EarlyStopping(patience=2, baseline=0.85)
+    assert _drive(es, [0.9, 0.8, 0.85, 0.82, 0.81])[0] == [3]
+    # warm-up epochs are not watched at all
+    es = gn.EarlyStopping(patience=0, start_from_epoch=2)
+    assert _drive(es, [0.5, 0.6, 0.7, 0.8])[0] == [3] and es.best == 0.7
+    # epochs without validation (validation_freq) are skipped, not errors
+    es = gn.EarlyStopping(patience=1)
+    assert _drive(es, [1.0, None, 1.1])[0] == [2]
+    with pytest.raises(ValueError, match=r"EarlyStopping monitors 'val_los', which is not "
+                                         r"among the logged values \['loss', 'val_loss'\]"):
+        _drive(gn.EarlyStopping(monitor="val_los"), [1.0])
+    with pytest.raises(ValueError, match=r"monitors 'mae', which is not among"):
+        _drive(gn.EarlyStopping(monitor="mae"), [1.0])
+
+
+def test_early_stopping_restores_the_best_epochs_weights():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    y = (x[:, 0] > 0).astype(int)
+    model = _model()
+    snapshots = []
+    keep = gn.LambdaCallback(on_epoch_end=lambda epoch, logs: snapshots.append(
+        model.variables.copy()))
+    es = gn.EarlyStopping(monitor="loss", patience=50)
+    history = model.fit(x, y, epochs=6, verbose=0, callbacks=[keep, es])
+    best = int(np.argmin(history.history["loss"]))
+    np.testing.assert_array_equal(model.variables, snapshots[best])
+    plain = _model()
+    plain.fit(x, y, epochs=6, verbose=0,
+              callbacks=[gn.EarlyStopping(monitor="loss", restore_best_weights=False)])
+    np.testing.assert_array_equal(plain.variables, snapshots[-1])
+
+
+def test_model_checkpoint_saves_the_improving_epochs_by_name(tmp_path, capsys):
+    pattern = str(tmp_path / "m-{epoch:02d}-{val_loss:.2f}.glassnet")
+    cp = gn.ModelCheckpoint(pattern, save_best_only=True, verbose=1)
+    _drive(cp, [1.0, 0.5, 0.7, 0.5, 0.25])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "m-01-1.00.glassnet", "m-02-0.50.glassnet", "m-05-0.25.glassnet"]
+    assert "Epoch 5: saved the model to " in capsys.readouterr().out
+    every = gn.ModelCheckpoint(str(tmp_path / "all-{epoch}.glassnet"))
+    _drive(every, [1.0, 2.0])
+    assert (tmp_path / "all-1.glassnet").exists() and (tmp_path / "all-2.glassnet").exists()
+    best_acc = gn.ModelCheckpoint(str(tmp_path / "acc-{epoch}.glassnet"),
+                                  monitor="val_accuracy", save_best_only=True)
+    _drive(best_acc, [0.5, 0.4, 0.6], key="val_accuracy")
+    assert sorted(p.name for p in tmp_path.glob("acc-*")) == ["acc-1.glassnet",
+                                                              "acc-3.glassnet"]
+    loaded = gn.load_model(tmp_path / "m-05-0.25.glassnet")
+    assert loaded.input_dim == 3
+
+
+def test_reduce_lr_on_plateau_schedule(capsys):
+    model = _model()
+    model.optimizer.learning_rate = 0.8
+    cb = gn.ReduceLROnPlateau(factor=0.5, patience=2, cooldown=1, min_lr=0.15, min_delta=0.0,
+                              verbose=1)
+    cb.set_model(model)
+    cb.on_train_begin()
+    rates = []
+    for epoch, value in enumerate([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.6, 0.6, 0.6]):
+        logs = {"val_loss": value}
+        cb.on_epoch_end(epoch, logs)
+        rates.append(model.optimizer.current_learning_rate())
+        assert logs["learning_rate"] == pytest.approx(rates[-2] if epoch else 0.8)
+    # Keras's rule: 2 epochs without improvement -> 0.4 (epoch 2); the cooldown epoch resets
+    # the wait and then counts as one -> 0.2 at epoch 4; likewise 0.1, floored at min_lr 0.15,
+    # at epoch 6; an improvement (7); then no further cut: already at min_lr
+    assert rates == pytest.approx([0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.15, 0.15, 0.15, 0.15, 0.15])
+    assert "Epoch 3: learning rate reduced to 0.4" in capsys.readouterr().out
+    with pytest.raises(ValueError, match=r"ReduceLROnPlateau factor must be in \(0, 1\), "
+                                         r"received 1.0"):
+        gn.ReduceLROnPlateau(factor=1.0)
+
+
+def test_reduce_lr_on_plateau_default_min_delta_and_accuracy():
+    model = _model()
+    model.optimizer.learning_rate = 1.0
+    cb = gn.ReduceLROnPlateau(monitor="val_accuracy", patience=1, factor=0.5)
+    cb.set_model(model)
+    cb.on_train_begin()
+    for epoch, value in enumerate([0.5, 0.50005, 0.6]):     # +5e-5 is below min_delta 1e-4
+        cb.on_epoch_end(epoch, {"val_accuracy": value})
+    assert model.optimizer.current_learning_rate() == pytest.approx(0.5)
+
+
+def test_csv_logger_writes_every_epoch_exactly(tmp_path):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(20, 3)), rng.integers(0, 2, size=20)
+    path = tmp_path / "log.csv"
+    model = _model()
+    history = model.fit(x, y, epochs=2, verbose=0, validation_split=0.25,
+                        callbacks=[gn.CSVLogger(path, separator=";")])
+    lines = path.read_text().splitlines()
+    assert lines[0] == "epoch;accuracy;loss;val_accuracy;val_loss"
+    for epoch, line in enumerate(lines[1:]):
+        fields = line.split(";")
+        assert fields[0] == str(epoch)
+        for key, text in zip(["accuracy", "loss", "val_accuracy", "val_loss"], fields[1:]):
+            assert float(text) == history.history[key][epoch]          # repr: exact
+    assert len(lines) == 3
+    model.fit(x, y, epochs=1, verbose=0, validation_split=0.25,
+              callbacks=[gn.CSVLogger(path, separator=";", append=True)])
+    lines = path.read_text().splitlines()
+    # the header is kept; a further fit continues the epoch count (as History does)
+    assert len(lines) == 4 and lines[0].startswith("epoch;") and lines[3].startswith("2;")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[gn.CSVLogger(path)])   # overwrite
+    assert path.read_text().splitlines()[0] == "epoch,accuracy,loss"
+    assert len(path.read_text().splitlines()) == 2
+
+
+def test_progress_lines_show_the_epoch_and_every_metric():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(20, 3)), rng.integers(0, 2, size=20)
+    out = io.StringIO()
+    model = _model()
+    history = model.fit(x, y, epochs=3, verbose=0, validation_split=0.25,
+                        callbacks=[gn.callbacks.ProgbarLogger(verbose=2, stream=out)])
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    for epoch, line in enumerate(lines):
+        m = re.fullmatch(r"Epoch (\d+)/3 - \d+\.\d\ds - loss: ([0-9.]+) - accuracy: ([0-9.]+)"
+                         r" - val_loss: ([0-9.]+) - val_accuracy: ([0-9.]+)", line)
+        assert m, line
+        assert int(m.group(1)) == epoch + 1
+        assert float(m.group(2)) == pytest.approx(history.history["loss"][epoch], abs=1e-4)
+        assert float(m.group(5)) == pytest.approx(history.history["val_accuracy"][epoch],
+                                                  abs=1e-4)
+
+
+def test_history_survives_save_and_load(tmp_path):
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(20, 3)), np.arange(20) % 2
+    model = _model()
+    model.fit(x, y, epochs=3, verbose=0, validation_split=0.25, validation_freq=2)
+    model.save(tmp_path / "m.glassnet")
+    loaded = gn.load_model(tmp_path / "m.glassnet")
+    assert loaded.history.history == model.history.history
+    assert loaded.history.epoch == [0, 1, 2]
+    assert len(loaded.history.history["val_loss"]) == 1        # validated once, at epoch 2
+    assert repr(loaded.history).startswith("History(epochs=3, last={")
+    loaded.fit(x, y, epochs=1, verbose=0)
+    assert loaded.history.epoch == [0, 1, 2, 3] and len(loaded.history.history["loss"]) == 4
