@@ -726,3 +726,23 @@ def test_file_rows_counts_lines_with_or_without_a_final_newline(tmp_path, text, 
     from glassnet.data import file_rows
     (tmp_path / "f").write_bytes(text)
     assert file_rows(tmp_path / "f") == lines
+
+
+def test_csv_dataset_defaults_and_the_named_path_edge_cases(tmp_path):
+    from glassnet.datasets import CSVDataset
+    (tmp_path / "d.csv").write_text("".join(f"{i % 2},{i}\n" for i in range(70)))
+    ds = CSVDataset(tmp_path / "d.csv")
+    assert ds.batch_size == 32 and len(ds) == 3
+    assert [len(xb) for xb, _ in ds] == [32, 32, 6]
+    assert all(xb.dtype == np.float32 for xb, _ in ds)
+    (tmp_path / "one.csv").write_text("kind,a\ncat,1.5\n")                   # one named row
+    (xb, yb), = list(CSVDataset(tmp_path / "one.csv", class_names=["dog", "cat"]))
+    assert xb.dtype == np.float32 and xb.tolist() == [[1.5]] and yb.tolist() == [1]
+    (tmp_path / "bad.csv").write_text("kind,a,b\ncat,1,2\ndog,3,x\n")
+    with pytest.raises(ValueError, match=r"bad.csv', line 3, column 3: expected a number, "
+                                         r"found 'x'"):
+        list(CSVDataset(tmp_path / "bad.csv", class_names=["cat", "dog"]))
+    (tmp_path / "mid.csv").write_text("a,kind,b\n1,cat,2\n3,dog\n")
+    with pytest.raises(ValueError, match=r"mid.csv', line 3: expected 3 fields like the first "
+                                         r"line, found 2"):
+        list(CSVDataset(tmp_path / "mid.csv", label_column="kind", class_names=["cat", "dog"]))
