@@ -215,3 +215,131 @@ def test_history_survives_save_and_load(tmp_path):
     assert repr(loaded.history).startswith("History(epochs=3, last={")
     loaded.fit(x, y, epochs=1, verbose=0)
     assert loaded.history.epoch == [0, 1, 2, 3] and len(loaded.history.history["loss"]) == 4
+
+
+class _TTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_shows_the_epoch_the_samples_and_the_running_loss():
+    pytest.importorskip("tqdm")
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(200, 3)), np.arange(200) % 2
+    out = _TTY()
+    model = _model()
+    history = model.fit(x, y, epochs=2, batch_size=10, verbose=0,
+                        callbacks=[gn.callbacks.ProgbarLogger(verbose=1, stream=out)])
+    text = out.getvalue()
+    assert "Epoch 1/2" in text and "Epoch 2/2" in text
+    assert "0/200 [" in text and "sample/s]" in text     # a bar over the epoch's samples
+    lines = [l for l in re.split(r"[\r\n]", text) if l.startswith("Epoch 2/2 - ")]
+    assert len(lines) == 1 and f"loss: {history.history['loss'][1]:.4f}" in lines[0]
+    quiet = _TTY()
+    model.fit(x, y, epochs=1, verbose=0,
+              callbacks=[gn.callbacks.ProgbarLogger(verbose=2, stream=quiet)])
+    assert "sample" not in quiet.getvalue() and quiet.getvalue().count("\n") == 1
+
+
+def test_evaluate_and_predict_send_their_events_with_batch_numbers():
+    events = []
+
+    class Recorder(gn.Callback):
+        def on_test_begin(self, logs=None):
+            events.append("test_begin")
+
+        def on_test_batch_begin(self, batch, logs=None):
+            events.append(("test_batch_begin", batch))
+
+        def on_test_batch_end(self, batch, logs=None):
+            events.append(("test_batch_end", batch))
+
+        def on_test_end(self, logs=None):
+            events.append(("test_end", sorted(logs or {})))
+
+        def on_predict_begin(self, logs=None):
+            events.append("predict_begin")
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            events.append(("predict_batch_begin", batch))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            events.append(("predict_batch_end", batch))
+
+        def on_predict_end(self, logs=None):
+            events.append("predict_end")
+
+        def on_train_batch_begin(self, batch, logs=None):
+            events.append(("train_batch_begin", batch))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(("epoch_begin", epoch))
+
+        def on_train_begin(self, logs=None):
+            events.append("train_begin")
+
+        def on_train_end(self, logs=None):
+            events.append("train_end")
+
+    model = _model()
+    x, y = np.zeros((25, 3)), np.arange(25) % 2
+    model.evaluate(x, y, batch_size=10, callbacks=[Recorder()])
+    assert events == ["test_begin", ("test_batch_begin", 0), ("test_batch_end", 0),
+                      ("test_batch_begin", 1), ("test_batch_end", 1),
+                      ("test_batch_begin", 2), ("test_batch_end", 2),
+                      ("test_end", ["accuracy", "loss"])]
+    events.clear()
+    model.predict(x, batch_size=20, callbacks=[Recorder()])
+    assert events == ["predict_begin", ("predict_batch_begin", 0), ("predict_batch_end", 0),
+                      ("predict_batch_begin", 1), ("predict_batch_end", 1), "predict_end"]
+    events.clear()
+    model.fit(x, y, batch_size=20, epochs=1, verbose=0, callbacks=[Recorder()])
+    assert events == ["train_begin", ("epoch_begin", 0), ("train_batch_begin", 0),
+                      ("train_batch_begin", 1), "train_end"]
+
+
+def test_keras_defaults():
+    es = gn.EarlyStopping()
+    assert (es.monitor, es.patience, es.baseline, es.restore_best_weights,
+            es.start_from_epoch) == ("val_loss", 0, None, True, 0)
+    assert _drive(es, [1.0, 1.0])[0] == [1]                 # patience 0, min_delta 0
+    rl = gn.ReduceLROnPlateau()
+    assert (rl.factor, rl.patience, rl.cooldown, rl.min_lr) == (0.1, 10, 0, 0.0)
+    model = _model()
+    model.optimizer.learning_rate = 1.0
+    _drive(rl, [1.0] * 11, model=model)
+    assert model.optimizer.current_learning_rate() == pytest.approx(0.1)   # after 10 epochs
+    cp = gn.ModelCheckpoint("m.glassnet")
+    assert (cp.monitor, cp.save_best_only) == ("val_loss", False)
+    log = gn.CSVLogger("log.csv")
+    assert (log.separator, log.append) == (",", False)
+
+
+@pytest.mark.parametrize("history,message", [
+    ({"history": {"loss": [1.0, 2.0]}, "epoch": [0]}, r"the history of 'loss' must hold at "
+                                                      r"most one number for each of the 1 "
+                                                      r"epochs"),
+    ({"history": {"loss": ["1.0"]}, "epoch": [0]}, r"history of 'loss' must hold"),
+    ({"history": {"loss": [True]}, "epoch": [0]}, r"history of 'loss' must hold"),
+    ({"history": {"loss": 1.0}, "epoch": [0]}, r"history of 'loss' must hold"),
+    ({"history": {"loss": [1.0]}, "epoch": [-1]}, r"the history must be \{name: \[one number "
+                                                  r"per epoch\]\} with non-negative integer "
+                                                  r"epochs"),
+    ({"history": {"loss": [1.0]}, "epoch": [True]}, r"non-negative integer epochs"),
+    ({"history": {"loss": [1.0]}, "epoch": [2 ** 53]}, r"non-negative integer epochs"),
+    ({"history": {"loss": [1.0]}, "epoch": 0}, r"non-negative integer epochs"),
+    ({"history": [], "epoch": []}, r"non-negative integer epochs"),
+])
+def test_a_saved_history_is_checked(history, message):
+    with pytest.raises(ValueError, match=message):
+        gn.History().restore(history)
+
+
+def test_a_saved_history_is_restored_as_floats():
+    h = gn.History()
+    h.restore({"history": {"loss": [1, 0.5], "val_loss": [2]}, "epoch": [0, 2 ** 53 - 1]})
+    assert h.history == {"loss": [1.0, 0.5], "val_loss": [2.0]}
+    assert all(type(v) is float for v in h.history["loss"]) and h.epoch == [0, 2 ** 53 - 1]
+    h.restore({})
+    assert h.history == {} and h.epoch == []
+    assert repr(gn.History()) == "History(epochs=0, last={})"
