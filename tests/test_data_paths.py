@@ -746,3 +746,18 @@ def test_csv_dataset_defaults_and_the_named_path_edge_cases(tmp_path):
     with pytest.raises(ValueError, match=r"mid.csv', line 3: expected 3 fields like the first "
                                          r"line, found 2"):
         list(CSVDataset(tmp_path / "mid.csv", label_column="kind", class_names=["cat", "dog"]))
+
+
+def test_save_csv_default_label_name_and_named_labels_in_float32(tmp_path):
+    from glassnet.datasets import load_csv, save_csv
+    save_csv(tmp_path / "d.csv", [[0.5]], ["cat"])
+    assert (tmp_path / "d.csv").read_text().splitlines()[0] == "label,x0"
+    X, y = load_csv(tmp_path / "d.csv", label_column="label")
+    assert X.dtype == np.float32 and y.tolist() == ["cat"]
+
+
+def test_whole_labels_beyond_int64_stay_floats(tmp_path):
+    from glassnet.datasets import load_csv
+    (tmp_path / "d.csv").write_text("label,a\n1e20,0.5\n2e20,1.5\n")
+    _, y = load_csv(tmp_path / "d.csv")
+    assert y.dtype == np.float64 and y.tolist() == [1e20, 2e20]
