@@ -761,3 +761,13 @@ def test_whole_labels_beyond_int64_stay_floats(tmp_path):
     (tmp_path / "d.csv").write_text("label,a\n1e20,0.5\n2e20,1.5\n")
     _, y = load_csv(tmp_path / "d.csv")
     assert y.dtype == np.float64 and y.tolist() == [1e20, 2e20]
+
+
+def test_names_ending_in_x_keep_their_letters(tmp_path):
+    """Only quotes are stripped from header fields and class names."""
+    from glassnet.datasets import CSVDataset, load_csv
+    (tmp_path / "d.csv").write_text('"X","box"\n1.5,"LUX"\n2.5,XX\n')
+    X, y = load_csv(tmp_path / "d.csv", label_column="box")
+    assert y.tolist() == ["LUX", "XX"] and X.tolist() == [[1.5], [2.5]]
+    ds = CSVDataset(tmp_path / "d.csv", label_column="box", class_names=["XX", "LUX"])
+    assert ds.label == 1 and [yb.tolist() for _, yb in ds] == [[1, 0]]
