@@ -222,8 +222,11 @@ class _TTY(io.StringIO):
         return True
 
 
-def test_progress_bar_on_a_terminal_shows_the_epoch_the_samples_and_the_running_loss():
-    pytest.importorskip("tqdm")
+def test_progress_bar_on_a_terminal_shows_the_epoch_the_samples_and_the_running_loss(
+        monkeypatch):
+    tqdm = pytest.importorskip("tqdm")
+    # no monitor thread: a thread left running hangs the forked workers of mutation testing
+    monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 0)
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=(200, 3)), np.arange(200) % 2
     out = _TTY()
