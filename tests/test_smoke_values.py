@@ -5,6 +5,8 @@ accuracy or saves a model that predicts nonsense.  Here the printed figures are 
 and recomputed from the saved model, and each demo's result is compared with what the
 README's demo table promises.
 """
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -22,6 +24,22 @@ def glassnet(*args, cwd):
                             text=True, cwd=cwd, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def cli(*args, cwd):
+    """The same command run in this process (``cli.main``), so that mutation testing, which
+    mutates only this process's copy of glassnet, sees what the command line computes."""
+    from glassnet import cli as command_line
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = command_line.main(list(args))
+    finally:
+        os.chdir(previous)
+    assert status == 0, err.getvalue()
+    return out.getvalue()
 
 
 def table_rows(out):
@@ -43,7 +61,7 @@ def confusion(out):
 # -- the command line ---------------------------------------------------------------------------
 
 def test_train_digits_reports_accuracies_that_evaluate_and_the_saved_model_reproduce(tmp_path):
-    out = glassnet("train", "--quiet", "--out", "m.glassnet", cwd=tmp_path)
+    out = cli("train", "--quiet", "--out", "m.glassnet", cwd=tmp_path)
     rows = table_rows(out)
     assert set(rows) == {"train", "validation", "test"}
     assert rows["test"][1] >= 0.95                       # README: ">= 95 % in seconds"
@@ -52,7 +70,7 @@ def test_train_digits_reports_accuracies_that_evaluate_and_the_saved_model_repro
 
     # evaluate on the same data set reports the test split's figures, with a confusion
     # matrix that adds up to them
-    report = glassnet("evaluate", "m.glassnet", "--data", "digits", cwd=tmp_path)
+    report = cli("evaluate", "m.glassnet", "--data", "digits", cwd=tmp_path)
     loss, accuracy = (float(v) for v in re.search(r"loss: ([0-9.]+) - accuracy: ([0-9.]+)",
                                                   report).groups())
     assert (loss, accuracy) == pytest.approx(rows["test"], abs=1e-4)
@@ -70,11 +88,11 @@ def test_train_digits_reports_accuracies_that_evaluate_and_the_saved_model_repro
 
 
 def test_predict_writes_the_models_own_classes_and_probabilities(tmp_path):
-    glassnet("train", "--quiet", "--epochs", "10", "--out", "m.glassnet", cwd=tmp_path)
+    cli("train", "--quiet", "--epochs", "10", "--out", "m.glassnet", cwd=tmp_path)
     x, y = gn.datasets.digits()
     rows = np.r_[0:5, 700:705]
     gn.datasets.save_csv(tmp_path / "features.csv", x[rows])
-    glassnet("predict", "m.glassnet", "features.csv", "--out", "p.csv", cwd=tmp_path)
+    cli("predict", "m.glassnet", "features.csv", "--out", "p.csv", cwd=tmp_path)
     lines = (tmp_path / "p.csv").read_text().splitlines()
     assert lines[0] == "class," + ",".join(f"p_{k}" for k in range(10))
     written = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
@@ -86,7 +104,7 @@ def test_predict_writes_the_models_own_classes_and_probabilities(tmp_path):
 
 
 def test_train_xor_saves_a_model_that_computes_xor(tmp_path):
-    out = glassnet("train", "--data", "xor", "--out", "xor.glassnet", "--quiet", cwd=tmp_path)
+    out = cli("train", "--data", "xor", "--out", "xor.glassnet", "--quiet", cwd=tmp_path)
     assert table_rows(out)["train"][1] == 1.0
     model = gn.load_model(tmp_path / "xor.glassnet")
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
@@ -96,9 +114,9 @@ def test_train_xor_saves_a_model_that_computes_xor(tmp_path):
 
 
 def test_explain_prints_the_models_own_numbers(tmp_path):
-    glassnet("train", "--data", "xor", "--out", "xor.glassnet", "--quiet", "--seed", "1",
+    cli("train", "--data", "xor", "--out", "xor.glassnet", "--quiet", "--seed", "1",
              cwd=tmp_path)
-    out = glassnet("explain", "xor.glassnet", "--data", "xor", "--sample", "3", cwd=tmp_path)
+    out = cli("explain", "xor.glassnet", "--data", "xor", "--sample", "3", cwd=tmp_path)
     model = gn.load_model(tmp_path / "xor.glassnet")
     assert "Sample 3 of xor (target [0.])" in out
     # the first layer's weighted sum for input [1, 1], as printed, equals x·W + b
@@ -115,9 +133,9 @@ def test_train_on_a_csv_of_names_predicts_the_names(tmp_path):
     x = rng.normal(size=(90, 2)) * 0.2 + np.stack([k, k * k], axis=1)
     gn.datasets.save_csv(tmp_path / "d.csv", x.round(3), names[k], label="animal")
     gn.datasets.save_csv(tmp_path / "f.csv", x[:6].round(3))
-    glassnet("train", "--data", "d.csv", "--label", "animal", "--epochs", "60", "--quiet",
+    cli("train", "--data", "d.csv", "--label", "animal", "--epochs", "60", "--quiet",
              "--out", "m.glassnet", cwd=tmp_path)
-    glassnet("predict", "m.glassnet", "f.csv", "--out", "p.csv", cwd=tmp_path)
+    cli("predict", "m.glassnet", "f.csv", "--out", "p.csv", cwd=tmp_path)
     lines = (tmp_path / "p.csv").read_text().splitlines()
     assert lines[0] == "class,p_cat,p_dog,p_eel"
     assert [line.split(",")[0] for line in lines[1:]] == names[k[:6]].tolist()
@@ -222,7 +240,7 @@ def test_predict_writes_a_regressions_numbers_whatever_its_loss(tmp_path):
     model.save(tmp_path / "r.glassnet")
     x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
     gn.datasets.save_csv(tmp_path / "f.csv", x)
-    out = glassnet("predict", "r.glassnet", "f.csv", cwd=tmp_path)
+    out = cli("predict", "r.glassnet", "f.csv", cwd=tmp_path)
     lines = out.splitlines()
     assert lines[0] == "y0,y1"
     np.testing.assert_allclose([[float(v) for v in line.split(",")] for line in lines[1:]],
