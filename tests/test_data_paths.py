@@ -771,3 +771,10 @@ def test_names_ending_in_x_keep_their_letters(tmp_path):
     assert y.tolist() == ["LUX", "XX"] and X.tolist() == [[1.5], [2.5]]
     ds = CSVDataset(tmp_path / "d.csv", label_column="box", class_names=["XX", "LUX"])
     assert ds.label == 1 and [yb.tolist() for _, yb in ds] == [[1, 0]]
+
+
+def test_a_header_named_x_is_found(tmp_path):
+    from glassnet.datasets import CSVDataset, load_csv
+    (tmp_path / "d.csv").write_text('"a","X"\n1,0\n2,1\n')
+    assert load_csv(tmp_path / "d.csv", label_column="X")[1].tolist() == [0, 1]
+    assert CSVDataset(tmp_path / "d.csv", label_column="X").label == 1
