@@ -59,6 +59,14 @@ def test_json_nesting_limit_is_exact(tmp_path):
     loaded = gn.load_model(_rewrite(path, tmp_path / "deep.glassnet",
                                     **{"glassnet.json": at_limit.encode()}))
     np.testing.assert_array_equal(loaded.variables, model.variables)
+    # depth is nesting, counted down again after each closing bracket
+    sibling = text[:-1] + ', "extra": [[[]], ' + _nested(MAX_JSON_DEPTH - 2) + "]}"
+    gn.load_model(_rewrite(path, tmp_path / "sibling.glassnet",
+                           **{"glassnet.json": sibling.encode()}))
+    deeper = text[:-1] + ', "extra": [[[]], ' + _nested(MAX_JSON_DEPTH - 1) + "]}"
+    with pytest.raises(ValueError, match=rf"nests deeper than {MAX_JSON_DEPTH} levels"):
+        gn.load_model(_rewrite(path, tmp_path / "deeper.glassnet",
+                               **{"glassnet.json": deeper.encode()}))
     with pytest.raises(ValueError, match=rf"too-deep.glassnet' is not a valid glassnet model "
                                          rf"file: .*nests deeper than {MAX_JSON_DEPTH} levels"):
         gn.load_model(_rewrite(path, tmp_path / "too-deep.glassnet",
@@ -79,7 +87,7 @@ def test_many_layers_and_a_long_history_are_not_deep(tmp_path):
 def test_json_size_limit_is_exact(tmp_path):
     model, path = _saved(tmp_path)
     text = json.dumps(_meta(path)).encode()
-    exact = text + b" " * (MAX_JSON_BYTES - len(text))         # JSON allows trailing spaces
+    exact = text[:-1] + b" " * (MAX_JSON_BYTES - len(text)) + b"}"     # spaces, then the end
     loaded = gn.load_model(_rewrite(path, tmp_path / "big.glassnet", **{"glassnet.json": exact}))
     np.testing.assert_array_equal(loaded.variables, model.variables)
     with pytest.raises(ValueError, match=rf"glassnet.json is {MAX_JSON_BYTES + 1} bytes \(at "
@@ -131,3 +139,39 @@ def test_a_file_of_another_format_is_refused(tmp_path):
                                          r"its metadata does not say format 'glassnet'$"):
         gn.load_model(_rewrite(path, tmp_path / "other.glassnet",
                                **{"glassnet.json": json.dumps(meta).encode()}))
+
+
+def test_params_size_limits_are_exact(tmp_path):
+    model, path = _saved(tmp_path)
+    good = model.variables.copy()
+    data = _npy(good)
+    assert len(data) == 128 + good.nbytes                       # a version 1.0 header
+    # up to 4096 bytes more than the array needs are tolerated (np.load reads what it needs)
+    loaded = gn.load_model(_rewrite(path, tmp_path / "pad.glassnet",
+                                    **{"params.npy": data + b"\0" * 4096}))
+    np.testing.assert_array_equal(loaded.variables, model.variables)
+    with pytest.raises(ValueError, match=r"params.npy is \d+ bytes, far more than"):
+        gn.load_model(_rewrite(path, tmp_path / "pad1.glassnet",
+                               **{"params.npy": data + b"\0" * 4097}))
+    with pytest.raises(ValueError, match=r"params.npy is not a .npy array"):
+        gn.load_model(_rewrite(path, tmp_path / "exact.glassnet",
+                               **{"params.npy": b"\0" * good.nbytes}))    # no room for a header
+    with pytest.raises(ValueError, match=rf"params.npy has dtype float64 and shape "
+                                         rf"\({good.size},\); the architecture needs "
+                                         rf"{good.dtype} \({good.size},\)"):
+        gn.load_model(_rewrite(path, tmp_path / "f64.glassnet",
+                               **{"params.npy": _npy(good.astype(np.float64))}))
+
+
+def test_a_damaged_member_is_reported(tmp_path):
+    _, path = _saved(tmp_path)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("params.npy")
+    # flip a byte of the stored array data: the CRC no longer matches
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 128
+    raw[start + 1] ^= 0xFF
+    (tmp_path / "crc.glassnet").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"crc.glassnet' is not a valid glassnet model file: "
+                                         r"params.npy cannot be read \(.*CRC"):
+        gn.load_model(tmp_path / "crc.glassnet")
