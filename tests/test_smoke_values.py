@@ -245,3 +245,63 @@ def test_predict_writes_a_regressions_numbers_whatever_its_loss(tmp_path):
     assert lines[0] == "y0,y1"
     np.testing.assert_allclose([[float(v) for v in line.split(",")] for line in lines[1:]],
                                model.predict(x), rtol=1e-5)
+
+
+def _cli_error(*args, cwd):
+    from glassnet import cli as command_line
+    err = io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            status = command_line.main(list(args))
+    finally:
+        os.chdir(previous)
+    return status, err.getvalue()
+
+
+@pytest.mark.parametrize("units,loss", [(1, "mse"), (2, "mse"), (1, "binary_crossentropy")])
+def test_predict_writes_numbers_for_one_output_or_a_regression(tmp_path, units, loss):
+    model = gn.Sequential([gn.Dense(units, "sigmoid" if "cross" in loss else None)], seed=0)
+    model.compile("sgd", loss)
+    model.build(3)
+    model.save(tmp_path / "m.glassnet")
+    x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0], [0.0, 0.0, 0.0]])
+    gn.datasets.save_csv(tmp_path / "f.csv", x)
+    lines = cli("predict", "m.glassnet", "f.csv", cwd=tmp_path).splitlines()
+    assert lines[0] == ",".join(f"y{i}" for i in range(units)) and len(lines) == 4
+    np.testing.assert_allclose([[float(v) for v in line.split(",")] for line in lines[1:]],
+                               model.predict(x), rtol=1e-5)
+    out = cli("predict", "m.glassnet", "f.csv", "--out", "p.csv", cwd=tmp_path)
+    assert out == "3 predictions written to p.csv\n"
+    assert (tmp_path / "p.csv").read_text().splitlines() == lines
+
+
+def test_predict_and_evaluate_errors_say_what_to_give(tmp_path):
+    model = gn.Sequential([gn.Dense(2, "softmax")], seed=0)
+    model.build(3)
+    model.save(tmp_path / "raw.glassnet")                           # never compiled
+    gn.datasets.save_csv(tmp_path / "f.csv", np.zeros((2, 5)))
+    status, err = _cli_error("predict", "raw.glassnet", "f.csv", cwd=tmp_path)
+    assert status == 1 and "'f.csv' has 5 columns but the model expects 3 features (give " \
+        "features only, no label column)" in err
+    two = gn.Sequential([gn.Dense(1, "sigmoid")], seed=0)
+    two.build(2)
+    two.save(tmp_path / "xor.glassnet")
+    status, err = _cli_error("evaluate", "xor.glassnet", "--data", "xor", cwd=tmp_path)
+    assert status == 1 and "'xor.glassnet' was saved without compile settings; cannot " \
+        "evaluate" in err
+
+
+def test_evaluate_a_binary_classifier_and_a_regression(tmp_path):
+    cli("train", "--data", "xor", "--quiet", "--out", "xor.glassnet", cwd=tmp_path)
+    out = cli("evaluate", "xor.glassnet", "--data", "xor", cwd=tmp_path)
+    assert re.search(r"^loss: [0-9.]+ - accuracy: 1\.0000$", out, flags=re.M)
+    matrix = confusion(out)
+    np.testing.assert_array_equal(matrix, [[2, 0], [0, 2]])     # one sigmoid: two classes
+    header = out.split("confusion matrix")[1].splitlines()[1].split()
+    assert header == ["0", "1"]
+    cli("train", "--data", "cubic", "--quiet", "--epochs", "5", "--out", "c.glassnet",
+        cwd=tmp_path)
+    out = cli("evaluate", "c.glassnet", "--data", "cubic", cwd=tmp_path)
+    assert re.fullmatch(r"loss: [0-9.]+ - mae: [0-9.]+\n", out)   # no confusion matrix
