@@ -6,6 +6,7 @@ tools/mutation.sh callbacks).
 """
 import io
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -225,8 +226,18 @@ class _TTY(io.StringIO):
 def test_progress_bar_on_a_terminal_shows_the_epoch_the_samples_and_the_running_loss(
         monkeypatch):
     tqdm = pytest.importorskip("tqdm")
-    # no monitor thread: a thread left running hangs the forked workers of mutation testing
+    # no monitor thread and a plain lock (tqdm's default also takes a multiprocessing lock):
+    # both hang the forked workers of mutation testing
     monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 0)
+    previous_lock = tqdm.tqdm.get_lock()
+    tqdm.tqdm.set_lock(threading.RLock())
+    try:
+        _progress_bar_checks()
+    finally:
+        tqdm.tqdm.set_lock(previous_lock)
+
+
+def _progress_bar_checks():
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=(200, 3)), np.arange(200) % 2
     out = _TTY()
