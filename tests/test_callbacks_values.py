@@ -357,3 +357,56 @@ def test_a_saved_history_is_restored_as_floats():
     h.restore({})
     assert h.history == {} and h.epoch == []
     assert repr(gn.History()) == "History(epochs=0, last={})"
+
+
+def test_modes_given_explicitly_and_metrics_without_val(capsys):
+    es = gn.EarlyStopping(monitor="val_accuracy", mode="min", patience=1)
+    assert _drive(es, [0.5, 0.6], key="val_accuracy")[0] == [1]       # lower wanted
+    es = gn.EarlyStopping(monitor="accuracy", patience=1)              # auto: an accuracy
+    assert _drive(es, [0.5, 0.6, 0.7], key="accuracy")[0] == [] and es.best == 0.7
+    es = gn.EarlyStopping(patience=3, baseline=0.5)                    # wait counts from 0
+    assert _drive(es, [0.9, 0.95, 0.97])[0] == [2]
+    assert capsys.readouterr().out == ""                                 # quiet by default
+    es = gn.EarlyStopping(patience=1, verbose=1)
+    _drive(es, [1.0, 0.9, 0.95])
+    assert capsys.readouterr().out == "Epoch 3: early stopping (best val_loss 0.9 at epoch 2)\n"
+
+
+def test_model_checkpoint_mode_and_messages(tmp_path, capsys):
+    cp = gn.ModelCheckpoint(str(tmp_path / "m-{epoch}.glassnet"), save_best_only=True,
+                            mode="max")
+    _drive(cp, [1.0, 0.5, 2.0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-1.glassnet", "m-3.glassnet"]
+    assert capsys.readouterr().out == ""                                 # quiet by default
+    with pytest.raises(ValueError, match=r"^ModelCheckpoint monitors 'val_acc', which is not"):
+        _drive(gn.ModelCheckpoint(str(tmp_path / "x.glassnet"), monitor="val_acc",
+                                  save_best_only=True), [1.0])
+    with pytest.raises(ValueError, match=r"^ReduceLROnPlateau monitors 'val_acc', which is"):
+        _drive(gn.ReduceLROnPlateau(monitor="val_acc"), [1.0])
+    with pytest.raises(ValueError, match=r"ReduceLROnPlateau factor must be in \(0, 1\), "
+                                         r"received 0.0"):
+        gn.ReduceLROnPlateau(factor=0.0)
+
+
+def test_reduce_lr_on_plateau_refuses_a_schedule_and_the_scheduler_logs(capsys):
+    model = _model()
+    model.optimizer.learning_rate = gn.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    cb = gn.ReduceLROnPlateau(patience=1)
+    cb.set_model(model)
+    cb.on_train_begin()
+    cb.on_epoch_end(0, {"val_loss": 1.0})
+    with pytest.raises(ValueError, match=r"^ReduceLROnPlateau needs a number as the "
+                                         r"optimizer's learning rate, not a schedule$"):
+        cb.on_epoch_end(1, {"val_loss": 1.0})
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(8, 3)), np.arange(8) % 2
+    quiet = _model()
+    quiet.fit(x, y, epochs=1, verbose=0,
+              callbacks=[gn.LearningRateScheduler(lambda epoch: 0.05)])
+    assert capsys.readouterr().out == ""
+    loud = _model()
+    history = loud.fit(x, y, epochs=2, verbose=0, callbacks=[
+        gn.LearningRateScheduler(lambda epoch, lr: lr * 0.5, verbose=1)])
+    assert capsys.readouterr().out == ("Epoch 1: learning rate 0.05\n"
+                                       "Epoch 2: learning rate 0.025\n")
+    assert history.history["learning_rate"] == pytest.approx([0.05, 0.025])
