@@ -410,3 +410,15 @@ def test_reduce_lr_on_plateau_refuses_a_schedule_and_the_scheduler_logs(capsys):
     assert capsys.readouterr().out == ("Epoch 1: learning rate 0.05\n"
                                        "Epoch 2: learning rate 0.025\n")
     assert history.history["learning_rate"] == pytest.approx([0.05, 0.025])
+
+
+def test_history_repr_and_csv_logger_appending_to_an_empty_file(tmp_path):
+    h = gn.History()
+    h.restore({"history": {"loss": [0.5, 0.123456789]}, "epoch": [0, 1]})
+    assert repr(h) == "History(epochs=2, last={'loss': 0.123457})"
+    (tmp_path / "log.csv").write_text("")                         # there, but empty
+    rng = np.random.default_rng(6)
+    _model().fit(rng.normal(size=(8, 3)), np.arange(8) % 2, epochs=1, verbose=0,
+                 callbacks=[gn.CSVLogger(tmp_path / "log.csv", append=True)])
+    lines = (tmp_path / "log.csv").read_text().splitlines()
+    assert lines[0] == "epoch,accuracy,loss" and len(lines) == 2
