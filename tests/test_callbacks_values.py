@@ -194,12 +194,13 @@ def test_progress_lines_show_the_epoch_and_every_metric():
     lines = out.getvalue().splitlines()
     assert len(lines) == 3
     for epoch, line in enumerate(lines):
-        m = re.fullmatch(r"Epoch (\d+)/3 - \d+\.\d\ds - loss: ([0-9.]+) - accuracy: ([0-9.]+)"
-                         r" - val_loss: ([0-9.]+) - val_accuracy: ([0-9.]+)", line)
+        m = re.fullmatch(r"Epoch (\d+)/3 - (\d+\.\d\d)s - loss: ([0-9.]+) - accuracy: "
+                         r"([0-9.]+) - val_loss: ([0-9.]+) - val_accuracy: ([0-9.]+)", line)
         assert m, line
+        assert float(m.group(2)) < 60                          # the epoch's own seconds
         assert int(m.group(1)) == epoch + 1
-        assert float(m.group(2)) == pytest.approx(history.history["loss"][epoch], abs=1e-4)
-        assert float(m.group(5)) == pytest.approx(history.history["val_accuracy"][epoch],
+        assert float(m.group(3)) == pytest.approx(history.history["loss"][epoch], abs=1e-4)
+        assert float(m.group(6)) == pytest.approx(history.history["val_accuracy"][epoch],
                                                   abs=1e-4)
 
 
@@ -422,3 +423,16 @@ def test_history_repr_and_csv_logger_appending_to_an_empty_file(tmp_path):
                  callbacks=[gn.CSVLogger(tmp_path / "log.csv", append=True)])
     lines = (tmp_path / "log.csv").read_text().splitlines()
     assert lines[0] == "epoch,accuracy,loss" and len(lines) == 2
+
+
+def test_reduce_lr_without_cooldown_waits_patience_epochs_again():
+    model = _model()
+    model.optimizer.learning_rate = 1.0
+    cb = gn.ReduceLROnPlateau(factor=0.5, patience=2, min_delta=0.0)
+    cb.set_model(model)
+    cb.on_train_begin()
+    rates = []
+    for epoch in range(7):
+        cb.on_epoch_end(epoch, {"val_loss": 1.0})
+        rates.append(model.optimizer.current_learning_rate())
+    assert rates == pytest.approx([1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125])
