@@ -1,5 +1,6 @@
 """Every demo runs (from the installed package, in an empty directory), with small
 settings, and prints what it promises."""
+import re
 import subprocess
 import sys
 
@@ -18,6 +19,8 @@ def test_xor(tmp_path):
     out = run("xor.py", cwd=tmp_path)
     assert "XOR with 2 inputs: final loss" in out and "accuracy 100%" in out
     assert "XOR with 3 inputs" in out
+    for bits, p, target in re.findall(r"\[([01 ]+)\] -> ([0-9.]+)\s+\(target ([01])\)", out):
+        assert round(float(p)) == int(target) == sum(map(int, bits.split())) % 2
 
 
 def test_predefined_weights_both_bias_conventions(tmp_path):
@@ -27,13 +30,18 @@ def test_predefined_weights_both_bias_conventions(tmp_path):
 
 def test_image2x2_recognition(tmp_path):
     out = run("image2x2_recognition.py", "--epochs", "150", "--sets", "10", cwd=tmp_path)
-    assert "recognised 1" in out
+    rows = re.findall(r"-> (\w+)\s+\(target (\w+)\)", out)
+    right = int(re.search(r"^recognised (\d+)/16 new grayscale images$", out, re.M).group(1))
+    assert len(rows) == 16 and right == sum(got == want for got, want in rows)
+    assert right >= 14                    # short training: most, not yet all (16 by default)
 
 
 def test_configurable_network(tmp_path):
     out = run("configurable_network.py", "--layers", "6:tanh,4:relu", "--epochs", "300",
               cwd=tmp_path)
     assert "dense_1 (Dense)" in out and "after 300 epochs" in out
+    loss, accuracy = re.search(r"after 300 epochs: loss ([0-9.]+), accuracy (\d+)%", out).groups()
+    assert float(loss) < 0.7 and int(accuracy) >= 75    # 3-input parity, well above chance
 
 
 def test_linear_recovers_a_and_b(tmp_path):
@@ -63,6 +71,8 @@ def test_mnist_on_a_small_csv(tmp_path):
     out = run("mnist.py", "--data", str(path), "--iterations", "30", "--every", "10",
               "--plot", "acc.png", cwd=tmp_path)
     assert "iteration    10: accuracy" in out and "held-out accuracy" in out
+    accuracy = [float(v) for v in re.findall(r"iteration\s+\d+: accuracy ([0-9.]+)", out)]
+    assert len(accuracy) == 4 and accuracy[-1] > accuracy[0]      # 1, 10, 20, 30: it learns
     assert (tmp_path / "acc.png").stat().st_size > 1000
 
 

@@ -108,3 +108,30 @@ def test_normalization_layers_export_their_inference_form(tmp_path, rng):
     session = ort.InferenceSession(str(tmp_path / "bn.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(["output"], {"input": x})[0], model.predict(x),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_model_proto_names_producer_and_ir_version(tmp_path):
+    model = gn.Sequential([gn.Dense(2, "softmax")], seed=0)
+    model.build(3)
+    proto = gn.export.to_onnx(model)
+    assert proto.graph.name == "sequential"                  # an unnamed model: Keras's name
+    assert proto.producer_name == "glassnet" and proto.producer_version == gn.__version__
+    assert proto.ir_version <= 8                             # older runtimes read it too
+    assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert proto.graph.output[0].type.tensor_type.shape.dim[1].dim_value == 2
+    assert proto.graph.input[0].type.tensor_type.shape.dim[1].dim_value == 3
+    named = gn.Sequential([gn.Dense(2)], name="scorer", seed=0)
+    named.build(3)
+    assert gn.export.to_onnx(named).graph.name == "scorer"
+    names = [out for node in proto.graph.node for out in node.output]
+    assert len(names) == len(set(names))                     # every value named once
+
+
+def test_export_without_onnx_says_what_to_install(tmp_path, monkeypatch):
+    model = gn.Sequential([gn.Dense(2)], seed=0)
+    model.build(3)
+    monkeypatch.setitem(sys.modules, "onnx", None)          # as if it were not installed
+    with pytest.raises(ImportError, match=r"^ONNX export needs the onnx package: pip install "
+                                          r"'glassnet\[onnx\]'$"):
+        model.export_onnx(tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()

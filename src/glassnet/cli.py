@@ -415,7 +415,8 @@ def cmd_predict(args):
                             "with --label NAME_OR_INDEX")
         raise ValueError(message)
     out = model.predict(x)
-    classify = model.loss is not None and model.loss.name != "mse" and out.shape[1] > 1
+    classify = (model.loss is not None and "crossentropy" in model.loss.name
+                and out.shape[1] > 1)            # a classifier's classes; else the numbers
     if classify:
         names = list(model.class_names or [str(i) for i in range(out.shape[1])])
         lines = ["class," + ",".join(f"p_{n}" for n in names)]

@@ -115,6 +115,7 @@ class MappedBatches:
     def __iter__(self):
         x = self.x
         row_bytes = x.shape[1] * x.dtype.itemsize
+        first = _file_offset(x)
         fd = os.open(x.filename, os.O_RDONLY)
         try:
             if self.shuffle and hasattr(os, "posix_fadvise"):
@@ -125,11 +126,11 @@ class MappedBatches:
                 xb = np.empty((stop - start, x.shape[1]), dtype=x.dtype)
                 if order is None:
                     idx = slice(start, stop)
-                    _read_exactly(fd, [xb], x.offset + start * row_bytes)
+                    _read_exactly(fd, [xb], first + start * row_bytes)
                 else:
                     idx = order[start:stop]              # the rows Batches would take
                     for k, i in enumerate(idx.tolist()):
-                        _read_exactly(fd, [xb[k]], x.offset + i * row_bytes)
+                        _read_exactly(fd, [xb[k]], first + i * row_bytes)
                 yield (xb, None if self.y is None else np.asarray(self.y[idx]),
                        None if self.w is None else np.asarray(self.w[idx]))
         finally:
@@ -140,6 +141,19 @@ class MappedBatches:
         return MappedBatches(self.x[start:stop], None if self.y is None else self.y[start:stop],
                              None if self.w is None else self.w[start:stop], self.batch_size,
                              self.shuffle if shuffle is None else shuffle, self.rng)
+
+
+def _file_offset(x):
+    """Where the first row of the memory map ``x`` lies in its file.
+
+    A slice of a memory map (the validation rows at the end of one) keeps its
+    parent's ``offset`` attribute, which is where the *parent's* first row lies;
+    so count from the outermost map, plus how far into it ``x`` starts.
+    """
+    root = x
+    while isinstance(root.base, np.memmap):
+        root = root.base
+    return root.offset + (x.ctypes.data - root.ctypes.data)
 
 
 def _read_exactly(fd, buffers, offset):

@@ -396,9 +396,7 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
         X = np.empty((table.shape[0], n_columns - 1), dtype=dtype)
         X[:, :col] = table[:, :col]                 # every column but the label, cast once
         X[:, col:] = table[:, col + 1:]
-        whole = labels.dtype.kind == "i" or bool(np.all((labels == np.round(labels))
-                                                        & (np.abs(labels) < 2 ** 53)))
-        labels = labels.astype(np.int64) if whole else labels
+        labels = whole_number_labels(labels)
     else:
         X = table.astype(dtype)
     if return_class_names:
@@ -448,6 +446,20 @@ def read_header(path, delimiter=","):
     fields = [f.strip().strip('"') for f in first.decode("utf-8", "replace").strip()
               .split(delimiter)]
     return None if _all_numbers(fields) else fields
+
+
+def whole_number_labels(labels):
+    """Numeric labels as int64 when every one is a whole number, else unchanged.
+
+    A decimal anywhere in a file makes NumPy parse every column as floats; its
+    whole-number labels are still classes (``1.0`` is class 1), not regression
+    targets.  Beyond 2**53 floats are no longer exact integers, so such labels
+    stay floats.
+    """
+    if labels.dtype.kind == "i":
+        return labels.astype(np.int64)
+    whole = bool(np.all((labels == np.round(labels)) & (np.abs(labels) < 2 ** 53)))
+    return labels.astype(np.int64) if whole else labels
 
 
 def label_index(name, label_column, header_fields, n_columns):
@@ -521,9 +533,7 @@ def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, sk
         line_no = first_line_no + offset
         stripped = line.strip()
         if not stripped:
-            if text.read().strip():
-                raise ValueError(f"{name!r}, line {line_no}: empty line in the middle of the data")
-            break
+            continue              # NumPy's reader skips blank lines: so does the search
         fields = stripped.split(delimiter)
         if len(fields) != n_columns:
             raise ValueError(f"{name!r}, line {line_no}: expected {n_columns} fields like the "

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from ..data import file_rows
-from .files import check_data_file, label_index, raise_first_error
+from .files import check_data_file, label_index, raise_first_error, whole_number_labels
 
 __all__ = ["CSVDataset"]
 
@@ -117,9 +117,8 @@ class CSVDataset:
             row, column = (int(i) for i in np.argwhere(~np.isfinite(table))[0])
             raise ValueError(f"{self.path!r}, line {line + row}, column {column + 1}: expected a "
                              f"number, found {table[row, column]}")
-        y = table[:, self.label]
         x = np.delete(table, self.label, axis=1).astype(self.dtype)
-        return x, (y.astype(np.int64) if table.dtype.kind == "i" else y)
+        return x, whole_number_labels(table[:, self.label])     # as load_csv: 1.0 is class 1
 
     def _parse_named(self, line, text):
         features = [c for c in range(self.n_columns) if c != self.label]
