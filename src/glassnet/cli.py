@@ -10,6 +10,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+
+try:                      # POSIX: the process's own limits (ulimit -v)
+    import resource
+except ImportError:       # pragma: no cover - Windows
+    resource = None
 import pkgutil
 import runpy
 import sys
@@ -94,6 +99,12 @@ def _available_memory():
         with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit, \
                 open("/sys/fs/cgroup/memory.current", encoding="ascii") as used:
             found.append(int(limit.read()) - int(used.read()))   # "max" (none): ValueError
+    with contextlib.suppress(OSError, ValueError, AttributeError):   # ulimit -v, less mapped
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm", encoding="ascii") as statm:
+                mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            found.append(soft - mapped)
     return max(min(found), 0) if found else None
 
 
@@ -117,7 +128,9 @@ def network_memory(n_inputs, hidden, n_outputs, optimizer="adam", itemsize=4):
     sizes = [int(n_inputs), *map(int, hidden), int(n_outputs)]
     weights = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
     slots = len(optimizers.get(optimizer).state_names)
-    return weights, weights * itemsize * (4 + slots)
+    # and the float64 draw of the largest kernel while it is initialised
+    largest = max(a * b for a, b in zip(sizes, sizes[1:]))
+    return weights, weights * itemsize * (4 + slots) + 8 * largest
 
 
 def _check_fits_in_memory(n_inputs, layers, n_outputs, optimizer):
