@@ -322,3 +322,16 @@ def test_what_an_outside_keras_user_met(tmp_path, rng):
     again.build((None, 3))
     again.load_weights(tmp_path / "w-2.weights.h5")
     np.testing.assert_array_equal(again.get_weights()[0], net.get_weights()[0])
+
+
+def test_the_input_of_a_sequential_model_is_not_one_of_its_layers(tmp_path):
+    """keras.io's Sequential guide: model.layers starts at the first real layer."""
+    model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(16, activation="relu"),
+                              layers.Dense(2)])
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Dense"]
+    assert model.layers[0].kernel.shape == (8, 16) and model.input_dim == 8
+    model.save(tmp_path / "m.glassnet")
+    again = keras.models.load_model(tmp_path / "m.glassnet")
+    assert len(again.layers) == 2 and again.input_dim == 8
+    with pytest.raises(ValueError, match="comes first"):
+        keras.Sequential([layers.Dense(2), keras.Input(shape=(3,))])

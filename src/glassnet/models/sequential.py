@@ -136,22 +136,40 @@ class Sequential(Model):
         self._init_model(name, dtype, seed, fast)
         self.graph = Chain(self.layers)
         self._taken, self._next_number = set(), {}       # layer names, numbered in O(1)
+        #: the InputLayer that declares the input's shape (Keras: not in model.layers)
+        self.input_layer = None
         self.input_names, self.output_names = ["input"], ["output"]
         if layers is not None and not isinstance(layers, (list, tuple)):
             raise ValueError(f"Sequential takes a list of layers; received "
                              f"{type(layers).__name__}")
         for layer in layers or []:
             self._append(layer)
-        if self.layers and self.layers[0].declared_input_dim is not None:
+        if self.layers and self._declared_width() is not None:
             self.build()          # once, however many layers (linear in their number)
 
     # ------------------------------------------------------------------------------
     # building
     # ------------------------------------------------------------------------------
+    def _first(self):
+        """What declares the input: the InputLayer, else the first layer (None if empty)."""
+        return self.input_layer if self.input_layer is not None else (
+            self.layers[0] if self.layers else None)
+
+    def _declared_width(self):
+        first = self._first()
+        return None if first is None else first.declared_input_dim
+
     def _append(self, layer):
         if isinstance(layer, SymbolicTensor) and layer.node is not None \
                 and isinstance(layer.node.layer, layers_module.InputLayer):
             layer = layer.node.layer               # gn.Input(shape=(n,)) in a layer list
+        if isinstance(layer, layers_module.InputLayer):
+            if self.layers or self.input_layer is not None:
+                raise ValueError("an Input (InputLayer) comes first in a Sequential model, "
+                                 "once")
+            # as in Keras, the input is the model's, not one of model.layers
+            self.input_layer = layer
+            return
         if not isinstance(layer, Layer):
             raise ValueError(f"Sequential.add expects a Layer (Dense, Dropout, ...); received "
                              f"{layer!r}")
@@ -179,7 +197,7 @@ class Sequential(Model):
         self._fused_nodes = None
         if self.built:
             self.build(self.input_dim)
-        elif self.layers[0].declared_input_dim is not None:
+        elif self.layers and self._declared_width() is not None:
             self.build()
 
     def pop(self):
@@ -226,7 +244,7 @@ class Sequential(Model):
         input_dim = input_shape if input_dim is None else input_dim
         if isinstance(input_dim, (tuple, list)):      # Keras's build((None, n))
             input_dim = input_dim[-1] if len(input_dim) == 2 else math.prod(input_dim[1:])
-        declared = self.layers[0].declared_input_dim if self.layers else None
+        declared = self._declared_width()
         width = declared if declared is not None else input_dim
         if width is None:
             raise ValueError("the input width is unknown: give the first layer input_dim=... "
@@ -241,7 +259,8 @@ class Sequential(Model):
 
     @property
     def flattens_input(self):
-        return bool(self.layers) and self.layers[0].flattens_input
+        first = self._first()
+        return first is not None and first.flattens_input
 
     @property
     def scales_input(self):
@@ -263,7 +282,7 @@ class Sequential(Model):
     def _check_x(self, x, name="x"):
         self.claim_weights()
         if type(x) is not np.ndarray or x.ndim != 2:
-            x = self._rows(x, self.layers[0] if self.layers else None)
+            x = self._rows(x, self._first())
         x = check.as_matrix(x, name, self.dtype, self.input_dim)
         if not self.built:
             self.build(x.shape[1])
@@ -280,7 +299,9 @@ class Sequential(Model):
                 "name": None if self.auto_named else self.name,
                 "input_dim": self.input_dim, "fast": self.fast,
                 "class_names": None if self.class_names is None else list(self.class_names),
-                "layers": [layers_module.serialize(layer) for layer in self.layers]}
+                "layers": [layers_module.serialize(layer) for layer in
+                           ([self.input_layer] if self.input_layer is not None else [])
+                           + self.layers]}
 
     @classmethod
     def from_config(cls, config, build=True):
