@@ -571,3 +571,25 @@ def test_a_subclassed_model_traces_call_on_first_data_and_saves_as_itself(tmp_pa
     built = SubclassedMLP(classes=2)
     built.build((None, 4))
     assert built.output_dim == 2 and built.input_dim == 4
+
+
+def test_an_output_without_a_loss_is_predicted_but_not_trained_on(tmp_path, rng):
+    x = keras.Input(shape=(4,))
+    h = layers.Dense(6, activation="tanh")(x)
+    side = layers.Dense(2, name="side")(h)                     # e.g. an embedding to look at
+    main = layers.Dense(1, name="main")(h)
+    model = keras.Model(x, [side, main], dtype="float64")
+    model.compile("sgd", loss=[None, "mse"], metrics=[[], ["mae"]])
+    X, Y = rng.normal(size=(16, 4)), rng.normal(size=(16, 1))
+    history = model.fit(X, [None, Y], epochs=2, verbose=0)
+    assert set(history.history) == {"loss", "main_mae"}
+    # the loss is the main output's alone, its gradient too (the side layer's is zero)
+    alone = keras.Model(x, main, dtype="float64")
+    alone.compile("sgd", "mse")
+    assert model.evaluate(X, [None, Y])[0] == pytest.approx(alone.evaluate(X, Y), rel=1e-12)
+    _, grads = model.loss_and_gradients(X, [np.zeros((16, 2)), Y])
+    names = [layer.name for layer in model.layers for _ in layer.trainable_weights]
+    side_grads = [g for g, name in zip(grads, names) if name == "side"]
+    assert all(not g.any() for g in side_grads)
+    model.save(tmp_path / "m.glassnet")
+    assert keras.models.load_model(tmp_path / "m.glassnet").output_losses[0] is None

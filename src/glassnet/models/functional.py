@@ -83,7 +83,7 @@ class OutputLosses:
     def __init__(self, losses_, weights, names):
         self.losses, self.weights, self.names = losses_, weights, names
         self.name = " + ".join(f"{w:g}·{loss.name}" if w != 1 else loss.name
-                               for loss, w in zip(losses_, weights))
+                               for loss, w in zip(losses_, weights) if loss is not None)
 
     def __repr__(self):
         return f"OutputLosses({self.name})"
@@ -408,6 +408,9 @@ class Model(Trainer, Layer):
                              + (f" of length {len(value)}" if isinstance(value, (list, tuple))
                                 else ""))
         parts = [convert(v, i) for i, v in enumerate(value)]
+        rows = {len(p) for p in parts if p is not None}
+        parts = [np.empty((min(rows, default=0), 0), self.dtype) if p is None else p
+                 for p in parts]
         n = {len(p) for p in parts}
         if len(n) != 1:
             raise ValueError(f"the model's {what} must have as many rows each; received "
@@ -474,6 +477,8 @@ class Model(Trainer, Layer):
         widths = self.output_widths
 
         def convert(v, i):
+            if self.output_losses[i] is None:       # not trained on: no columns
+                return None if v is None else np.empty((len(v), 0), self.dtype)
             t = check.as_targets(v, self.output_losses[i], widths[i], self.dtype,
                                  f"{name}[{self.output_names[i]!r}]")
             return t.astype(self.dtype)
@@ -482,7 +487,8 @@ class Model(Trainer, Layer):
         return self._pack(y, widths, self.output_names, "outputs", convert)
 
     def _target_widths(self):
-        return [1 if loss.sparse else w for loss, w in zip(self.output_losses, self.output_widths)]
+        return [0 if loss is None else 1 if loss.sparse else w
+                for loss, w in zip(self.output_losses, self.output_widths)]
 
     def _split_targets(self, y):
         """The packed targets, one array per output (integer labels for sparse losses)."""
@@ -491,7 +497,8 @@ class Model(Trainer, Layer):
         parts, start = [], 0
         for loss, width in zip(self.output_losses, self._target_widths()):
             part = y[:, start:start + width]
-            parts.append(part[:, 0].astype(np.int64) if loss.sparse else part)
+            parts.append(part[:, 0].astype(np.int64) if loss is not None and loss.sparse
+                         else part)
             start += width
         return parts
 
@@ -533,10 +540,15 @@ class Model(Trainer, Layer):
         if loss is None:
             raise ValueError("compile needs a loss, e.g. compile(optimizer='adam', loss='mse'), "
                              "or one per output: loss={'name': 'mse', ...}")
-        per_output = self._per_output(loss, "loss", losses.get)
+        # None: an output that is not trained on (Keras's loss=[None, ...])
+        per_output = self._per_output(loss, "loss",
+                                      lambda v: None if v is None else losses.get(v))
+        if all(item is None for item in per_output):
+            raise ValueError("compile needs a loss for at least one output; received None "
+                             "for every one")
         weights = [1.0] * n if loss_weights is None else \
             self._per_output(loss_weights, "loss_weights", float)
-        Trainer.compile(self, optimizer, per_output[0], None)
+        Trainer.compile(self, optimizer, next(item for item in per_output if item), None)
         self.output_losses, self.loss_weights = per_output, weights
         self.loss = OutputLosses(per_output, weights, self.output_names)
         if metrics is None:
@@ -575,6 +587,9 @@ class Model(Trainer, Layer):
             return Trainer._resolve_metrics(self)
         self.metrics, self.metric_names, self.metric_outputs = [], [], []
         for k, (ids, loss) in enumerate(zip(self._metric_ids, self.output_losses)):
+            if ids and loss is None:
+                raise ValueError(f"output {self.output_names[k]!r} has no loss, so it takes no "
+                                 f"targets to measure metrics on; give it a loss, or no metrics")
             for m in ids:
                 metric = copy.deepcopy(metrics_module.get(m, loss, self.output_widths[k]))
                 metric.name = f"{self.output_names[k]}_{metric.name}"    # one per output
@@ -666,6 +681,8 @@ class Model(Trainer, Layer):
         for k, (loss, weight, target, output) in enumerate(zip(
                 self.output_losses, self.loss_weights, self._split_targets(y),
                 self.last_output)):
+            if loss is None:
+                continue
             per = self._loss_of_output(k, loss, target, output)
             per = per if weight == 1.0 else per * weight
             total = per if total is None else total + per
@@ -688,7 +705,8 @@ class Model(Trainer, Layer):
             seeds = [self._gradient_of_output(0, self.loss, y, self.last_output,
                                               sample_weight)]
         else:
-            seeds = [self._gradient_of_output(k, loss, target, output, sample_weight, weight)
+            seeds = [None if loss is None else
+                     self._gradient_of_output(k, loss, target, output, sample_weight, weight)
                      for k, (loss, weight, target, output) in enumerate(zip(
                          self.output_losses, self.loss_weights, self._split_targets(y),
                          self.last_output))]
@@ -1114,7 +1132,7 @@ class Model(Trainer, Layer):
     def serialize_loss(self):
         if self.output_losses is None:
             return losses.serialize(self.loss)
-        return [losses.serialize(loss) for loss in self.output_losses]
+        return [None if loss is None else losses.serialize(loss) for loss in self.output_losses]
 
     def serialize_metrics(self):
         def one(m):

@@ -50,7 +50,8 @@ def _compile(model, compile_cfg):
     if not isinstance(compile_cfg, dict):
         raise ValueError("they are not a dict")
     loss = compile_cfg.get("loss")
-    loss = [losses.get(item) for item in loss] if isinstance(loss, list) else losses.get(loss)
+    loss = ([None if item is None else losses.get(item) for item in loss]
+            if isinstance(loss, list) else losses.get(loss))
     weights = compile_cfg.get("loss_weights")
     if weights is not None and (not isinstance(weights, list) or not all(
             isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights)):
