@@ -33,7 +33,8 @@ __all__ = ["Layer", "Record", "SymbolicTensor", "Node", "LayerGraph", "Delta", "
            "Input", "Merge", "Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate",
            "add", "subtract", "multiply", "average", "maximum", "concatenate", "Flatten", "Reshape",
            "Activation", "ReLU", "LeakyReLU", "Softmax",
-           "fold_bias", "unfold_bias", "get", "serialize", "deserialize", "is_symbolic"]
+           "fold_bias", "unfold_bias", "get", "serialize", "deserialize", "is_symbolic",
+           "Tensor", "Variable", "as_tensor"]
 
 REGISTRY.add_builtins(
     {"dense": Dense, "dropout": Dropout, "rescaling": Rescaling,
