@@ -21,7 +21,7 @@ validation                  :meth:`Trainer.evaluate` on the held-out data
 ==========================  ==================================================
 
 The math of a step (forward, loss, backward) is the model's
-(:mod:`glassnet.model`); the update is the optimizer's
+(:mod:`glassnet.models.functional`); the update is the optimizer's
 (:mod:`glassnet.optimizers`).
 """
 

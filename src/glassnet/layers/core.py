@@ -31,12 +31,12 @@ from .. import _validation as check
 from .. import activations, initializers, regularizers
 from ..trace import Step
 from .layer import Layer, Node, Record, Variable
-from .reshaping import sample_shape
+from .reshaping import PassThrough, sample_shape
 
 __all__ = ["InputLayer", "Input", "Dense", "fold_bias", "unfold_bias"]
 
 
-class InputLayer(Layer):
+class InputLayer(PassThrough):
     """Declares the input width (Keras's ``Input(shape=(n,))``); the identity.
 
     ``Sequential([InputLayer(shape=(4,)), Dense(8), ...])`` builds at once.
@@ -61,16 +61,6 @@ class InputLayer(Layer):
     def flattens_input(self):
         """True for a shape of several dimensions: the model flattens each sample."""
         return self.sample_shape is not None
-
-    def forward(self, x, training=False):
-        self.record = Record(x=x, a=x)
-        return x
-
-    def backward(self, grad_a, need_input_grad=True):
-        return grad_a if need_input_grad else None
-
-    def to_onnx(self, graph, x):
-        return x
 
     def get_config(self):
         config = super().get_config()

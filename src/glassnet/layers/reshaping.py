@@ -17,7 +17,7 @@ import numpy as np
 
 from .layer import Layer, Record
 
-__all__ = ["Flatten", "Reshape", "sample_shape"]
+__all__ = ["PassThrough", "Flatten", "Reshape", "sample_shape"]
 
 
 def sample_shape(shape, what):
@@ -30,7 +30,21 @@ def sample_shape(shape, what):
     return tuple(int(d) for d in shape)
 
 
-class Flatten(Layer):
+class PassThrough(Layer):
+    """A layer whose rows go through unchanged: ``a = x``, ``dL/dx = dL/da`` (also in ONNX)."""
+
+    def forward(self, x, training=False):
+        self.record = Record(x=x, a=x)
+        return x
+
+    def backward(self, grad_a, need_input_grad=True):
+        return grad_a if need_input_grad else None
+
+    def to_onnx(self, graph, x):
+        return x
+
+
+class Flatten(PassThrough):
     """Each sample's values in one row: ``(n, d1, d2, ...)`` → ``(n, d1·d2·...)``.
 
     Parameters
@@ -51,19 +65,11 @@ class Flatten(Layer):
             input_dim = math.prod(self.sample_shape)
         super().__init__(name, input_dim)
 
-    def forward(self, x, training=False):
-        self.record = Record(x=x, a=x)
-        return x
-
-    def backward(self, grad_a, need_input_grad=True):
-        return grad_a if need_input_grad else None
 
     def title(self):
         shape = "" if self.sample_shape is None else f"{self.sample_shape} → "
         return f"Flatten({shape}{self.input_dim} features)"
 
-    def to_onnx(self, graph, x):
-        return x
 
     def get_config(self):
         config = super().get_config()
@@ -73,7 +79,7 @@ class Flatten(Layer):
         return config
 
 
-class Reshape(Layer):
+class Reshape(PassThrough):
     """Read each sample's features as ``target_shape`` (the sizes must agree; rows pass on)."""
 
     def __init__(self, target_shape, name=None, **kwargs):
@@ -94,18 +100,10 @@ class Reshape(Layer):
                              f"it receives")
         return input_dim
 
-    def forward(self, x, training=False):
-        self.record = Record(x=x, a=x)
-        return x
-
-    def backward(self, grad_a, need_input_grad=True):
-        return grad_a if need_input_grad else None
 
     def title(self):
         return f"Reshape{self.target_shape}"
 
-    def to_onnx(self, graph, x):
-        return x
 
     def get_config(self):
         return {"target_shape": list(self.target_shape), **super().get_config()}
