@@ -593,3 +593,49 @@ def test_an_output_without_a_loss_is_predicted_but_not_trained_on(tmp_path, rng)
     assert all(not g.any() for g in side_grads)
     model.save(tmp_path / "m.glassnet")
     assert keras.models.load_model(tmp_path / "m.glassnet").output_losses[0] is None
+
+
+def test_a_third_outside_testers_findings(rng):
+    """Each finding of the last outside tester that was fixed, as a check."""
+    # a subclassed multi-output model compiled before it has seen data; metrics per output
+    class TwoHeads(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = layers.Dense(8, activation="relu")
+            self.reg, self.cls = layers.Dense(1), layers.Dense(3)
+
+        def call(self, x):
+            h = self.hidden(x)
+            return [self.reg(h), self.cls(h)]
+    model = TwoHeads()
+    model.compile("adam", ["mse", keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
+                  metrics=[["mae"], "accuracy"])
+    x = rng.random((32, 4))
+    history = model.fit(x, [x[:, :1], rng.integers(0, 3, 32)], epochs=1, verbose=0)
+    assert sorted(history.history) == ["dense_1_mae", "dense_2_accuracy", "loss"]
+    # a single metric name per output, in a dict
+    i = keras.Input((3,))
+    named = keras.Model(i, {"cls": layers.Dense(2, activation="softmax", name="cls")(i),
+                            "reg": layers.Dense(1, name="reg")(i)})
+    named.compile("adam", {"cls": "sparse_categorical_crossentropy", "reg": "mse"},
+                  metrics={"cls": "accuracy"})
+    assert named.metrics_names == ["loss", "cls_accuracy"]
+    # 1-D arrays for one-feature inputs of a multi-input model
+    a, b = keras.Input((1,), name="a"), keras.Input((1,), name="b")
+    two = keras.Model([a, b], layers.add([a, b]))
+    np.testing.assert_array_equal(two.predict({"a": np.ones(3), "b": np.ones(3)}).ravel(),
+                                  [2, 2, 2])
+    # a sample of the wrong N-D shape is refused, not permuted
+    j = keras.Input((2, 4))
+    flat = keras.Model(j, layers.Dense(1)(layers.Flatten()(j)))
+    with pytest.raises(ValueError, match=r"samples of shape \(2, 4\); received \(4, 2\)"):
+        flat.predict(np.zeros((5, 4, 2)))
+    # a generator that runs out stops training and says so
+    def batches():
+        for k in range(4):
+            yield x[k * 8:(k + 1) * 8], x[k * 8:(k + 1) * 8, :1]
+    seq = keras.Sequential([layers.Dense(1)])
+    seq.compile("sgd", "mse")
+    with pytest.warns(RuntimeWarning, match="ran out of data"):
+        history = seq.fit(batches(), steps_per_epoch=4, epochs=3, verbose=0)
+    assert history.epoch == [0]

@@ -411,6 +411,8 @@ class Trainer:
                       if metric_names else logs, size)
             if hooks:               # Keras's batch logs: the epoch so far, not this batch alone
                 callbacks.on_train_batch_end(batch, {**logs, **means.result(), "size": size})
+        if means.count == 0:            # the input ran out of data: training stops (Keras)
+            return None
         if not metric_names:
             return means.result()
         return {**means.result(), **self.get_metrics_result()}
@@ -737,7 +739,7 @@ class Steps:
         return getattr(self.batches, name)
 
     def __iter__(self):
-        for _ in range(self.steps):
+        for done in range(self.steps):
             if self._it is None:
                 self._it = iter(self.batches)
             try:
@@ -747,6 +749,10 @@ class Steps:
                 try:
                     batch = next(self._it)
                 except StopIteration:
+                    warnings.warn(f"the input ran out of data after {done} of {self.steps} "
+                                  f"steps: a generator feeds each batch once, so give it at "
+                                  f"least steps_per_epoch × epochs batches", RuntimeWarning,
+                                  stacklevel=2)
                     return
             yield batch
 

@@ -156,6 +156,9 @@ class Model(Trainer, Layer):
             raise ValueError(f"{type(self).__name__}.call must return what its layers return "
                              f"(symbolic tensors); received {type(outputs).__name__}")
         self._set_graph(inputs, outputs)
+        pending, self._pending_compile = getattr(self, "_pending_compile", None), None
+        if pending is not None:
+            self.compile(*pending)
 
     def _init_model(self, name, dtype, seed, fast):
         Layer.__init__(self, name=name)
@@ -437,7 +440,7 @@ class Model(Trainer, Layer):
                    if any(t in self.graph.inputs for t in node.inputs)]
         return bool(readers) and all(layer.scales_input for layer in readers)
 
-    def _rows(self, x, first):
+    def _rows(self, x, first, width=None):
         """Samples as rows: N-D samples flattened when ``first`` flattens; a 1-D x as one feature."""
         ndim = getattr(x, "ndim", None)
         if ndim is None or ndim == 2:
@@ -445,8 +448,12 @@ class Model(Trainer, Layer):
         if hasattr(x, "to_numpy"):                  # a pandas Series
             x = x.to_numpy()
         if ndim > 2 and first is not None and first.flattens_input:
+            shape = getattr(first, "sample_shape", None)
+            if shape is not None and tuple(np.shape(x)[1:]) != shape:
+                raise ValueError(f"the model takes samples of shape {shape}; received "
+                                 f"{tuple(np.shape(x)[1:])} (x of shape {np.shape(x)})")
             return np.asarray(x).reshape(len(x), -1)
-        if ndim == 1 and self.input_dim in (None, 1):
+        if ndim == 1 and (self.input_dim if width is None else width) in (None, 1):
             return np.asarray(x).reshape(-1, 1)
         return x
 
@@ -466,7 +473,7 @@ class Model(Trainer, Layer):
             return check.as_matrix(x, name, self.dtype, sum(widths))   # already side by side
         firsts = self.graph.input_layers
         return self._pack(x, widths, self.input_names, "inputs",
-                          lambda v, i: check.as_matrix(self._rows(v, firsts[i]),
+                          lambda v, i: check.as_matrix(self._rows(v, firsts[i], widths[i]),
                                                        f"{name}[{self.input_names[i]!r}]",
                                                        self.dtype, widths[i]))
 
@@ -523,6 +530,11 @@ class Model(Trainer, Layer):
         every output, a list of lists or a dict.  See
         :meth:`glassnet.trainer.Trainer.compile`.
         """
+        if isinstance(self.graph, PendingGraph):    # a subclass not traced yet: compile again
+            self._pending_compile = (optimizer, loss, metrics, loss_weights)   # once traced
+            first = next(iter(loss.values())) if isinstance(loss, dict) else \
+                loss[0] if isinstance(loss, (list, tuple)) else loss
+            return Trainer.compile(self, optimizer, first, None)
         n = self.graph.n_outputs
         self._fused_nodes = None
         if n == 1:
@@ -554,9 +566,11 @@ class Model(Trainer, Layer):
         if metrics is None:
             per_metrics = [[] for _ in range(n)]
         elif isinstance(metrics, dict) or (isinstance(metrics, (list, tuple)) and metrics
-                                           and all(isinstance(m, (list, tuple))
+                                           and any(isinstance(m, (list, tuple))
                                                    for m in metrics)):
-            per_metrics = self._per_output(metrics, "metrics", list)
+            per_metrics = self._per_output(
+                metrics, "metrics", lambda v: [v] if isinstance(v, (str, metrics_module.Metric))
+                else list(v))
         else:
             per_metrics = [list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]] * n
         self._metric_ids = per_metrics
