@@ -447,11 +447,11 @@ def test_fit_and_evaluate_agree_on_every_metric_over_the_same_data(rng):
 
 def test_models_inside_models_save_load_and_gradcheck(tmp_path, rng):
     i = keras.Input(shape=(3,))
-    inner = keras.Model(i, layers.Dense(3, activation="tanh")(i))
-    stack = keras.Sequential([layers.Dense(2, input_dim=3)])
+    inner = keras.Model(i, layers.Dense(3, activation="tanh")(i), seed=1)
+    stack = keras.Sequential([layers.Dense(2, input_dim=3)], seed=2)
     x = keras.Input(shape=(3,))
     model = keras.Model(x, layers.Dense(1)(stack(inner(inner(layers.Dense(3)(x))))),
-                        dtype="float64")
+                        dtype="float64", seed=3)
     model.compile("adam", "mse")
     X, Y = rng.normal(size=(10, 3)), rng.normal(size=(10, 1))
     model.fit(X, Y, epochs=2, verbose=0)
