@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import Registry
+from .backend import array_module
 from ._text import config_repr
 
 __all__ = [
@@ -102,15 +103,17 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z, steps=None):
-        t = np.negative(z)
-        np.logaddexp(0, t, out=t)                # log(1 + e^(-z)), no overflow
-        np.negative(t, out=t)
-        np.exp(t, out=t)                         # σ(z) = e^(-log(1 + e^(-z)))
+        xp = array_module(z)
+        t = xp.negative(z)
+        xp.logaddexp(0, t, out=t)                # log(1 + e^(-z)), no overflow
+        xp.negative(t, out=t)
+        xp.exp(t, out=t)                         # σ(z) = e^(-log(1 + e^(-z)))
         return t
 
     def backward(self, z, a, grad_a):
         # σ'(z) = σ(z) (1 - σ(z)) = a (1 - a)
-        d = np.subtract(1.0, a, dtype=a.dtype)
+        xp = array_module(a)
+        d = xp.subtract(1.0, a, dtype=a.dtype)
         d *= a
         d *= grad_a
         return d
@@ -125,11 +128,13 @@ class Tanh(Activation):
     name = "tanh"
 
     def forward(self, z, steps=None):
-        return np.tanh(z)
+        xp = array_module(z)
+        return xp.tanh(z)
 
     def backward(self, z, a, grad_a):
-        d = np.square(a)
-        np.subtract(1.0, d, out=d)
+        xp = array_module(a)
+        d = xp.square(a)
+        xp.subtract(1.0, d, out=d)
         d *= grad_a
         return d
 
@@ -147,10 +152,12 @@ class ReLU(Activation):
     name = "relu"
 
     def forward(self, z, steps=None):
-        return np.maximum(z, 0)
+        xp = array_module(z)
+        return xp.maximum(z, 0)
 
     def backward(self, z, a, grad_a):
-        return np.multiply(grad_a, a > 0)
+        xp = array_module(a)
+        return xp.multiply(grad_a, a > 0)
 
     def to_onnx(self, graph, z):
         return graph.op("Relu", [z])
@@ -206,11 +213,13 @@ class LeakyReLU(Activation):
 
     def forward(self, z, steps=None):
         # for 0 < slope < 1, max(z, slope·z) is z for z > 0 and slope·z otherwise
-        scaled = np.multiply(z, self.negative_slope, dtype=z.dtype)
-        return np.maximum(z, scaled, out=scaled)
+        xp = array_module(z)
+        scaled = xp.multiply(z, self.negative_slope, dtype=z.dtype)
+        return xp.maximum(z, scaled, out=scaled)
 
     def backward(self, z, a, grad_a):
-        d = np.where(a > 0, 1.0, self.negative_slope).astype(grad_a.dtype, copy=False)
+        xp = array_module(a)
+        d = xp.where(a > 0, 1.0, self.negative_slope).astype(grad_a.dtype, copy=False)
         d *= grad_a
         return d
 
@@ -263,13 +272,15 @@ class ELU(Activation):
         self.alpha = alpha
 
     def forward(self, z, steps=None):
-        negative = np.expm1(np.minimum(z, 0))
+        xp = array_module(z)
+        negative = xp.expm1(xp.minimum(z, 0))
         negative *= self.alpha
-        return np.where(z > 0, z, negative)
+        return xp.where(z > 0, z, negative)
 
     def backward(self, z, a, grad_a):
-        d = np.add(a, self.alpha, dtype=a.dtype)
-        np.copyto(d, 1.0, where=a > 0)
+        xp = array_module(a)
+        d = xp.add(a, self.alpha, dtype=a.dtype)
+        xp.copyto(d, 1.0, where=a > 0)
         d *= grad_a
         return d
 
@@ -295,13 +306,15 @@ class Softplus(Activation):
     name = "softplus"
 
     def forward(self, z, steps=None):
-        soft = np.log1p(np.exp(-np.abs(z)))
-        soft += np.maximum(z, 0)
+        xp = array_module(z)
+        soft = xp.log1p(xp.exp(-xp.abs(z)))
+        soft += xp.maximum(z, 0)
         return soft
 
     def backward(self, z, a, grad_a):
-        d = np.expm1(np.negative(a))
-        np.negative(d, out=d)
+        xp = array_module(a)
+        d = xp.expm1(xp.negative(a))
+        xp.negative(d, out=d)
         d *= grad_a
         return d
 
@@ -323,11 +336,13 @@ class Swish(Activation):
     needs_z = True
 
     def forward(self, z, steps=None):
-        return np.multiply(z, _SIGMOID.forward(z))
+        xp = array_module(z)
+        return xp.multiply(z, _SIGMOID.forward(z))
 
     def backward(self, z, a, grad_a):
+        xp = array_module(z)
         s = _SIGMOID.forward(z)
-        d = np.subtract(1.0, s, dtype=s.dtype)
+        d = xp.subtract(1.0, s, dtype=s.dtype)
         d *= a
         d += s
         d *= grad_a
@@ -353,17 +368,19 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z, steps=None):
-        shifted = np.subtract(z, np.maximum.reduce(z, axis=-1, keepdims=True))
-        exp = np.exp(shifted)
-        total = np.add.reduce(exp, axis=-1, keepdims=True)
+        xp = array_module(z)
+        shifted = xp.subtract(z, z.max(axis=-1, keepdims=True))
+        exp = xp.exp(shifted)
+        total = exp.sum(axis=-1, keepdims=True)
         if steps is not None:                   # what model.trace shows, step by step
             steps.update({"z-max": ("shift by the row maximum (no overflow)", shifted),
                           "exp": ("e^(z - max)", exp), "sum": ("Σ_k e^(z_k - max)", total)})
         return exp / total
 
     def backward(self, z, a, grad_a):
-        inner = np.einsum("ij,ij->i", grad_a, a)[:, None]
-        d = np.subtract(grad_a, inner)
+        xp = array_module(a)
+        inner = xp.einsum("ij,ij->i", grad_a, a)[:, None]
+        d = xp.subtract(grad_a, inner)
         d *= a
         return d
 

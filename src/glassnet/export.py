@@ -38,6 +38,7 @@ import json
 import numpy as np
 
 from ._version import __version__
+from .backend import to_host
 from .io import atomic_write
 
 #: ONNX opset the exported graphs use (Softmax over the last axis needs 13+)
@@ -79,7 +80,7 @@ class Graph:
     def const(self, value, hint):
         name = self.name(hint)
         self.initializers.append(self.numpy_helper.from_array(
-            np.asarray(value, dtype=self.dtype), name=name))
+            np.asarray(to_host(value), dtype=self.dtype), name=name))
         return name
 
     def op(self, op_type, inputs, hint=None, **attrs):

@@ -35,6 +35,7 @@ import numpy as np
 
 from . import activations
 from ._registry import Registry
+from .backend import array_module
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
            "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "get", "names",
@@ -45,21 +46,24 @@ LOG_FLOOR = -100.0
 
 
 def _safe_log(p):
+    xp = array_module(p)
     with np.errstate(divide="ignore"):
-        return np.maximum(np.log(p), LOG_FLOOR)
+        return xp.maximum(xp.log(p), LOG_FLOOR)
 
 
 def _logsumexp(z):
     """``log Σ_k e^(z_k)`` per row, as ``m + log Σ_k e^(z_k - m)`` with m the row maximum."""
+    xp = array_module(z)
     m = z.max(axis=1, keepdims=True)
-    return m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
+    return m[:, 0] + xp.log(xp.exp(z - m).sum(axis=1))
 
 
 def reduce(per_sample, sample_weight):
     """``(1/n) Σ w_i l_i``: the mean over samples, weighted when weights are given."""
+    xp = array_module(per_sample)
     if sample_weight is None:
-        return float(np.add.reduce(per_sample, dtype=np.float64)) / per_sample.shape[0]
-    return float(np.dot(per_sample.astype(np.float64), sample_weight) / per_sample.shape[0])
+        return float(per_sample.sum(dtype=np.float64)) / per_sample.shape[0]
+    return float(xp.dot(per_sample.astype(np.float64), sample_weight) / per_sample.shape[0])
 
 
 def _scale(y_pred, sample_weight, divisor):
@@ -114,11 +118,13 @@ class MeanSquaredError(Loss):
     fused_activation = "linear"
 
     def per_sample(self, y_true, y_pred):
+        xp = array_module(y_pred)
         diff = y_pred - y_true
-        return np.einsum("ij,ij->i", diff, diff) / diff.shape[1]
+        return xp.einsum("ij,ij->i", diff, diff) / diff.shape[1]
 
     def gradient(self, y_true, y_pred, sample_weight=None):
-        g = np.subtract(y_pred, y_true)
+        xp = array_module(y_pred)
+        g = xp.subtract(y_pred, y_true)
         g *= _scale(y_pred, sample_weight, y_pred.size / 2.0)
         return g
 
@@ -136,11 +142,13 @@ class MeanAbsoluteError(Loss):
     name = "mae"
 
     def per_sample(self, y_true, y_pred):
-        return np.abs(y_pred - y_true).mean(axis=1)
+        xp = array_module(y_pred)
+        return xp.abs(y_pred - y_true).mean(axis=1)
 
     def gradient(self, y_true, y_pred, sample_weight=None):
-        g = np.subtract(y_pred, y_true)
-        np.sign(g, out=g)
+        xp = array_module(y_pred)
+        g = xp.subtract(y_pred, y_true)
+        xp.sign(g, out=g)
         g *= _scale(y_pred, sample_weight, y_pred.size)
         return g
 
@@ -204,19 +212,22 @@ class BinaryCrossentropy(_Crossentropy):
 
     def gradient_from_probabilities(self, y_true, y_pred, sample_weight=None):
         # ŷ(1-ŷ) is floored at 1e-12, as PyTorch does, so ŷ ∈ {0, 1} stays finite
-        denom = np.maximum(y_pred * (1 - y_pred), 1e-12)
-        g = np.subtract(y_pred, y_true)
+        xp = array_module(y_pred)
+        denom = xp.maximum(y_pred * (1 - y_pred), 1e-12)
+        g = xp.subtract(y_pred, y_true)
         g /= denom
         g *= _scale(y_pred, sample_weight, y_pred.size)
         return g
 
     def fused_per_sample(self, y_true, z, a):
         # max(z, 0) - z·y + log(1 + e^(-|z|)): the same value, with no log of 0
-        ll = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        xp = array_module(z)
+        ll = xp.maximum(z, 0) - z * y_true + xp.log1p(xp.exp(-xp.abs(z)))
         return ll.mean(axis=1)
 
     def fused_delta(self, y_true, z, a, sample_weight=None):
-        g = np.subtract(a, y_true)
+        xp = array_module(a)
+        g = xp.subtract(a, y_true)
         g *= _scale(a, sample_weight, a.size)
         return g
 
@@ -232,19 +243,23 @@ class CategoricalCrossentropy(_Crossentropy):
     output_activation = "softmax"
 
     def per_sample_from_probabilities(self, y_true, y_pred):
-        return -np.einsum("ij,ij->i", y_true, _safe_log(y_pred))
+        xp = array_module(y_pred)
+        return -xp.einsum("ij,ij->i", y_true, _safe_log(y_pred))
 
     def gradient_from_probabilities(self, y_true, y_pred, sample_weight=None):
-        g = np.divide(y_true, np.maximum(y_pred, np.finfo(y_pred.dtype).tiny))
+        xp = array_module(y_pred)
+        g = xp.divide(y_true, xp.maximum(y_pred, np.finfo(y_pred.dtype).tiny))
         g *= -_scale(y_pred, sample_weight, y_pred.shape[0])
         return g
 
     def fused_per_sample(self, y_true, z, a):
         # -Σ_k y_k log a_k with log a_k = z_k - logsumexp(z)
-        return _logsumexp(z) * y_true.sum(axis=1) - np.einsum("ij,ij->i", y_true, z)
+        xp = array_module(z)
+        return _logsumexp(z) * y_true.sum(axis=1) - xp.einsum("ij,ij->i", y_true, z)
 
     def fused_delta(self, y_true, z, a, sample_weight=None):
-        g = np.multiply(a, y_true.sum(axis=1, keepdims=True))
+        xp = array_module(a)
+        g = xp.multiply(a, y_true.sum(axis=1, keepdims=True))
         g -= y_true
         g *= _scale(a, sample_weight, a.shape[0])
         return g
@@ -262,15 +277,16 @@ class SparseCategoricalCrossentropy(_Crossentropy):
 
     @staticmethod
     def _rows(y_true):
-        return np.arange(y_true.shape[0])
+        return array_module(y_true).arange(y_true.shape[0])
 
     def per_sample_from_probabilities(self, y_true, y_pred):
         return -_safe_log(y_pred[self._rows(y_true), y_true])
 
     def gradient_from_probabilities(self, y_true, y_pred, sample_weight=None):
-        g = np.zeros_like(y_pred)
+        xp = array_module(y_pred)
+        g = xp.zeros_like(y_pred)
         rows = self._rows(y_true)
-        picked = np.maximum(y_pred[rows, y_true], np.finfo(y_pred.dtype).tiny)
+        picked = xp.maximum(y_pred[rows, y_true], np.finfo(y_pred.dtype).tiny)
         g[rows, y_true] = -1.0 / picked
         g *= _scale(y_pred, sample_weight, y_pred.shape[0])
         return g

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from ._registry import Registry
+from .backend import array_module
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "names", "serialize"]
 
@@ -49,15 +50,15 @@ class L1L2(Regularizer):
         """R(W), as a Python float."""
         total = 0.0
         if self.l1:
-            total += self.l1 * float(np.abs(W).sum(dtype=np.float64))
+            total += self.l1 * float(abs(W).sum(dtype=np.float64))
         if self.l2:
-            total += self.l2 * float(np.vdot(W, W))
+            total += self.l2 * float(array_module(W).vdot(W, W))
         return total
 
     def add_gradient(self, W, dW):
         """``dW += dR/dW`` in place."""
         if self.l1:
-            dW += self.l1 * np.sign(W)
+            dW += self.l1 * array_module(W).sign(W)
         if self.l2:
             dW += (2.0 * self.l2) * W
 

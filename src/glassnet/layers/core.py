@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import _validation as check
 from .. import activations, initializers, regularizers
+from ..backend import array_module
 from ..trace import Step
 from .layer import Layer, Node, Record, Variable
 from .reshaping import PassThrough, sample_shape
@@ -196,9 +197,10 @@ class Dense(Layer):
         (softmax + cross-entropy, sigmoid + binary cross-entropy).
         """
         self.record.delta = delta
-        np.matmul(self.record.x.T, delta, out=self.dW)          # dL/dW = xᵀ δ
+        xp = array_module(delta)                                # numpy, or cupy on a GPU
+        xp.matmul(self.record.x.T, delta, out=self.dW)          # dL/dW = xᵀ δ
         if self.use_bias and not bias_done:
-            np.add.reduce(delta, axis=0, out=self.db)           # dL/db = Σ_i δ_i
+            delta.sum(axis=0, out=self.db)                      # dL/db = Σ_i δ_i
         if not need_input_grad:
             return None
         return delta @ self.W.T                                 # dL/dx = δ Wᵀ

@@ -25,7 +25,7 @@ added to the first.  Each call keeps the record of its own forward pass
 
 from __future__ import annotations
 
-import numpy as np
+from ..backend import array_module
 
 __all__ = ["LayerGraph", "LayerCollection", "Delta"]
 
@@ -300,7 +300,7 @@ class LayerGraph(LayerCollection):
                     earlier = None
                 else:
                     values = self.values
-                    outs = [np.zeros_like(values[s]) if g is None else g
+                    outs = [array_module(values[s]).zeros_like(values[s]) if g is None else g
                             for s, g in zip(out_slots, outs)]
                     grad_in = layer.backward(outs, need)
             if earlier is not None:             # a shared layer: its gradients add up

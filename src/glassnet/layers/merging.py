@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import array_module
 from ..trace import Step
 from .layer import Layer, Record
 
@@ -174,15 +175,17 @@ class Maximum(Merge):
     equation = "a = max_i x_i (elementwise)"
 
     def combine(self, xs):
-        a = np.maximum(xs[0], xs[1])
+        xp = array_module(xs[0])
+        a = xp.maximum(xs[0], xs[1])
         for x in xs[2:]:
-            np.maximum(a, x, out=a)
+            xp.maximum(a, x, out=a)
         return a
 
     def input_gradients(self, grad_a):
+        xp = array_module(grad_a)
         xs = self.record.x
-        winner = np.argmax(np.stack(xs), axis=0)       # which input gave each entry
-        return [np.where(winner == i, grad_a, 0).astype(grad_a.dtype) for i in range(len(xs))]
+        winner = xp.argmax(xp.stack(xs), axis=0)       # which input gave each entry
+        return [xp.where(winner == i, grad_a, 0).astype(grad_a.dtype) for i in range(len(xs))]
 
     def to_onnx(self, graph, xs):
         return graph.op("Max", xs)
@@ -208,11 +211,12 @@ class Concatenate(Merge):
         return int(sum(input_dim))
 
     def combine(self, xs):
-        return np.concatenate(xs, axis=1)
+        xp = array_module(xs[0])
+        return xp.concatenate(xs, axis=1)
 
     def input_gradients(self, grad_a):
         edges = np.cumsum(self.input_dim)[:-1]
-        return np.split(grad_a, edges, axis=1)
+        return array_module(grad_a).split(grad_a, edges, axis=1)
 
     def to_onnx(self, graph, xs):
         return graph.op("Concat", xs, axis=1)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..trace import Step
 from .. import _validation as check
+from ..backend import array_module, to_host
 from .layer import Layer, Record
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
@@ -19,7 +20,7 @@ __all__ = ["BatchNormalization", "LayerNormalization"]
 
 def _standardize(x, mean, var, epsilon):
     """``x̂ = (x - μ) / √(σ² + ε)``; returns ``x̂`` and ``s = √(σ² + ε)``."""
-    std = np.sqrt(var + epsilon)
+    std = array_module(var).sqrt(var + epsilon)
     return (x - mean) / std, std
 
 
@@ -82,8 +83,8 @@ class _Standardizing(Layer):
 
     def backward(self, grad_a, need_input_grad=True):
         r = self.record
-        np.add.reduce(grad_a * r.x_hat, axis=0, out=self.dgamma)     # dL/dγ = Σ dL/da ⊙ x̂
-        np.add.reduce(grad_a, axis=0, out=self.dbeta)                # dL/dβ = Σ dL/da
+        (grad_a * r.x_hat).sum(axis=0, out=self.dgamma)              # dL/dγ = Σ dL/da ⊙ x̂
+        grad_a.sum(axis=0, out=self.dbeta)                           # dL/dβ = Σ dL/da
         if not need_input_grad:
             return None
         g = grad_a * self.gamma                                      # dL/dx̂
@@ -178,9 +179,10 @@ class BatchNormalization(_Standardizing):
 
     def to_onnx(self, graph, x):
         # inference: (x - moving_mean) / √(moving_var + ε) · γ + β, in this order
-        std = np.sqrt(self.moving_variance + np.asarray(self.epsilon, self.moving_variance.dtype))
+        variance = to_host(self.moving_variance)
+        std = np.sqrt(variance + np.asarray(self.epsilon, variance.dtype))
         return self._affine_onnx(graph, graph.op("Div", [
-            graph.op("Sub", [x, graph.const(self.moving_mean, "mean")]), graph.const(std, "std")]))
+            graph.op("Sub", [x, graph.const(to_host(self.moving_mean), "mean")]), graph.const(std, "std")]))
 
     def get_config(self):
         return {"momentum": self.momentum, **super().get_config()}

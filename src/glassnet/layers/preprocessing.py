@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validation as check
+from ..backend import array_module
 from ..trace import Step
 from .layer import Layer, Record, Variable
 
@@ -29,14 +30,14 @@ class Rescaling(Layer):
                              f"received scale={scale!r}, offset={offset!r}")
 
     def forward(self, x, training=False):
-        a = x * np.asarray(self.scale, dtype=x.dtype)
+        a = x * x.dtype.type(self.scale)
         if self.offset:
-            a += np.asarray(self.offset, dtype=x.dtype)
+            a += x.dtype.type(self.offset)
         self.record = Record(x=x, a=a)
         return a
 
     def backward(self, grad_a, need_input_grad=True):
-        return grad_a * np.asarray(self.scale, dtype=grad_a.dtype) if need_input_grad \
+        return grad_a * grad_a.dtype.type(self.scale) if need_input_grad \
             else None
 
     def title(self):
@@ -163,7 +164,8 @@ class Normalization(Layer):
 
     def _std(self):
         variance = self.bound_weights[1]
-        return np.maximum(np.sqrt(variance), variance.dtype.type(self.EPSILON))
+        xp = array_module(variance)
+        return xp.maximum(xp.sqrt(variance), variance.dtype.type(self.EPSILON))
 
     def forward(self, x, training=False):
         std = self._std()

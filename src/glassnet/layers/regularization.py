@@ -6,6 +6,7 @@ import numpy as np
 
 from ..trace import Step
 from .. import _validation as check
+from ..backend import array_module, to_module
 from .layer import Layer, Record
 
 __all__ = ["Dropout"]
@@ -41,6 +42,7 @@ class Dropout(Layer):
         # keep with probability 1 - rate, scaled so E[a] = x
         keep = mask >= self.rate
         np.multiply(keep, 1.0 / (1.0 - self.rate), out=mask)
+        mask = to_module(mask, array_module(x))        # drawn on the host: the same on a GPU
         a = x * mask
         self.record = Record(x=x, mask=mask, a=a)
         return a

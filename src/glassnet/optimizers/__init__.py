@@ -66,6 +66,7 @@ import numpy as np
 
 from .._registry import Registry
 from .._text import config_repr
+from ..backend import array_module, to_module
 from . import schedules
 from .schedules import (SCHEDULES, CosineDecay, CosineDecayRestarts, ExponentialDecay,
                         InverseTimeDecay, LearningRateSchedule, PiecewiseConstantDecay,
@@ -147,18 +148,21 @@ class Optimizer:
         lr = self._learning_rate
         return float(lr(self.iterations)) if isinstance(lr, LearningRateSchedule) else lr
 
-    def build(self, size, dtype):
+    def build(self, size, dtype, xp=np):
         """Create the state vectors of ``state_names`` (zeros of length ``size``) and ``scratch``.
 
         Vectors that already have the right length and dtype are kept (a
-        loaded model's state survives).
+        loaded model's state survives); on another device (``xp``: numpy or
+        cupy, the module of the weights) they are moved there.
         """
         dtype = np.dtype(dtype)
         for key in self.state_names:
             arr = self.state.get(key)
             if arr is None or arr.shape != (size,) or arr.dtype != dtype:
-                self.state[key] = np.zeros(size, dtype=dtype)
-        self.scratch = (np.empty(size, dtype=dtype), np.empty(size, dtype=dtype))
+                self.state[key] = xp.zeros(size, dtype=dtype)
+            elif array_module(arr) is not xp:
+                self.state[key] = to_module(arr, xp)
+        self.scratch = (xp.empty(size, dtype=dtype), xp.empty(size, dtype=dtype))
 
     def step(self, params, grads, out=None, kernels=None):
         """One update of the flat parameter vector: ``θ_new = θ - α · direction``.
@@ -171,8 +175,9 @@ class Optimizer:
         expressions of :meth:`update_step`.
         """
         if self.scratch is None or self.scratch[0].size != params.size \
+                or type(self.scratch[0]) is not type(params) \
                 or any(key not in self.state for key in self.state_names):
-            self.build(params.size, params.dtype)
+            self.build(params.size, params.dtype, array_module(params))
         out = params if out is None else out
         lr = self.current_learning_rate()
         self.iterations += 1
@@ -180,7 +185,7 @@ class Optimizer:
         if kernels is not None and kernels.update(self, params, grads, out, lr, decay):
             return
         if self.weight_decay:                    # θ ← θ (1 - α λ), decoupled
-            np.multiply(params, decay, out=out)
+            array_module(params).multiply(params, decay, out=out)
             params = out
         self.update_step(params, grads, lr, out)
 
@@ -243,21 +248,22 @@ class SGD(Optimizer):
         self.state_names = ("velocity",) if momentum else ()
 
     def update_step(self, params, grads, lr, out):
+        xp = array_module(params)
         step, _ = self.scratch
         if self.momentum:
             v = self.state["velocity"]
             v *= self.momentum                   # v ← μ v + g
             v += grads
             if self.nesterov:                    # g + μ v
-                np.multiply(v, self.momentum, out=step)
+                xp.multiply(v, self.momentum, out=step)
                 step += grads
                 direction = step
             else:
                 direction = v
-            np.multiply(direction, -lr, out=step)
+            xp.multiply(direction, -lr, out=step)
         else:
-            np.multiply(grads, -lr, out=step)
-        np.add(params, step, out=out)            # θ ← θ - α · direction
+            xp.multiply(grads, -lr, out=step)
+        xp.add(params, step, out=out)            # θ ← θ - α · direction
 
     @staticmethod
     def kernel(params, grads, out, v, decay, mu, nesterov, neg_lr):
@@ -305,24 +311,25 @@ class Adam(Optimizer):
         self.epsilon = _positive("epsilon", epsilon, "Adam")
 
     def update_step(self, params, grads, lr, out):
+        xp = array_module(params)
         m, v = self.state["m"], self.state["v"]
         tmp, step = self.scratch
         t = self.iterations
-        np.subtract(grads, m, out=tmp)           # m ← m + (1 - β₁)(g - m)
+        xp.subtract(grads, m, out=tmp)           # m ← m + (1 - β₁)(g - m)
         tmp *= 1.0 - self.beta_1
         m += tmp
         v *= self.beta_2                         # v ← β₂ v + (1 - β₂) g²
-        np.multiply(grads, 1.0 - self.beta_2, out=tmp)
+        xp.multiply(grads, 1.0 - self.beta_2, out=tmp)
         tmp *= grads
         v += tmp
         bias_correction1 = 1.0 - self.beta_1 ** t
         bias_correction2_sqrt = math.sqrt(1.0 - self.beta_2 ** t)
-        np.sqrt(v, out=tmp)                      # √v̂ + ε = √v / √(1 - β₂ᵗ) + ε
+        xp.sqrt(v, out=tmp)                      # √v̂ + ε = √v / √(1 - β₂ᵗ) + ε
         tmp /= bias_correction2_sqrt
         tmp += self.epsilon
-        np.multiply(m, -lr / bias_correction1, out=step)   # -α m̂ ...
+        xp.multiply(m, -lr / bias_correction1, out=step)   # -α m̂ ...
         step /= tmp                                         # ... / (√v̂ + ε)
-        np.add(params, step, out=out)
+        xp.add(params, step, out=out)
 
     @staticmethod
     def kernel(params, grads, out, m, v, decay, b1c, b2, b2c, bc2_sqrt, eps, neg_step):
@@ -368,24 +375,25 @@ class RMSprop(Optimizer):
         self.state_names = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
 
     def update_step(self, params, grads, lr, out):
+        xp = array_module(params)
         s = self.state["square_avg"]
         tmp, step = self.scratch
         s *= self.rho                             # s ← ρ s + (1 - ρ) g²
-        np.multiply(grads, 1.0 - self.rho, out=tmp)
+        xp.multiply(grads, 1.0 - self.rho, out=tmp)
         tmp *= grads
         s += tmp
-        np.sqrt(s, out=tmp)                       # √s + ε
+        xp.sqrt(s, out=tmp)                       # √s + ε
         tmp += self.epsilon
         if self.momentum:
             b = self.state["momentum_buffer"]
             b *= self.momentum
-            np.divide(grads, tmp, out=step)
+            xp.divide(grads, tmp, out=step)
             b += step
-            np.multiply(b, -lr, out=step)
+            xp.multiply(b, -lr, out=step)
         else:
-            np.multiply(grads, -lr, out=step)
+            xp.multiply(grads, -lr, out=step)
             step /= tmp
-        np.add(params, step, out=out)
+        xp.add(params, step, out=out)
 
     @staticmethod
     def kernel(params, grads, out, s, b, decay, rho, rc, eps, mu, neg_lr):

@@ -1,0 +1,127 @@
+"""Where the arrays live: NumPy on the CPU, CuPy on an NVIDIA GPU.
+
+glassnet's equations are NumPy expressions.  CuPy implements the same
+functions (``cupy.matmul``, ``cupy.exp``, ``cupy.maximum`` ...) for arrays in
+GPU memory, so the very same expression runs on either device once it is
+written against an *array module* ``xp`` instead of ``np``::
+
+    xp = array_module(z)           # numpy for a NumPy array, cupy for a CuPy array
+    a = xp.maximum(z, 0)           # ReLU, on whichever device z lives
+
+A model chooses its module once (``Sequential(..., device="cuda")`` or
+``model.to("cuda")``): its flat weight vector, gradients and optimizer state
+are arrays of that module, and every layer, activation, loss and optimizer
+reads the module off the arrays it is given.  There is no second copy of any
+equation.  On the GPU a few elementwise stretches of a training step also
+have a fused kernel (:mod:`glassnet.cuda`), each checked against the NumPy
+expression it replaces.
+
+CuPy is optional (``pip install 'glassnet[cuda]'``); nothing here imports it
+until a model asks for the GPU or a CuPy array arrives.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import numpy as np
+
+__all__ = ["DEVICES", "array_module", "normalize_device", "module_for", "device_of",
+           "is_device_array", "to_host", "to_module", "take_rows"]
+
+#: the devices a model can live on
+DEVICES = ("cpu", "cuda")
+
+_CUPY_HINT = ("device='cuda' needs CuPy: pip install 'glassnet[cuda]' (it installs "
+              "cupy-cuda12x; on CUDA 13 install cupy-cuda13x instead)")
+
+
+def is_device_array(a):
+    """True for a CuPy array (GPU memory); False for NumPy arrays and everything else."""
+    return type(a).__module__.split(".", 1)[0] == "cupy"
+
+
+def array_module(a):
+    """The module whose functions compute on ``a``: ``numpy``, or ``cupy`` for a CuPy array."""
+    if type(a) is np.ndarray or not is_device_array(a):
+        return np
+    return importlib.import_module("cupy")
+
+
+def device_of(a):
+    """``"cuda"`` for a CuPy array, ``"cpu"`` otherwise."""
+    return "cuda" if is_device_array(a) else "cpu"
+
+
+def normalize_device(device):
+    """``"cpu"`` or ``"cuda"`` for a device name (``None`` → cpu; ``"gpu"``, ``"cuda:0"`` → cuda).
+
+    Raises
+    ------
+    ValueError
+        For anything else, quoting what was received.
+    """
+    if device is None:
+        return "cpu"
+    if isinstance(device, str):
+        name = device.strip().lower()
+        if name == "cpu":
+            return "cpu"
+        if name in ("cuda", "gpu", "cuda:0"):
+            return "cuda"
+    raise ValueError(f"device must be 'cpu' or 'cuda' (an NVIDIA GPU through CuPy); "
+                     f"received {device!r}")
+
+
+def module_for(device):
+    """The array module for a device, checked: CuPy importable and a GPU present for ``"cuda"``.
+
+    Raises
+    ------
+    ImportError
+        ``"cuda"`` without CuPy (names the extra to install).
+    RuntimeError
+        ``"cuda"`` with CuPy but no usable NVIDIA GPU.
+    """
+    if normalize_device(device) == "cpu":
+        return np
+    if importlib.util.find_spec("cupy") is None:
+        raise ImportError(_CUPY_HINT)
+    try:
+        cupy = importlib.import_module("cupy")
+    except Exception as exc:                     # a broken CUDA install fails on import
+        raise ImportError(f"{_CUPY_HINT}; importing cupy failed: {exc}") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:                     # no driver: CUDARuntimeError
+        raise RuntimeError(f"device='cuda': no NVIDIA GPU was found (CUDA said: {exc}); "
+                           f"use device='cpu'") from None
+    if count < 1:
+        raise RuntimeError("device='cuda': no NVIDIA GPU was found; use device='cpu'")
+    return cupy
+
+
+def to_host(a):
+    """``a`` as a NumPy array (a copy from the GPU for a CuPy array; NumPy arrays unchanged)."""
+    if is_device_array(a):
+        return a.get()
+    return a
+
+
+def to_module(a, xp):
+    """``a`` as an array of module ``xp`` (one copy between host and GPU when they differ)."""
+    if xp is np:
+        return to_host(a)
+    return xp.asarray(a)
+
+
+def take_rows(xp, a, idx, out):
+    """``out[:] = a[idx]``: the rows ``idx`` of ``a`` gathered into ``out`` (one call).
+
+    NumPy's ``mode="clip"`` skips a bounds-checking copy (idx is a
+    permutation); CuPy's ``take`` never checks bounds.
+    """
+    if xp is np:
+        return np.take(a, idx, axis=0, out=out, mode="clip")
+    return xp.take(a, idx, axis=0, out=out)
