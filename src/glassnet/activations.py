@@ -47,6 +47,11 @@ class Activation:
     needs_z = False
     #: False for functions whose gradient is zero almost everywhere (step)
     trainable = True
+    #: on a GPU (glassnet.cuda): ``z += b; a = σ(z)`` as the body of one CUDA elementwise
+    #: kernel (names: z, b, a, and c from :meth:`kernel_constant`), or None: no fused kernel
+    cuda_bias_forward = None
+    #: on a GPU: ``δ = dL/da ⊙ σ'`` as one CUDA elementwise kernel (a, grad_a, delta, c), or None
+    cuda_backward = None
 
     def forward(self, z, steps=None):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -118,6 +123,10 @@ class Sigmoid(Activation):
         d *= grad_a
         return d
 
+    # the GPU's fused twins of the lines above (glassnet.cuda)
+    cuda_bias_forward = "z = z + b; a = exp(-log1p(exp(-z)))"
+    cuda_backward = "delta = ((T)1 - a) * a * grad_a"
+
     def to_onnx(self, graph, z):
         return graph.op("Sigmoid", [z])
 
@@ -137,6 +146,10 @@ class Tanh(Activation):
         xp.subtract(1.0, d, out=d)
         d *= grad_a
         return d
+
+    # the GPU's fused twins of the lines above (glassnet.cuda)
+    cuda_bias_forward = "z = z + b; a = tanh(z)"
+    cuda_backward = "delta = ((T)1 - a * a) * grad_a"
 
     def to_onnx(self, graph, z):
         return graph.op("Tanh", [z])
@@ -190,6 +203,10 @@ class ReLU(Activation):
 
     def kernel_constant(self, dtype):
         return dtype.type(0)
+
+    # the same two fused steps on a GPU, as CUDA elementwise kernels (glassnet.cuda)
+    cuda_bias_forward = "z = z + b; a = (z > c || z != z) ? z : c"
+    cuda_backward = "delta = grad_a * (a > (T)0 ? (T)1 : c)"
 
 
 class LeakyReLU(Activation):
@@ -250,6 +267,10 @@ class LeakyReLU(Activation):
 
     def kernel_constant(self, dtype):
         return dtype.type(self.negative_slope)
+
+    # the same two fused steps on a GPU, as CUDA elementwise kernels (glassnet.cuda)
+    cuda_bias_forward = "z = z + b; T scaled = z * c; a = (z > scaled || z != z) ? z : scaled"
+    cuda_backward = "delta = (a > (T)0 ? (T)1 : c) * grad_a"
 
     def get_config(self):
         return {"negative_slope": self.negative_slope}
@@ -383,6 +404,28 @@ class Softmax(Activation):
         d = xp.subtract(grad_a, inner)
         d *= a
         return d
+
+    #: on a GPU: ``z += b`` and the softmax of each row in one CUDA kernel, a thread per row,
+    #: in the order of :meth:`forward` (the row maximum, e^(z - max), their sum, the quotient)
+    cuda_bias_softmax = r"""
+    extern "C" __global__ void bias_softmax(T* z, const T* b, T* a, long long n, long long k) {
+        long long i = (long long)blockDim.x * blockIdx.x + threadIdx.x;
+        if (i >= n) return;
+        T* zi = z + i * k;
+        T* ai = a + i * k;
+        T m = zi[0] + b[0];
+        for (long long j = 0; j < k; ++j) {
+            T v = zi[j] + b[j];
+            zi[j] = v;
+            m = (v > m || v != v) ? v : m;
+        }
+        T total = 0;
+        for (long long j = 0; j < k; ++j) {
+            ai[j] = exp(zi[j] - m);
+            total += ai[j];
+        }
+        for (long long j = 0; j < k; ++j) ai[j] = ai[j] / total;
+    }"""
 
     def to_onnx(self, graph, z):
         return graph.op("Softmax", [z], axis=-1)

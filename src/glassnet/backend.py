@@ -28,7 +28,8 @@ import importlib.util
 import numpy as np
 
 __all__ = ["DEVICES", "array_module", "normalize_device", "module_for", "device_of",
-           "is_device_array", "to_host", "to_module", "take_rows"]
+           "is_device_array", "holds_device_array", "gpu_module", "to_host", "to_module",
+           "take_rows"]
 
 #: the devices a model can live on
 DEVICES = ("cpu", "cuda")
@@ -46,6 +47,11 @@ def array_module(a):
     """The module whose functions compute on ``a``: ``numpy``, or ``cupy`` for a CuPy array."""
     if type(a) is np.ndarray or not is_device_array(a):
         return np
+    return importlib.import_module("cupy")
+
+
+def gpu_module():
+    """CuPy (imported once; :func:`module_for` checked it when the model chose the GPU)."""
     return importlib.import_module("cupy")
 
 
@@ -103,10 +109,26 @@ def module_for(device):
 
 
 def to_host(a):
-    """``a`` as a NumPy array (a copy from the GPU for a CuPy array; NumPy arrays unchanged)."""
+    """``a`` as a NumPy array (a copy from the GPU for a CuPy array; anything else unchanged).
+
+    Lists, tuples and dicts (several inputs or outputs) are converted entry by entry.
+    """
     if is_device_array(a):
         return a.get()
+    if isinstance(a, (list, tuple)):
+        return type(a)(to_host(v) for v in a)
+    if isinstance(a, dict):
+        return {k: to_host(v) for k, v in a.items()}
     return a
+
+
+def holds_device_array(value):
+    """True when ``value`` is a CuPy array, or a list, tuple or dict holding one."""
+    if isinstance(value, (list, tuple)):
+        return any(holds_device_array(v) for v in value)
+    if isinstance(value, dict):
+        return any(holds_device_array(v) for v in value.values())
+    return is_device_array(value)
 
 
 def to_module(a, xp):

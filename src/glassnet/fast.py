@@ -98,6 +98,12 @@ class Kernels:
         return delta
 
 
+    # -- losses ---------------------------------------------------------------------------------
+    def loss_and_delta(self, loss, y, z, a, sample_weight=None):
+        """No fused loss on the CPU: NumPy's expressions are already one pass each."""
+        return None
+
+
 #: the state vectors each optimizer kernel takes, in order (its own params stand in when unused)
 _STATE = {SGD: ("velocity",), Adam: ("m", "v"), RMSprop: ("square_avg", "momentum_buffer")}
 

@@ -83,6 +83,9 @@ class Loss:
     sparse = False
     #: True when the model outputs logits and the loss applies σ itself (cross-entropies)
     from_logits = False
+    #: on a GPU (glassnet.cuda): the per-sample loss and δ of the fused form in one CUDA
+    #: kernel, or None
+    cuda_loss_and_delta = None
 
     def __init__(self, name=None, reduction="sum_over_batch_size"):
         # Keras's arguments: glassnet's losses are means over the batch (Keras's default)
@@ -264,6 +267,27 @@ class CategoricalCrossentropy(_Crossentropy):
         g *= _scale(a, sample_weight, a.shape[0])
         return g
 
+    #: on a GPU (glassnet.cuda): :meth:`fused_per_sample` and :meth:`fused_delta` in one CUDA
+    #: kernel, a thread per row (scale: w_i / n, or 1/n without weights)
+    cuda_loss_and_delta = r"""
+    extern "C" __global__ void loss_and_delta(const T* z, const T* a, const T* y, const T* w,
+                                              T* loss, T* delta, long long n, long long k,
+                                              T inv_n, int weighted) {
+        long long i = (long long)blockDim.x * blockIdx.x + threadIdx.x;
+        if (i >= n) return;
+        const T* zi = z + i * k; const T* ai = a + i * k; const T* yi = y + i * k;
+        T* di = delta + i * k;
+        T m = zi[0];
+        for (long long j = 1; j < k; ++j) m = (zi[j] > m || zi[j] != zi[j]) ? zi[j] : m;
+        T total = 0, ysum = 0, yz = 0;
+        for (long long j = 0; j < k; ++j) {
+            total += exp(zi[j] - m); ysum += yi[j]; yz += yi[j] * zi[j];
+        }
+        loss[i] = (m + log(total)) * ysum - yz;       // logsumexp(z) Σ y - Σ y z
+        T scale = weighted ? w[i] / (T)n : inv_n;
+        for (long long j = 0; j < k; ++j) di[j] = (ai[j] * ysum - yi[j]) * scale;
+    }"""
+
 
 class SparseCategoricalCrossentropy(_Crossentropy):
     """Categorical cross-entropy with integer class labels ``y`` of shape (n,).
@@ -299,6 +323,24 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         g[self._rows(y_true), y_true] -= 1
         g *= _scale(a, sample_weight, a.shape[0])
         return g
+
+    #: on a GPU (glassnet.cuda): :meth:`fused_per_sample` and :meth:`fused_delta` in one CUDA
+    #: kernel, a thread per row (scale: w_i / n, or 1/n without weights)
+    cuda_loss_and_delta = r"""
+    extern "C" __global__ void loss_and_delta(const T* z, const T* a, const long long* y,
+                                              const T* w, T* loss, T* delta, long long n,
+                                              long long k, T inv_n, int weighted) {
+        long long i = (long long)blockDim.x * blockIdx.x + threadIdx.x;
+        if (i >= n) return;
+        const T* zi = z + i * k; const T* ai = a + i * k; T* di = delta + i * k;
+        T m = zi[0];
+        for (long long j = 1; j < k; ++j) m = (zi[j] > m || zi[j] != zi[j]) ? zi[j] : m;
+        T total = 0;
+        for (long long j = 0; j < k; ++j) total += exp(zi[j] - m);
+        loss[i] = m + log(total) - zi[y[i]];           // logsumexp(z) - z_y = -log a_y
+        T scale = weighted ? w[i] / (T)n : inv_n;
+        for (long long j = 0; j < k; ++j) di[j] = (j == y[i] ? ai[j] - (T)1 : ai[j]) * scale;
+    }"""
 
 
 REGISTRY = Registry("loss", Loss,

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _validation as check
 from ._version import __version__
+from .backend import to_host, to_module
 from .io import atomic_write
 from .plotting import plot_history, plot_layer_histograms, plot_network, pyplot
 
@@ -73,8 +74,8 @@ def worst_sample(model, x, y, limit=2000):
     """
     x = check.as_matrix(x[:limit], "x", model.dtype, model.input_dim)
     y = check.as_targets(y[:limit], model.loss, model.output_dim, model.dtype)
-    model.forward(x)
-    return int(np.argmax(model.per_sample_loss(y)))
+    model.forward(to_module(x, model.xp))
+    return int(np.argmax(to_host(model.per_sample_loss(to_module(y, model.xp)))))
 
 
 def _describe(model, values):

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as check
+from .backend import to_host
 
 __all__ = ["Trace", "LayerTrace", "Step", "trace"]
 
@@ -42,6 +43,9 @@ class Step:
     label: str
     formula: str
     value: np.ndarray
+
+    def __post_init__(self):                  # a model on the GPU: shown from a host copy
+        self.value = to_host(self.value)
 
 
 @dataclass
@@ -158,7 +162,7 @@ def trace(model, x, y=None):
     for i, (layer, record) in enumerate(zip(calls, records), start=1):
         layer.record = record
         layers.append(LayerTrace(i, f"{layer.name}: {layer.title()}", layer.trace_forward()))
-    result = Trace(layers, output=model.last_output)
+    result = Trace(layers, output=to_host(model.last_output))
     if y is None:
         return result
     result.loss_name = model.loss.name

@@ -38,9 +38,11 @@ import warnings
 import numpy as np
 
 from . import _validation as check
+from . import backend
 from . import callbacks as callbacks_module
-from . import data, fast, losses, metrics as metrics_module, optimizers
+from . import cuda, data, fast, losses, metrics as metrics_module, optimizers
 from ._text import format_logs
+from .backend import array_module
 from .datasets.preprocessing import validation_split as split_validation
 
 __all__ = ["Trainer", "TrainingDiverged", "NonFiniteLoss", "Batches", "Rollback", "EpochMeans",
@@ -75,6 +77,14 @@ class Trainer:
     ``per_sample_loss``, ``penalty``, the flat vectors ``params``, ``grads`` and
     ``variables``, its ``layers`` and its random generator ``rng``.
     """
+
+    #: where the weights live: "cpu", or "cuda" for a model on the GPU (see backend)
+    device = "cpu"
+
+    @property
+    def xp(self):
+        """The module of the weights' arrays: numpy, or cupy for a model on the GPU."""
+        return np if self.device == "cpu" else backend.gpu_module()
 
     def __init__(self, fast=None):
         if fast not in (None, True, False):
@@ -158,12 +168,24 @@ class Trainer:
         return ["loss", *self.metric_names]
 
     def check_x(self, x):
-        """``x`` as the model takes it: checked, in the model's dtype (builds the model if needed)."""
-        return self._check_x(x)
+        """``x`` as the model takes it: checked, in the model's dtype, on its device (builds
+        the model if needed)."""
+        return backend.to_module(self._check_x(self._from_device(x)), self.xp)
 
     def check_y(self, y):
-        """Targets as the model's loss takes them, checked."""
-        return self._check_targets(y)
+        """Targets as the model's loss takes them, checked, on the model's device."""
+        return backend.to_module(self._check_targets(self._from_device(y, "y")), self.xp)
+
+    def _from_device(self, value, name="x"):
+        """CuPy arrays given to the model: checked on the host for a model on the GPU
+        (one copy), refused with an explanation for a model on the CPU."""
+        if not backend.holds_device_array(value):
+            return value
+        if self.xp is np:
+            raise ValueError(f"{name} is a CuPy array (GPU memory) but the model is on the CPU; "
+                             f"move the model with model.to('cuda'), or the data to the host "
+                             f"with cupy.asnumpy({name})")
+        return backend.to_host(value)
 
     def _check_targets(self, y, name="y"):
         return check.as_targets(y, self.loss, self.output_dim, self.dtype, name)
@@ -206,6 +228,8 @@ class Trainer:
         they accumulate every batch, so the epoch's precision, AUC or R² is the
         value over all its samples, and equals what ``evaluate`` gives.
         """
+        if self.xp is not np:             # the metrics count on the host
+            y, y_pred = backend.to_host(y), backend.to_host(y_pred)
         for metric in self.metrics:
             metric.update_state(y, y_pred)
         return self.get_metrics_result()
@@ -286,6 +310,9 @@ class Trainer:
             to the last ones with a finite loss.
         """
         self._require_compiled("fit")
+        x, y, sample_weight, validation_data = (self._from_device(v, name) for v, name in (
+            (x, "x"), (y, "y"), (sample_weight, "sample_weight"),
+            (validation_data, "validation_data")))
         verbose = 1 if verbose == "auto" else verbose
         if verbose not in (0, 1, 2, True, False):
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; received {verbose!r}")
@@ -341,10 +368,13 @@ class Trainer:
         return self.history.since(marks)
 
     def _choose_kernels(self):
-        """The compiled kernels for this fit, or None (see :mod:`glassnet.fast`)."""
+        """The fused kernels for this fit, or None: :mod:`glassnet.fast` (numba) on the CPU,
+        :mod:`glassnet.cuda` on a GPU (used unless ``fast=False``)."""
         choice = self.fast
         if choice is None and os.environ.get("GLASSNET_FAST") in ("0", "1"):
             choice = os.environ["GLASSNET_FAST"] == "1"          # how CI runs both paths
+        if self.xp is not np:
+            return None if choice is False else cuda.kernels()
         if choice is None:
             choice = self.params.size >= fast.FAST_MIN_PARAMS and fast.available()
         return fast.kernels() if choice else None
@@ -456,13 +486,19 @@ class Trainer:
             (x, y, w), held_out = split_validation([x, y, w], validation_split)
             check.warn_if_one_class_validates(y, held_out[1], self.loss)
             validation = Batches(*held_out, self._chunk(validation_batch_size), False,
-                                 self.rng)
+                                 self.rng, self.xp)
         if not self.scales_input:            # a first Normalization/Rescaling scales it
             check.warn_if_unscaled(x)
-        return Batches(x, y, w, batch_size, shuffle, self.rng), validation
+        return Batches(x, y, w, batch_size, shuffle, self.rng, self.xp), validation
 
     def _checked(self, source):
-        return data.CheckedBatches(source, self._check_xy)
+        return data.CheckedBatches(source, self._check_xy if self.xp is np
+                                   else self._check_xy_to_device)
+
+    def _check_xy_to_device(self, x, y, sample_weight=None, name="x"):
+        """A batch of a source, checked on the host and copied to the model's GPU."""
+        return tuple(None if a is None else backend.to_module(a, self.xp)
+                     for a in self._check_xy(x, y, sample_weight, name))
 
     def _batches_for_evaluation(self, given, batch_size=None):
         """``validation_data`` or evaluate's data as batches, in order, checked."""
@@ -482,7 +518,7 @@ class Trainer:
             return self._checked(source)
         x, y, w = self._check_xy(*given[:2], given[2] if len(given) == 3 else None,
                                  name="x_val")
-        return Batches(x, y, w, self._chunk(batch_size), False, self.rng)
+        return Batches(x, y, w, self._chunk(batch_size), False, self.rng, self.xp)
 
     def _class_weights(self, y, class_weight):
         """Each sample's weight from its class: ``class_weight[class of y_i]`` (1 if absent)."""
@@ -545,22 +581,26 @@ class Trainer:
         sizes agree to rounding (BLAS may pick another kernel).  ``verbose``
         is accepted for Keras's sake; prediction prints nothing.
         """
-        x = self.side_by_side(x)
+        on_device = backend.holds_device_array(x)     # then the output stays on the GPU
+        x = self.side_by_side(self._from_device(x))
         if data.is_source(x):
             return self._predict_source(x, batch_size)
         x = self._check_x(x)
         chunk = self._chunk(batch_size)
         if not callbacks and len(x) <= chunk:          # the fast path: one chunk, no hooks
-            return self.predict_step(x)
+            out = self.predict_step(backend.to_module(x, self.xp))
+            return out if on_device else backend.to_host(out)
         callbacks = self._callback_list(callbacks, 0, 0, None)
         callbacks.on_predict_begin()
         outputs = []
-        for batch, (xb, _, _) in enumerate(Batches(x, None, None, chunk, False, self.rng)):
+        for batch, (xb, _, _) in enumerate(Batches(x, None, None, chunk, False, self.rng,
+                                                   self.xp)):
             callbacks.on_predict_batch_begin(batch)
             outputs.append(self.predict_step(xb))
             callbacks.on_predict_batch_end(batch, {"outputs": outputs[-1]})
         callbacks.on_predict_end()
-        return join_outputs(outputs)
+        out = join_outputs(outputs)
+        return out if on_device else backend.to_host(out)
 
     def _predict_source(self, x, batch_size):
         """Predictions for every batch of a source (its y, if any, is ignored)."""
@@ -569,7 +609,8 @@ class Trainer:
         outputs = []
         for i, (xb, _, _) in enumerate(source):
             try:
-                outputs.append(self.predict_step(self._check_x(xb)))
+                outputs.append(backend.to_host(self.predict_step(
+                    backend.to_module(self._check_x(xb), self.xp))))
             except ValueError as exc:
                 raise ValueError(f"batch {i + 1}: {exc}") from None
         return join_outputs(outputs)
@@ -589,6 +630,8 @@ class Trainer:
         ``steps`` evaluates only the first ``steps`` batches.
         """
         self._require_compiled("evaluate")
+        x, y, sample_weight = (self._from_device(v, name) for v, name in (
+            (x, "x"), (y, "y"), (sample_weight, "sample_weight")))
         x = self.side_by_side(x)
         given = x if data.is_source(x) and y is None else (x, y, sample_weight)
         batches = self._batches_for_evaluation(given, batch_size)
@@ -659,8 +702,9 @@ def join_outputs(chunks):
     if len(chunks) == 1:
         return chunks[0]
     if isinstance(chunks[0], list):
-        return [np.concatenate(parts) for parts in zip(*chunks)]
-    return np.concatenate(chunks)
+        xp = array_module(chunks[0][0])
+        return [xp.concatenate(parts) for parts in zip(*chunks)]
+    return array_module(chunks[0]).concatenate(chunks)
 
 
 def _validation_epochs(freq):
@@ -692,23 +736,28 @@ class Batches:
     evaluate go through their data in chunks; ``y`` may then be None).
     """
 
-    def __init__(self, x, y, sample_weight, batch_size, shuffle, rng):
-        self.x, self.y, self.w = x, y, sample_weight
+    def __init__(self, x, y, sample_weight, batch_size, shuffle, rng, xp=np):
+        # on a GPU (xp = cupy) the data is copied to the device once, here, not per batch
+        self.x, self.y, self.w = (None if a is None else backend.to_module(a, xp)
+                                  for a in (x, y, sample_weight))
+        self.xp = xp
         self.n = len(x)
         self.batch_size = min(batch_size, self.n)
         self.rng = rng
         self.shuffle = shuffle and self.n > self.batch_size
         if self.shuffle:
-            self._xb = np.empty((self.batch_size,) + x.shape[1:], dtype=x.dtype)
-            self._yb = np.empty((self.batch_size,) + y.shape[1:], dtype=y.dtype)
+            self._xb = xp.empty((self.batch_size,) + x.shape[1:], dtype=x.dtype)
+            self._yb = xp.empty((self.batch_size,) + y.shape[1:], dtype=y.dtype)
 
     @property
     def steps(self):
         return -(-self.n // self.batch_size)
 
     def __iter__(self):
-        x, y, w, size = self.x, self.y, self.w, self.batch_size
+        x, y, w, size, xp = self.x, self.y, self.w, self.batch_size, self.xp
         order = self.rng.permutation(self.n) if self.shuffle else None
+        if order is not None and xp is not np:
+            order = xp.asarray(order)          # drawn on the host: the CPU's order, on the GPU
         for start in range(0, self.n, size):
             stop = min(start + size, self.n)
             if order is None:
@@ -716,9 +765,8 @@ class Batches:
                        None if w is None else w[start:stop])
                 continue
             idx, m = order[start:stop], stop - start
-            # mode="clip" skips a bounds-checking copy (idx is a permutation)
-            yield (np.take(x, idx, axis=0, out=self._xb[:m], mode="clip"),
-                   np.take(y, idx, axis=0, out=self._yb[:m], mode="clip"),
+            yield (backend.take_rows(xp, x, idx, self._xb[:m]),
+                   backend.take_rows(xp, y, idx, self._yb[:m]),
                    None if w is None else w[idx])
 
 
@@ -785,30 +833,31 @@ class Rollback:
         #: True for Keras 3's train_step(self, data) (looked up once per fit)
         self.data_style = self.guards_overrides and takes_data(type(model).train_step)
         if self.guards_overrides and model.optimizer is not None:
-            model.optimizer.build(model.params.size, model.dtype)
+            model.optimizer.build(model.params.size, model.dtype, array_module(model.params))
             self.optimizer_state = ({k: v.copy() for k, v in model.optimizer.state.items()},
                                     model.optimizer.iterations)
         self.original = model.variables
         self.backup = model.variables.copy()
-        self.spare = np.empty_like(model.variables)
+        xp = self.xp = array_module(model.variables)     # numpy, or cupy on a GPU
+        self.spare = xp.empty_like(model.variables)
         n = model.params.size
         if double:      # every layer's views into each of the two buffers, made once
             self.views = {id(v): (v, v[:n], model.weight_views(v))
                           for v in (self.original, self.backup)}
             self.spare = None
-            self.kept = np.empty_like(model.variables[n:]) if n < model.variables.size else None
+            self.kept = xp.empty_like(model.variables[n:]) if n < model.variables.size else None
             model.next_params = self.backup[:n]
 
     def save(self):
         if self.optimizer_state is not None:
             opt = self.model.optimizer
             for key, value in opt.state.items():
-                np.copyto(self.optimizer_state[0][key], value)
+                self.xp.copyto(self.optimizer_state[0][key], value)
             self.optimizer_state = (self.optimizer_state[0], opt.iterations)
         if not self.double:
-            np.copyto(self.spare, self.model.variables)
+            self.xp.copyto(self.spare, self.model.variables)
         elif self.kept is not None:                # the untrained arrays, before the forward
-            np.copyto(self.kept, self.model.variables[self.model.params.size:])
+            self.xp.copyto(self.kept, self.model.variables[self.model.params.size:])
 
     def commit(self):
         if not self.double:
@@ -817,15 +866,15 @@ class Rollback:
         current, n = self.model.variables, self.model.params.size
         following = self._other(current)
         if self.kept is not None:    # the forward pass updated them in place: carry them on,
-            np.copyto(following[n:], current[n:])       # and keep the old ones with the old θ
-            np.copyto(current[n:], self.kept)
+            self.xp.copyto(following[n:], current[n:])       # and keep the old ones with the old θ
+            self.xp.copyto(current[n:], self.kept)
         self._point_at(following)
 
     def restore(self):
         if self.optimizer_state is not None:
             opt = self.model.optimizer
             for key, value in self.optimizer_state[0].items():
-                np.copyto(opt.state[key], value)
+                self.xp.copyto(opt.state[key], value)
             opt.iterations = self.optimizer_state[1]
         if not self.double:
             self.model.variables[...] = self.backup
@@ -846,7 +895,7 @@ class Rollback:
         """End of fit: the weights are in the model's original vector again."""
         if self.double:
             if self.model.variables is not self.original:
-                np.copyto(self.original, self.model.variables)
+                self.xp.copyto(self.original, self.model.variables)
                 self._point_at(self.original)
             self.model.next_params = None
 

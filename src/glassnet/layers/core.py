@@ -31,7 +31,7 @@ from .. import _validation as check
 from .. import activations, initializers, regularizers
 from ..backend import array_module
 from ..trace import Step
-from .layer import Layer, Node, Record, Variable
+from .layer import Layer, Node, Record, as_variables
 from .reshaping import PassThrough, sample_shape
 
 __all__ = ["InputLayer", "Input", "Dense", "fold_bias", "unfold_bias"]
@@ -150,12 +150,12 @@ class Dense(Layer):
     @property
     def kernel(self):
         """W (a live view with ``assign``/``numpy``), or None before the model is built."""
-        return None if self.W is None else self.W.view(Variable)
+        return None if self.W is None else as_variables([self.W])[0]
 
     @property
     def bias(self):
         """b (a live view with ``assign``/``numpy``), or None."""
-        return None if self.b is None else self.b.view(Variable)
+        return None if self.b is None else as_variables([self.b])[0]
 
     @property
     def can_backpropagate(self):

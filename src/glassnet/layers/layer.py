@@ -126,8 +126,12 @@ def as_tensor(value):
 
 
 def as_variables(arrays):
-    """Views of ``arrays`` with :class:`Variable`'s methods (no copies)."""
-    return [a.view(Variable) for a in arrays]
+    """Views of ``arrays`` with :class:`Variable`'s methods (no copies).
+
+    A model on the GPU hands out its CuPy arrays as they are (``.get()``
+    copies one to the host).
+    """
+    return [a.view(Variable) if isinstance(a, np.ndarray) else a for a in arrays]
 
 
 class Record(SimpleNamespace):

@@ -46,6 +46,7 @@ import numpy as np
 
 from .._version import __version__
 from .. import _validation as check
+from .. import backend
 from .. import callbacks as callbacks_module
 from .. import layers as layers_module
 from .. import losses, metrics as metrics_module, optimizers, serialization
@@ -111,6 +112,11 @@ class Model(Trainer, Layer):
         ``glassnet[fast]``): None uses them for big models when numba is
         installed, True always, False never.  Both paths give bit-identical
         weights.
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the weights live and the arithmetic runs: NumPy on the CPU, or
+        CuPy on an NVIDIA GPU (``pip install 'glassnet[cuda]'``); the same
+        equations either way (:mod:`glassnet.backend`).  ``model.to(device)``
+        moves a model.
 
     Examples
     --------
@@ -130,8 +136,8 @@ class Model(Trainer, Layer):
     grads = None
 
     def __init__(self, inputs=None, outputs=None, name=None, dtype="float32", seed=None,
-                 fast=None):
-        self._init_model(name, dtype, seed, fast)
+                 fast=None, device="cpu"):
+        self._init_model(name, dtype, seed, fast, device)
         if inputs is None and outputs is None and self.is_composite:
             # a subclass that defines call (Keras's subclassing API): its graph is traced
             # from call once the input width is known (build, or the first data)
@@ -160,8 +166,11 @@ class Model(Trainer, Layer):
         if pending is not None:
             self.compile(*pending)
 
-    def _init_model(self, name, dtype, seed, fast):
+    def _init_model(self, name, dtype, seed, fast, device="cpu"):
         Layer.__init__(self, name=name)
+        #: where the weights live: "cpu" or "cuda" (self.xp: the module of their arrays)
+        self.device = backend.normalize_device(device)
+        backend.module_for(self.device)         # without CuPy or a GPU: a clear error now
         try:                  # (np.dtype(None) would be float64: None is refused too)
             self.dtype = None if dtype is None else np.dtype(dtype)
         except (TypeError, ValueError, OverflowError):
@@ -295,9 +304,10 @@ class Model(Trainer, Layer):
         kept = [layer_current_weights(layer) for layer in self.layers]
         n_params = sum(math.prod(s) for p, _ in shapes for s in p)
         n_state = sum(math.prod(s) for _, st in shapes for s in st)
-        self.variables = np.empty(n_params + n_state, dtype=self.dtype)
+        xp = self.xp                                # numpy, or cupy on a GPU
+        self.variables = xp.empty(n_params + n_state, dtype=self.dtype)
         self.params = self.variables[:n_params]
-        self.grads = np.zeros(n_params, dtype=self.dtype)
+        self.grads = xp.zeros(n_params, dtype=self.dtype)
         param_views = self.unflatten(self.params, [p for p, _ in shapes])
         grad_views = self.unflatten(self.grads, [p for p, _ in shapes])
         state_views = self.unflatten(self.variables[n_params:], [st for _, st in shapes])
@@ -306,13 +316,32 @@ class Model(Trainer, Layer):
             values = old if [w.shape for w in old] == [w.shape for w in weights] \
                 else layer.initial_weights(self.dtype)
             for view, value in zip(weights, values):
-                view[...] = value
+                view[...] = backend.to_module(value, xp)
             layer.bind_to(weights, g)
         self._bindings = [layer.bound_weights for layer in self.layers]
         self._fused_nodes = None
         self._penalized = [layer for layer in self.layers if layer.regularized]
         if self.loss is not None:
             self._resolve_metrics()
+        return self
+
+    def to(self, device):
+        """Move the model to ``device`` ("cpu" or "cuda"): weights, gradients, optimizer state.
+
+        The same model object, on the other device (as PyTorch's
+        ``module.to``); returns it.  Arrays given to ``fit``/``predict`` may be
+        NumPy arrays either way; CuPy arrays only for a model on the GPU.
+        """
+        xp = backend.module_for(device)
+        self.device = backend.normalize_device(device)
+        if self.built:
+            self._allocate([(layer.param_shapes(), layer.state_shapes())
+                            for layer in self.layers])
+        optimizer = self.optimizer
+        if optimizer is not None:
+            for key, value in optimizer.state.items():
+                optimizer.state[key] = backend.to_module(value, xp)
+            optimizer.scratch = None
         return self
 
     def claim_weights(self):
@@ -615,6 +644,8 @@ class Model(Trainer, Layer):
         """Add a batch to every metric's state (each output's to its own); returns them so far."""
         if self.output_losses is None:
             return Trainer.compute_metrics(self, y, y_pred, sample_weight)
+        if self.xp is not np:                 # the metrics count on the host
+            y, y_pred = backend.to_host(y), backend.to_host(y_pred)
         targets = self._split_targets(y)
         for metric, k in zip(self.metrics, self.metric_outputs):
             metric.update_state(targets[k], y_pred[k])
@@ -710,12 +741,16 @@ class Model(Trainer, Layer):
         """2. The mean loss ``(1/n) Σ w_i l_i + R`` of the last forward pass."""
         return losses.reduce(self.per_sample_loss(y), sample_weight) + self.penalty()
 
-    def backpropagate(self, y, sample_weight=None):
+    def backpropagate(self, y, sample_weight=None, seeds=None):
         """3. Backward: dL/dŷ from the loss, then every layer in reverse topological order.
 
         Fills ``model.grads`` (every layer's dW, db, ... are views into it).
+        ``seeds`` (what each output hands back) are computed from the loss
+        unless given.
         """
-        if self.output_losses is None:                        # one output
+        if seeds is not None:
+            pass
+        elif self.output_losses is None:                      # one output
             seeds = [self._gradient_of_output(0, self.loss, y, self.last_output,
                                               sample_weight)]
         else:
@@ -731,9 +766,26 @@ class Model(Trainer, Layer):
     def compute_loss_and_gradients(self, x, y, sample_weight=None, training=False):
         """Steps 1–3 on a checked batch: forward, mean loss, backward; returns the loss."""
         self.forward(x, training)
+        fused = self._fused_loss_kernel(y, sample_weight)
+        if fused is not None:           # on a GPU: l_i and δ from one kernel (glassnet.cuda)
+            per_sample, delta = fused
+            loss = losses.reduce(per_sample, sample_weight) + self.penalty()
+            self.backpropagate(y, sample_weight, seeds=[Delta(delta)])
+            return loss
         loss = self.compute_loss(y, sample_weight)
         self.backpropagate(y, sample_weight)
         return loss
+
+    def _fused_loss_kernel(self, y, sample_weight):
+        """The kernels' ``(per-sample loss, δ)`` for a one-output model whose loss fuses with
+        its output activation, or None (then compute_loss and backpropagate do it)."""
+        if self.kernels is None or self.output_losses is not None:
+            return None
+        node = self._fused(0)
+        if node is None:
+            return None
+        return self.kernels.loss_and_delta(self.loss, y, node.record.z, self.last_output,
+                                           sample_weight)
 
     def first_untrainable_layer(self):
         """The first layer backpropagation cannot pass (a step activation), or None."""
@@ -754,7 +806,8 @@ class Model(Trainer, Layer):
             :attr:`trainable_weights`.
         """
         self._require_compiled("loss_and_gradients")
-        x, y, w = self._check_xy(x, y, sample_weight)
+        x, y, w = (backend.to_module(a, self.xp) for a in self._check_xy(
+            *(self._from_device(v) for v in (x, y, sample_weight))))
         loss = self.compute_loss_and_gradients(x, y, w, training=False)
         return loss, [g.copy() for layer in self.layers for g in layer.bound_grads]
 
@@ -775,7 +828,8 @@ class Model(Trainer, Layer):
         if layers_module.is_symbolic(inputs):
             return self._call_symbolic(inputs)
         if training:
-            return layers_module.as_tensor(self.forward(self._check_x(inputs), training=True))
+            return layers_module.as_tensor(backend.to_host(self.forward(
+                self.check_x(inputs), training=True)))
         out = self.predict(inputs)
         if isinstance(out, dict):
             return {k: layers_module.as_tensor(v) for k, v in out.items()}
@@ -815,7 +869,7 @@ class Model(Trainer, Layer):
         contributes ``[gamma, beta, moving_mean, moving_variance]``.
         """
         self._require_built("get_weights")
-        return [np.array(w, copy=True).view(np.ndarray) for w in self.weights]
+        return [np.array(backend.to_host(w), copy=True).view(np.ndarray) for w in self.weights]
 
     def set_weights(self, weights):
         """Set every weight, in the order of :meth:`get_weights`.
@@ -839,7 +893,7 @@ class Model(Trainer, Layer):
         arrays = [check.as_weight(value, view.shape, f"weight {i}")
                   for i, (view, value) in enumerate(zip(views, weights))]
         for view, value in zip(views, arrays):
-            view[...] = value
+            view[...] = backend.to_module(value, self.xp)
 
     def get_layer(self, name=None, index=None):
         """The layer called ``name`` (or at position ``index``)."""
@@ -1080,13 +1134,13 @@ class Model(Trainer, Layer):
                 rng.bit_generator.state = meta["rng_state"]
                 iterations = check.non_negative_int(compile_cfg.get("iterations", 0),
                                                     "iterations") if compile_cfg else 0
-        self.variables[...] = values
+        self.variables[...] = backend.to_module(values, self.xp)
         self.history.history, self.history.epoch = history.history, history.epoch
         self.rng.bit_generator.state = rng.bit_generator.state
         if self.optimizer is not None:
-            self.optimizer.build(self.params.size, self.dtype)
+            self.optimizer.build(self.params.size, self.dtype, self.xp)
             for key, value in state.items():
-                self.optimizer.state[key][...] = value
+                self.optimizer.state[key][...] = backend.to_module(value, self.xp)
             self.optimizer.iterations = iterations
         return self
 
@@ -1110,17 +1164,18 @@ class Model(Trainer, Layer):
                 "rng_state": self.rng.bit_generator.state,
                 "history": {"history": self.history.history, "epoch": self.history.epoch},
                 "compile": None}
-        arrays = {serialization.PARAMS: self.variables}
+        # files hold NumPy arrays: a model saved on a GPU loads on any machine
+        arrays = {serialization.PARAMS: backend.to_host(self.variables)}
         if self.loss is not None:
             opt = self.optimizer
-            opt.build(self.params.size, self.dtype)     # (zeros for a model never trained)
+            opt.build(self.params.size, self.dtype, self.xp)   # (zeros: a model never trained)
             meta["compile"] = {"loss": self.serialize_loss(),
                                "loss_weights": self.loss_weights,
                                "optimizer": optimizers.serialize(opt),
                                "iterations": opt.iterations,
                                "metrics": self.serialize_metrics()}
             for key, value in opt.state.items():
-                arrays[serialization.optimizer_member(key)] = value
+                arrays[serialization.optimizer_member(key)] = backend.to_host(value)
         serialization.write_model_file(path, meta, arrays, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=None):

@@ -116,6 +116,11 @@ class Sequential(Model):
         ``glassnet[fast]``): None uses them for big models when numba is
         installed, True always, False never.  Both paths give bit-identical
         weights.
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the weights live and the arithmetic runs: NumPy on the CPU, or
+        CuPy on an NVIDIA GPU (``pip install 'glassnet[cuda]'``), with the
+        same equations (:mod:`glassnet.backend`); ``model.to(device)`` moves
+        a model.
 
     A model whose first layer knows its input width (``input_dim=...`` or a
     leading :class:`~glassnet.layers.InputLayer`) is built at once; otherwise
@@ -132,8 +137,9 @@ class Sequential(Model):
     >>> history = model.fit(x, y, epochs=300, batch_size=4, verbose=0)
     """
 
-    def __init__(self, layers=None, dtype="float32", seed=None, name=None, fast=None):
-        self._init_model(name, dtype, seed, fast)
+    def __init__(self, layers=None, dtype="float32", seed=None, name=None, fast=None,
+                 device="cpu"):
+        self._init_model(name, dtype, seed, fast, device)
         self.graph = Chain(self.layers)
         self._taken, self._next_number = set(), {}       # layer names, numbered in O(1)
         #: the InputLayer that declares the input's shape (Keras: not in model.layers)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import _validation as check
 from .. import serialization
+from ..backend import to_host, to_module
 from ..io import atomic_write
 
 __all__ = ["save_weights", "load_weights"]
@@ -55,7 +56,7 @@ def save_weights(model, path, overwrite=None):
     model.claim_weights()
     if not _is_h5(path):
         serialization.write_model_file(path, {"kind": KIND, "layers": _layout(model)},
-                                       {serialization.PARAMS: model.variables},
+                                       {serialization.PARAMS: to_host(model.variables)},
                                        overwrite=overwrite)
         return
     h5py = _h5py()
@@ -65,7 +66,7 @@ def save_weights(model, path, overwrite=None):
         for layer in model.layers:
             arrays = group.create_group(layer.name).create_group("vars")
             for i, w in enumerate(layer.bound_weights):
-                arrays.create_dataset(str(i), data=np.asarray(w))
+                arrays.create_dataset(str(i), data=np.asarray(to_host(w)))
     atomic_write(path, lambda handle: handle.write(buffer.getvalue()), overwrite=overwrite)
 
 
@@ -85,7 +86,7 @@ def load_weights(model, path):
             _compare(meta.get("layers"), _layout(model))
         file.check_members({serialization.PARAMS})
         values = file.array(serialization.PARAMS, model.variables.shape, model.dtype)
-    model.variables[...] = values
+    model.variables[...] = to_module(values, model.xp)
 
 
 def _compare(saved, mine):
@@ -128,4 +129,4 @@ def _load_h5(model, path):
     except ValueError as exc:
         raise ValueError(f"{name!r} does not hold this model's weights: {exc}") from None
     for (view, _), value in zip(pending, values):
-        view[...] = value
+        view[...] = to_module(value, model.xp)

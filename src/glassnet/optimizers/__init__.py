@@ -281,6 +281,19 @@ class SGD(Optimizer):
     def kernel_scalars(self, lr, decay):
         return decay, self.momentum, self.nesterov, -lr
 
+    #: :meth:`kernel`'s loop body as one CUDA elementwise kernel (glassnet.cuda), and the
+    #: state vectors it takes after ``out``
+    kernel_state = ("velocity",)
+    cuda_kernel = ("T params, T grads, T decay, T mu, bool nesterov, T neg_lr", "T out, T v", """
+        T g = grads;
+        T direction = g;
+        if (mu != (T)0) {
+            T vi = v * mu + g;
+            v = vi;
+            direction = nesterov ? vi * mu + g : vi;
+        }
+        out = params * decay + direction * neg_lr;""")
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
@@ -346,6 +359,18 @@ class Adam(Optimizer):
         t = self.iterations
         return (decay, 1.0 - self.beta_1, self.beta_2, 1.0 - self.beta_2,
                 math.sqrt(1.0 - self.beta_2 ** t), self.epsilon, -lr / (1.0 - self.beta_1 ** t))
+
+    #: :meth:`kernel`'s loop body as one CUDA elementwise kernel (glassnet.cuda), and the
+    #: state vectors it takes after ``out``
+    kernel_state = ("m", "v")
+    cuda_kernel = ("T params, T grads, T decay, T b1c, T b2, T b2c, T bc2_sqrt, T eps, "
+                   "T neg_step", "T out, T m, T v", """
+        T g = grads;
+        T mi = m + (g - m) * b1c;
+        m = mi;
+        T vi = v * b2 + g * b2c * g;
+        v = vi;
+        out = params * decay + mi * neg_step / (sqrt(vi) / bc2_sqrt + eps);""")
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -413,6 +438,25 @@ class RMSprop(Optimizer):
 
     def kernel_scalars(self, lr, decay):
         return decay, self.rho, 1.0 - self.rho, self.epsilon, self.momentum, -lr
+
+    #: :meth:`kernel`'s loop body as one CUDA elementwise kernel (glassnet.cuda), and the
+    #: state vectors it takes after ``out``
+    kernel_state = ("square_avg", "momentum_buffer")
+    cuda_kernel = ("T params, T grads, T decay, T rho, T rc, T eps, T mu, T neg_lr",
+                   "T out, T s, T b", """
+        T g = grads;
+        T si = s * rho + g * rc * g;
+        s = si;
+        T denom = sqrt(si) + eps;
+        T change;
+        if (mu != (T)0) {
+            T bi = b * mu + g / denom;
+            b = bi;
+            change = bi * neg_lr;
+        } else {
+            change = g * neg_lr / denom;
+        }
+        out = params * decay + change;""")
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon,

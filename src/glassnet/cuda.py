@@ -1,0 +1,183 @@
+"""glassnet[cuda]: the fused CuPy kernels of a training step on an NVIDIA GPU.
+
+A model on the GPU (``device="cuda"``) runs the very NumPy-style expressions
+of the CPU on CuPy arrays (:mod:`glassnet.backend`).  That is correct but not
+yet fast: a multilayer perceptron's step on a GPU is bound by *launches*, not
+arithmetic.  Each CuPy call costs some 10–20 µs of Python and driver time on
+the host whatever the size of the array, so the number of calls per step is
+the currency.  The NumPy form of Adam alone is 13 calls.
+
+This module compiles, once per process and dtype, the fused twins that sit
+next to the NumPy expressions they replace, so that one step is about twenty
+calls (two gathers, a matrix product and a fused kernel per layer forward, one
+loss kernel, three calls per layer backward, one optimizer kernel):
+
+=====================================  =====================================================
+optimizer update (SGD, momentum,       ``cuda_kernel`` of the optimizer: the body of its
+Nesterov, Adam, AdamW, RMSprop)        numba ``kernel`` loop, one elementwise kernel
+bias + ReLU / LeakyReLU / sigmoid /    ``cuda_bias_forward`` of the activation
+tanh forward
+bias + softmax forward                 ``Softmax.cuda_bias_softmax`` (a thread per row)
+ReLU / LeakyReLU / sigmoid / tanh      ``cuda_backward`` (δ), then ``δ.sum(axis=0)`` for dL/db
+backward
+softmax + (sparse) categorical         the loss's ``cuda_loss_and_delta``: every sample's
+cross-entropy                          loss and δ = dL/dz in one kernel
+=====================================  =====================================================
+
+Each kernel computes what its NumPy expression computes, in the same order;
+the GPU's ``exp``/``log`` and its matrix products round differently from the
+CPU's, so the two paths agree to rounding (``tests/test_cuda.py`` holds them
+equal to 1e-12 in float64, and to PyTorch's CUDA trajectories), not bit for
+bit.  ``Sequential(..., device="cuda", fast=False)`` trains with the plain
+expressions, the reference.
+
+Like :mod:`glassnet.fast`, the interface is three methods that a layer or an
+optimizer calls when it was handed a ``kernels`` object, each returning None
+(or False) when it has no kernel for the case: the caller then runs the NumPy
+lines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .backend import module_for
+
+__all__ = ["Kernels", "kernels"]
+
+#: threads per block of the row-per-thread kernels (softmax, the cross-entropies)
+ROW_BLOCK = 128
+
+_C_TYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+
+
+class Kernels:
+    """The fused CuPy kernels of one process, compiled on first use per class and dtype."""
+
+    name = "cuda"
+
+    def __init__(self):
+        self.cp = module_for("cuda")            # clear errors without CuPy or a GPU
+        self._cache = {}
+
+    # -- compiling ---------------------------------------------------------------------------
+    def _elementwise(self, key, in_params, out_params, body):
+        kernel = self._cache.get(key)
+        if kernel is None:
+            kernel = self.cp.ElementwiseKernel(in_params, out_params, body,
+                                               f"glassnet_{key[0]}_{key[1]}")
+            self._cache[key] = kernel
+        return kernel
+
+    def _raw(self, key, source, function, dtype):
+        kernel = self._cache.get((key, dtype))
+        if kernel is None:
+            code = f"typedef {_C_TYPES[np.dtype(dtype)]} T;\n{source}"
+            kernel = self.cp.RawKernel(code, function)
+            self._cache[(key, dtype)] = kernel
+        return kernel
+
+    @staticmethod
+    def _grid(rows):
+        return (max(1, -(-rows // ROW_BLOCK)),), (ROW_BLOCK,)
+
+    # -- optimizers ---------------------------------------------------------------------------
+    def update(self, optimizer, params, grads, out, lr, decay):
+        """Run ``optimizer``'s update as one kernel; False when its class has none."""
+        spec = _fused_twin(optimizer, "cuda_kernel", ("update_step", "kernel_scalars"))
+        if spec is None:
+            return False
+        in_params, out_params, body = spec
+        kernel = self._elementwise((type(optimizer).__name__, "update"), in_params,
+                                   out_params, body)
+        dtype = params.dtype.type
+        scalars = [np.bool_(s) if isinstance(s, bool) else dtype(s)
+                   for s in optimizer.kernel_scalars(lr, decay)]
+        # the state vectors in the kernel's order; one not kept (SGD without momentum) is
+        # stood in for by the scratch buffer, which the kernel then never writes
+        state = [optimizer.state.get(key, optimizer.scratch[0])
+                 for key in type(optimizer).kernel_state]
+        kernel(params, grads, *scalars, out, *state)
+        return True
+
+    # -- activations ------------------------------------------------------------------------------
+    def bias_activation(self, activation, z, b):
+        """``z += b; a = σ(z)`` in one kernel; None when there is none for σ."""
+        if _fused_twin(activation, "cuda_bias_softmax", ("forward",)) is not None \
+                and z.ndim == 2:
+            a = self.cp.empty_like(z)
+            n, k = z.shape
+            kernel = self._raw("softmax", activation.cuda_bias_softmax, "bias_softmax", z.dtype)
+            kernel(*self._grid(n), (z, b, a, np.int64(n), np.int64(k)))
+            return a
+        body = _fused_twin(activation, "cuda_bias_forward", ("forward",))
+        if body is None:
+            return None
+        kernel = self._elementwise((type(activation).__name__, "forward"), "T b, T c",
+                                   "T z, T a", body)
+        a = self.cp.empty_like(z)
+        kernel(b, self._constant(activation, z.dtype), z, a)
+        return a
+
+    def activation_backward_bias(self, activation, a, grad_a, db):
+        """``δ = dL/da ⊙ σ'`` in one kernel and ``db = Σ_i δ_i`` in a second; None when none."""
+        body = _fused_twin(activation, "cuda_backward", ("backward",))
+        if body is None or a.shape[0] == 0:
+            return None
+        kernel = self._elementwise((type(activation).__name__, "backward"),
+                                   "T a, T grad_a, T c", "T delta", body)
+        delta = self.cp.empty_like(grad_a)
+        kernel(a, grad_a, self._constant(activation, a.dtype), delta)
+        delta.sum(axis=0, out=db)
+        return delta
+
+    @staticmethod
+    def _constant(activation, dtype):
+        constant = getattr(activation, "kernel_constant", None)
+        return dtype.type(0) if constant is None else constant(dtype)
+
+    # -- losses ------------------------------------------------------------------------------------
+    def loss_and_delta(self, loss, y, z, a, sample_weight=None):
+        """Each sample's loss and ``δ = dL/dz`` of a fused loss in one kernel, or None."""
+        source = _fused_twin(loss, "cuda_loss_and_delta", ("fused_per_sample", "fused_delta"))
+        if source is None or z.ndim != 2:
+            return None
+        cp = self.cp
+        n, k = z.shape
+        if loss.sparse:
+            y = y.astype(cp.int64, copy=False)
+        per_sample = cp.empty(n, dtype=z.dtype)
+        delta = cp.empty_like(z)
+        weighted = sample_weight is not None
+        w = sample_weight.astype(z.dtype, copy=False) if weighted else per_sample
+        kernel = self._raw(type(loss).__name__, source, "loss_and_delta", z.dtype)
+        kernel(*self._grid(n), (z, a, y, w, per_sample, delta, np.int64(n), np.int64(k),
+                                z.dtype.type(1.0 / n) if n else z.dtype.type(0),
+                                np.int32(weighted)))
+        return per_sample, delta
+
+
+def _fused_twin(obj, attribute, methods):
+    """``obj``'s kernel ``attribute``, or None when a subclass redefined one of ``methods``.
+
+    A kernel stands for the expressions of the class that defines it; a
+    subclass that writes its own ``forward`` (say) must not inherit its
+    parent's kernel.
+    """
+    cls = type(obj)
+    owner = next((c for c in cls.__mro__ if vars(c).get(attribute) is not None), None)
+    if owner is None or any(getattr(cls, m, None) is not getattr(owner, m, None)
+                            for m in methods):
+        return None
+    return vars(owner)[attribute]
+
+
+_KERNELS = None
+
+
+def kernels():
+    """The process's :class:`Kernels` (CuPy compiles each kernel on first use and caches it)."""
+    global _KERNELS
+    if _KERNELS is None:
+        _KERNELS = Kernels()
+    return _KERNELS
