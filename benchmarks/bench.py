@@ -13,6 +13,7 @@ over ``--repeats`` runs.  Cases:
    ``pandas.read_csv``.
 
     python benchmarks/bench.py [--repeats 3] [--epochs 3] [--quick] [--baseline DIR]
+    python benchmarks/bench.py --device cuda [--anchors DIR]   # on a GPU: bench_cuda.py
 
 ``--baseline DIR`` also runs cases 1–3 with the glassnet of another source
 tree (``DIR/src``, e.g. a ``git worktree`` of an earlier commit), alternating
@@ -264,7 +265,16 @@ def main():
     parser.add_argument("--baseline", metavar="DIR",
                         help="also run cases 1-3 with the glassnet source tree in DIR")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cuda: glassnet on an NVIDIA GPU against PyTorch CUDA "
+                             "(benchmarks/bench_cuda.py)")
+    parser.add_argument("--anchors", metavar="DIR",
+                        help="with --device cuda: the folder holding gpu_anchor.py (PyTorch)")
     args = parser.parse_args()
+    if args.device == "cuda":
+        import bench_cuda   # benchmarks/bench_cuda.py, beside this script
+        return bench_cuda.main((["--anchors", args.anchors] if args.anchors else [])
+                               + ["--epochs", str(args.epochs)])
     global BASELINE
     BASELINE = args.baseline and os.path.abspath(args.baseline)
     base = ["baseline"] if BASELINE else []

@@ -262,7 +262,7 @@ def cmd_train(args):
     parts["test"] = (data.x_test, data.y_test)
     front, how = catalog.scaling_layers(data, args.scale or data.scale, parts["train"][0])
     model = build_mlp(data.n_outputs, data.task, layers, args.activation, args.optimizer, lr,
-                      front=front, seed=args.seed)
+                      front=front, seed=args.seed, device=args.device)
     model.class_names = data.labels or None
     n_val = len(parts["validation"][0]) if "validation" in parts else 0
     monitor = "val_loss" if n_val else "loss"
@@ -590,6 +590,9 @@ def make_parser():
                             "rows; the default for CSV files), minmax, pixels (the default for "
                             "image data) or none")
     train.add_argument("--out", default="model.glassnet", help="model file to write")
+    train.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                       help="train on the CPU (NumPy) or an NVIDIA GPU (CuPy: "
+                            "pip install 'glassnet[cuda]')")
     train.add_argument("--plot", help="save the training curves to this PNG")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 

@@ -44,7 +44,7 @@ class _GlassEstimator(BaseEstimator):
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam",
                  learning_rate=1e-3, epochs=200, batch_size=32, validation_fraction=0.1,
                  early_stopping=False, n_iter_no_change=10, random_state=None,
-                 dtype="float64", verbose=0):
+                 dtype="float64", verbose=0, device="cpu"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -57,6 +57,7 @@ class _GlassEstimator(BaseEstimator):
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.device = device
 
     # subclasses define: _task ("multiclass" or "regression"), _prepare
     def _seed(self):
@@ -70,7 +71,7 @@ class _GlassEstimator(BaseEstimator):
         sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
         model = build_mlp(n_outputs, self._task, sizes, self.activation, self.optimizer,
                           None if isinstance(self.optimizer, Optimizer) else self.learning_rate,
-                          dtype=self.dtype, seed=self._seed())
+                          dtype=self.dtype, seed=self._seed(), device=self.device)
         return model.build(n_features)
 
     def _train(self, X, y, epochs):
@@ -118,6 +119,9 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         Seed of the network's random generator (initial weights, shuffling).
     dtype : {"float64", "float32"}
     verbose : int, default 0
+    device : {"cpu", "cuda"}, default "cpu"
+        Train on the CPU, or on an NVIDIA GPU through CuPy (``glassnet[cuda]``).
+        scikit-learn hands NumPy arrays in and gets NumPy arrays back either way.
 
     Attributes
     ----------

@@ -15,7 +15,7 @@ TASKS = {"multiclass": ("softmax", "sparse_categorical_crossentropy", ["accuracy
 
 
 def build_mlp(n_outputs, task, hidden=(100,), activation="relu", optimizer="adam",
-              learning_rate=None, front=(), dtype="float32", seed=None):
+              learning_rate=None, front=(), dtype="float32", seed=None, device="cpu"):
     """A compiled multilayer perceptron for a task.
 
     Parameters
@@ -33,13 +33,15 @@ def build_mlp(n_outputs, task, hidden=(100,), activation="relu", optimizer="adam
         Sets the optimizer's learning rate (its default otherwise).
     front : sequence of Layer
         Layers put before the hidden ones (e.g. a Rescaling).
+    device : {"cpu", "cuda"}
+        Where the model lives (see :class:`~glassnet.Sequential`).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {sorted(TASKS)}; received {task!r}")
     output, loss, metrics = TASKS[task]
     stack = list(front) + [layers_module.Dense(int(units), activation) for units in hidden]
     stack.append(layers_module.Dense(n_outputs, output))
-    model = Sequential(stack, dtype=dtype, seed=seed)
+    model = Sequential(stack, dtype=dtype, seed=seed, device=device)
     opt = optimizers.get(optimizer)
     if learning_rate is not None:
         opt.learning_rate = learning_rate
