@@ -270,10 +270,13 @@ def main():
                              "(benchmarks/bench_cuda.py)")
     parser.add_argument("--anchors", metavar="DIR",
                         help="with --device cuda: the folder holding gpu_anchor.py (PyTorch)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="with --device cuda: a cProfile of one epoch at batch 128")
     args = parser.parse_args()
     if args.device == "cuda":
         import bench_cuda   # benchmarks/bench_cuda.py, beside this script
         return bench_cuda.main((["--anchors", args.anchors] if args.anchors else [])
+                               + (["--profile", args.profile] if args.profile else [])
                                + ["--epochs", str(args.epochs)])
     global BASELINE
     BASELINE = args.baseline and os.path.abspath(args.baseline)

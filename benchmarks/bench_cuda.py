@@ -70,6 +70,7 @@ def glassnet_epoch(x, y, widths, batch, epochs=3, fast=None, device="cuda"):
 def tiny_call_us():
     cp = importlib.import_module("cupy")
     a = cp.zeros(16, cp.float32)
+    a += 1                                 # compile the kernel first
     cp.cuda.Device().synchronize()
     t = time.perf_counter()
     for _ in range(2000):
@@ -96,11 +97,46 @@ def accuracy(device, epochs=3):
     return model.evaluate(xt, yt, verbose=0)[1], f"{seconds:.1f} s for {epochs} epochs"
 
 
+def profile(path, batch=128, widths=(256, 128)):
+    """cProfile of one epoch (after a warm-up epoch): where the host's time per step goes."""
+    import cProfile
+    import pstats
+    import glassnet as gn
+    cp = importlib.import_module("cupy")
+    x, y = data()
+    layers = [gn.Input(shape=(784,))] + [gn.layers.Dense(w, activation="relu") for w in widths]
+    model = gn.Sequential(layers + [gn.layers.Dense(10, activation="softmax")], seed=0,
+                          device="cuda")
+    model.compile(optimizer=gn.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    xs, ys = cp.asarray(x), cp.asarray(y)
+    model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0)
+    cp.cuda.Device().synchronize()
+    profiler.disable()
+    steps = -(-len(x) // batch)
+    with open(path, "w") as out:
+        stats = pstats.Stats(profiler, stream=out)
+        out.write(f"one epoch, {steps} steps of batch {batch}\n")
+        stats.sort_stats("tottime").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(40)
+    stats = pstats.Stats(profiler)
+    total = sum(v[2] for v in stats.stats.values())
+    top = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:12]
+    print(f"profile: {total / steps * 1e6:.0f} us of host time per step; the largest shares:")
+    for (file, line, name), (cc, nc, tt, ct, callers) in top:
+        print(f"  {tt / steps * 1e6:7.1f} us/step  {nc / steps:5.1f} calls/step  "
+              f"{os.path.basename(file)}:{line} {name}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--anchors", help="folder holding gpu_anchor.py (PyTorch's timings)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per case (median)")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--profile", metavar="FILE",
+                        help="also write a cProfile of one epoch at batch 128 to FILE")
     args = parser.parse_args(argv)
     anchor = None
     if args.anchors:
@@ -131,6 +167,8 @@ def main(argv=None):
         name = f"784-{'-'.join(map(str, widths))}-10 b{batch}"
         print(f"{name:28s} {gn_s:9.3f} {plain:13.3f} {eager:11.3f} {graph:11.3f} "
               f"{gn_s / eager:8.2f} {gn_s / graph:8.2f}", flush=True)
+    if args.profile:
+        profile(args.profile)
     for device in ("cpu", "cuda"):
         acc, note = accuracy(device)
         print(f"Fashion-MNIST test accuracy, {device}: "

@@ -100,8 +100,15 @@ def test_backward_kernel_equals_the_expression(activation, dtype):
     delta = cuda.kernels().activation_backward_bias(activation, a, grad, db)
     ref = activation.backward(z, a, grad)
     np.testing.assert_array_equal(_host(delta), _host(ref))       # same operations, same order
-    tol = 1e-5 if dtype == np.float32 else 1e-13
-    np.testing.assert_allclose(_host(db), _host(ref.sum(axis=0)), rtol=tol, atol=tol)
+    np.testing.assert_array_equal(_host(db), _host(ref).sum(axis=0))   # rows in NumPy's order
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_gradient_kernel_sums_the_rows_as_numpy_does(dtype):
+    delta = np.random.default_rng(4).normal(size=(1000, 33)).astype(dtype)
+    db = cp.empty(33, dtype)
+    assert cuda.kernels().bias_gradient(cp.asarray(delta), db)
+    np.testing.assert_array_equal(_host(db), delta.sum(axis=0))
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -309,11 +316,16 @@ def test_early_stopping_restores_the_best_weights_on_the_gpu():
 
 def test_divergence_rolls_back_on_the_gpu():
     x, y = _data()
-    x[-1, 0] = 1e300                                    # one sample overflows the loss
-    model = _mlp("cuda", optimizer=gn.optimizers.SGD(0.1))
-    with pytest.raises(gn.TrainingDiverged):
-        model.fit(x, y, batch_size=50, epochs=1, shuffle=False, verbose=0)
-    assert np.isfinite(model.get_weights()[0]).all()
+    restored = {}
+    for device in ("cpu", "cuda"):                    # a step of 1e300 overflows the next loss
+        model = _mlp(device, optimizer=gn.optimizers.SGD(1e300))
+        with pytest.raises(gn.TrainingDiverged) as info:
+            model.fit(x, y, batch_size=50, epochs=1, shuffle=False, verbose=0)
+        assert (info.value.epoch, info.value.batch) == (0, 1)
+        restored[device] = model.get_weights()        # after the one finite step
+    for w_gpu, w_cpu in zip(restored["cuda"], restored["cpu"]):
+        assert np.isfinite(w_gpu).all()
+        np.testing.assert_allclose(w_gpu, w_cpu, rtol=1e-10)
 
 
 def test_trace_and_onnx_of_a_gpu_model(tmp_path):
@@ -336,10 +348,15 @@ def test_trace_and_onnx_of_a_gpu_model(tmp_path):
 def test_sklearn_wrapper_and_cli_on_the_gpu(tmp_path):
     from glassnet.sklearn import GlassClassifier
     x, y = _data()
-    clf = GlassClassifier(hidden_layer_sizes=(16,), epochs=20, device="cuda", random_state=0)
-    clf.fit(x, y)
-    assert clf.model_.device == "cuda"
-    assert clf.score(x, y) > 0.8
+    gpu = GlassClassifier(hidden_layer_sizes=(16,), epochs=20, device="cuda", random_state=0)
+    cpu = GlassClassifier(hidden_layer_sizes=(16,), epochs=20, random_state=0)
+    gpu.fit(x, y)
+    cpu.fit(x, y)
+    assert gpu.model_.device == "cuda"
+    proba = gpu.predict_proba(x)
+    assert type(proba) is np.ndarray                  # scikit-learn gets NumPy back
+    np.testing.assert_allclose(proba, cpu.predict_proba(x), rtol=1e-10, atol=1e-12)
+    assert gpu.score(x, y) == cpu.score(x, y)
     from glassnet import cli
     x, y = gn.datasets.digits()
     accuracy = {}

@@ -21,4 +21,5 @@ grep -E "passed|failed|error" "$OUT/gpu-tests.log" | tail -3
 grep -E "^(FAILED|ERROR)" "$OUT/gpu-tests.log" | head -30
 echo "== GPU benchmark"
 timeout "${BENCH_TIMEOUT:-240}" python3 benchmarks/bench.py --device cuda \
-  --anchors "${ANCHORS:-.gpu_anchors}" 2>&1 | tee "$OUT/gpu-bench.log"
+  --anchors "${ANCHORS:-.gpu_anchors}" --profile "$OUT/gpu-profile.txt" 2>&1 \
+  | tee "$OUT/gpu-bench.log"

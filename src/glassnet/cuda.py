@@ -10,7 +10,7 @@ the currency.  The NumPy form of Adam alone is 13 calls.
 This module compiles, once per process and dtype, the fused twins that sit
 next to the NumPy expressions they replace, so that one step is about twenty
 calls (two gathers, a matrix product and a fused kernel per layer forward, one
-loss kernel, three calls per layer backward, one optimizer kernel):
+loss kernel and the loss's sum, three per layer backward, one optimizer kernel):
 
 =====================================  =====================================================
 optimizer update (SGD, momentum,       ``cuda_kernel`` of the optimizer: the body of its
@@ -18,8 +18,9 @@ Nesterov, Adam, AdamW, RMSprop)        numba ``kernel`` loop, one elementwise ke
 bias + ReLU / LeakyReLU / sigmoid /    ``cuda_bias_forward`` of the activation
 tanh forward
 bias + softmax forward                 ``Softmax.cuda_bias_softmax`` (a thread per row)
-ReLU / LeakyReLU / sigmoid / tanh      ``cuda_backward`` (δ), then ``δ.sum(axis=0)`` for dL/db
-backward
+ReLU / LeakyReLU / sigmoid / tanh      ``cuda_backward`` (δ) and dL/db = Σ_i δ_i in one
+backward                               kernel, a thread per column
+dL/db of the output layer              a column-sum kernel (CuPy's reduction costs more calls)
 softmax + (sparse) categorical         the loss's ``cuda_loss_and_delta``: every sample's
 cross-entropy                          loss and δ = dL/dz in one kernel
 =====================================  =====================================================
@@ -45,8 +46,38 @@ from .backend import module_for
 
 __all__ = ["Kernels", "kernels"]
 
-#: threads per block of the row-per-thread kernels (softmax, the cross-entropies)
+#: threads per block of the row- and column-per-thread kernels
 ROW_BLOCK = 128
+#: no fused multiply-add: a kernel rounds each operation as NumPy does, in the same order
+OPTIONS = ("--fmad=false",)
+
+# δ and dL/db in one pass, a thread per column j: the rows are added in order, as NumPy's
+# ``δ.sum(axis=0)`` adds them (the activation's ``cuda_backward`` snippet computes δ)
+_BACKWARD_BIAS = r"""
+extern "C" __global__ void backward_bias(const T* a_, const T* grad_a_, T* delta_, T* db,
+                                         long long n, long long k, T c) {
+    long long j = (long long)blockDim.x * blockIdx.x + threadIdx.x;
+    if (j >= k) return;
+    T total = 0;
+    for (long long i = 0; i < n; ++i) {
+        long long at = i * k + j;
+        T a = a_[at], grad_a = grad_a_[at], delta;
+        SNIPPET;
+        delta_[at] = delta;
+        total += delta;
+    }
+    db[j] = total;
+}"""
+
+# dL/db = Σ_i δ_i, a thread per column, the rows in order
+_COLUMN_SUMS = r"""
+extern "C" __global__ void column_sums(const T* delta, T* db, long long n, long long k) {
+    long long j = (long long)blockDim.x * blockIdx.x + threadIdx.x;
+    if (j >= k) return;
+    T total = 0;
+    for (long long i = 0; i < n; ++i) total += delta[i * k + j];
+    db[j] = total;
+}"""
 
 _C_TYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 
@@ -59,13 +90,14 @@ class Kernels:
     def __init__(self):
         self.cp = module_for("cuda")            # clear errors without CuPy or a GPU
         self._cache = {}
+        self._twins = {}
 
     # -- compiling ---------------------------------------------------------------------------
     def _elementwise(self, key, in_params, out_params, body):
         kernel = self._cache.get(key)
         if kernel is None:
             kernel = self.cp.ElementwiseKernel(in_params, out_params, body,
-                                               f"glassnet_{key[0]}_{key[1]}")
+                                               f"glassnet_{key[0]}_{key[1]}", options=OPTIONS)
             self._cache[key] = kernel
         return kernel
 
@@ -73,7 +105,7 @@ class Kernels:
         kernel = self._cache.get((key, dtype))
         if kernel is None:
             code = f"typedef {_C_TYPES[np.dtype(dtype)]} T;\n{source}"
-            kernel = self.cp.RawKernel(code, function)
+            kernel = self.cp.RawKernel(code, function, options=OPTIONS)
             self._cache[(key, dtype)] = kernel
         return kernel
 
@@ -81,10 +113,17 @@ class Kernels:
     def _grid(rows):
         return (max(1, -(-rows // ROW_BLOCK)),), (ROW_BLOCK,)
 
+    def _twin(self, obj, attribute, methods):
+        """:func:`_fused_twin`, looked up once per class."""
+        key = (type(obj), attribute)
+        if key not in self._twins:
+            self._twins[key] = _fused_twin(obj, attribute, methods)
+        return self._twins[key]
+
     # -- optimizers ---------------------------------------------------------------------------
     def update(self, optimizer, params, grads, out, lr, decay):
         """Run ``optimizer``'s update as one kernel; False when its class has none."""
-        spec = _fused_twin(optimizer, "cuda_kernel", ("update_step", "kernel_scalars"))
+        spec = self._twin(optimizer, "cuda_kernel", ("update_step", "kernel_scalars"))
         if spec is None:
             return False
         in_params, out_params, body = spec
@@ -103,14 +142,14 @@ class Kernels:
     # -- activations ------------------------------------------------------------------------------
     def bias_activation(self, activation, z, b):
         """``z += b; a = σ(z)`` in one kernel; None when there is none for σ."""
-        if _fused_twin(activation, "cuda_bias_softmax", ("forward",)) is not None \
+        if self._twin(activation, "cuda_bias_softmax", ("forward",)) is not None \
                 and z.ndim == 2:
             a = self.cp.empty_like(z)
             n, k = z.shape
             kernel = self._raw("softmax", activation.cuda_bias_softmax, "bias_softmax", z.dtype)
             kernel(*self._grid(n), (z, b, a, np.int64(n), np.int64(k)))
             return a
-        body = _fused_twin(activation, "cuda_bias_forward", ("forward",))
+        body = self._twin(activation, "cuda_bias_forward", ("forward",))
         if body is None:
             return None
         kernel = self._elementwise((type(activation).__name__, "forward"), "T b, T c",
@@ -120,16 +159,27 @@ class Kernels:
         return a
 
     def activation_backward_bias(self, activation, a, grad_a, db):
-        """``δ = dL/da ⊙ σ'`` in one kernel and ``db = Σ_i δ_i`` in a second; None when none."""
-        body = _fused_twin(activation, "cuda_backward", ("backward",))
-        if body is None or a.shape[0] == 0:
+        """``δ = dL/da ⊙ σ'`` and ``db = Σ_i δ_i`` in one kernel; None when there is none."""
+        body = self._twin(activation, "cuda_backward", ("backward",))
+        if body is None or a.shape[0] == 0 or a.ndim != 2 or not (
+                a.flags.c_contiguous and grad_a.flags.c_contiguous):
             return None
-        kernel = self._elementwise((type(activation).__name__, "backward"),
-                                   "T a, T grad_a, T c", "T delta", body)
+        n, k = a.shape
+        kernel = self._raw((type(activation).__name__, "backward"),
+                           _BACKWARD_BIAS.replace("SNIPPET", body), "backward_bias", a.dtype)
         delta = self.cp.empty_like(grad_a)
-        kernel(a, grad_a, self._constant(activation, a.dtype), delta)
-        delta.sum(axis=0, out=db)
+        kernel(*self._grid(k), (a, grad_a, delta, db, np.int64(n), np.int64(k),
+                                self._constant(activation, a.dtype)))
         return delta
+
+    def bias_gradient(self, delta, db):
+        """``db = Σ_i δ_i`` (the rows in order) in one kernel launch; False when not 2-D."""
+        if delta.ndim != 2 or not delta.flags.c_contiguous:
+            return False
+        n, k = delta.shape
+        kernel = self._raw("column_sums", _COLUMN_SUMS, "column_sums", delta.dtype)
+        kernel(*self._grid(k), (delta, db, np.int64(n), np.int64(k)))
+        return True
 
     @staticmethod
     def _constant(activation, dtype):
@@ -139,7 +189,7 @@ class Kernels:
     # -- losses ------------------------------------------------------------------------------------
     def loss_and_delta(self, loss, y, z, a, sample_weight=None):
         """Each sample's loss and ``δ = dL/dz`` of a fused loss in one kernel, or None."""
-        source = _fused_twin(loss, "cuda_loss_and_delta", ("fused_per_sample", "fused_delta"))
+        source = self._twin(loss, "cuda_loss_and_delta", ("fused_per_sample", "fused_delta"))
         if source is None or z.ndim != 2:
             return None
         cp = self.cp

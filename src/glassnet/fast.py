@@ -98,6 +98,10 @@ class Kernels:
         return delta
 
 
+    def bias_gradient(self, delta, db):
+        """``db = Σ_i δ_i``: NumPy's reduction is one pass already (False: run it)."""
+        return False
+
     # -- losses ---------------------------------------------------------------------------------
     def loss_and_delta(self, loss, y, z, a, sample_weight=None):
         """No fused loss on the CPU: NumPy's expressions are already one pass each."""

@@ -199,7 +199,8 @@ class Dense(Layer):
         self.record.delta = delta
         xp = array_module(delta)                                # numpy, or cupy on a GPU
         xp.matmul(self.record.x.T, delta, out=self.dW)          # dL/dW = xᵀ δ
-        if self.use_bias and not bias_done:
+        if self.use_bias and not bias_done and not (
+                self.kernels is not None and self.kernels.bias_gradient(delta, self.db)):
             delta.sum(axis=0, out=self.db)                      # dL/db = Σ_i δ_i
         if not need_input_grad:
             return None
