@@ -89,26 +89,33 @@ def test_bias_activation_kernel_equals_the_expression(activation, dtype):
     np.testing.assert_allclose(_host(a_fused), _host(a_ref), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("rows", [100, cuda.COLUMN_KERNEL_MAX_ROWS + 44] if _gpu_available()
+                         else [100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("activation", ACTIVATIONS[:4], ids=lambda a: a.name)
-def test_backward_kernel_equals_the_expression(activation, dtype):
+def test_backward_kernel_equals_the_expression(activation, dtype, rows):
     rng = np.random.default_rng(1)
-    z = cp.asarray(rng.normal(size=(300, 17)).astype(dtype))
+    z = cp.asarray(rng.normal(size=(rows, 17)).astype(dtype))
     a = activation.forward(z)
-    grad = cp.asarray(rng.normal(size=(300, 17)).astype(dtype))
+    grad = cp.asarray(rng.normal(size=(rows, 17)).astype(dtype))
     db = cp.empty(17, dtype)
     delta = cuda.kernels().activation_backward_bias(activation, a, grad, db)
     ref = activation.backward(z, a, grad)
     np.testing.assert_array_equal(_host(delta), _host(ref))       # same operations, same order
-    np.testing.assert_array_equal(_host(db), _host(ref).sum(axis=0))   # rows in NumPy's order
+    if rows <= cuda.COLUMN_KERNEL_MAX_ROWS:                        # a thread per column:
+        np.testing.assert_array_equal(_host(db), _host(ref).sum(axis=0))   # NumPy's order
+    else:                                                          # CuPy's parallel sum
+        tol = 1e-5 if dtype == np.float32 else 1e-13
+        np.testing.assert_allclose(_host(db), _host(ref).sum(axis=0), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_bias_gradient_kernel_sums_the_rows_as_numpy_does(dtype):
-    delta = np.random.default_rng(4).normal(size=(1000, 33)).astype(dtype)
+    delta = np.random.default_rng(4).normal(size=(cuda.COLUMN_KERNEL_MAX_ROWS, 33)).astype(dtype)
     db = cp.empty(33, dtype)
     assert cuda.kernels().bias_gradient(cp.asarray(delta), db)
     np.testing.assert_array_equal(_host(db), delta.sum(axis=0))
+    assert not cuda.kernels().bias_gradient(cp.asarray(np.vstack([delta, delta])), db)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -127,6 +134,9 @@ def test_loss_kernel_equals_the_fused_expressions(loss, weighted):
                                rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(_host(delta), _host(loss.fused_delta(y, z, a, w)),
                                rtol=1e-13, atol=1e-15)
+    host_w = None if w is None else _host(w)
+    assert cuda.kernels().mean_loss(per_sample, w) == pytest.approx(
+        gn.losses.reduce(_host(per_sample), host_w), rel=1e-15)
 
 
 OPTIMIZERS = [lambda: gn.optimizers.SGD(0.1), lambda: gn.optimizers.SGD(0.1, momentum=0.9),

@@ -104,7 +104,8 @@ class Kernels:
 
     # -- losses ---------------------------------------------------------------------------------
     def loss_and_delta(self, loss, y, z, a, sample_weight=None):
-        """No fused loss on the CPU: NumPy's expressions are already one pass each."""
+        """No fused loss on the CPU: NumPy's expressions are already one pass each (the
+        model then computes the loss and δ itself; see glassnet.cuda for the GPU's)."""
         return None
 
 

@@ -769,7 +769,7 @@ class Model(Trainer, Layer):
         fused = self._fused_loss_kernel(y, sample_weight)
         if fused is not None:           # on a GPU: l_i and δ from one kernel (glassnet.cuda)
             per_sample, delta = fused
-            loss = losses.reduce(per_sample, sample_weight) + self.penalty()
+            loss = self.kernels.mean_loss(per_sample, sample_weight) + self.penalty()
             self.backpropagate(y, sample_weight, seeds=[Delta(delta)])
             return loss
         loss = self.compute_loss(y, sample_weight)
