@@ -314,6 +314,36 @@ def test_saved_on_the_gpu_loads_on_the_cpu_and_back(tmp_path):
     np.testing.assert_allclose(fresh.predict(x), model.predict(x), rtol=1e-12)
 
 
+def test_restore_puts_back_a_gpu_run(tmp_path):
+    x, y = _data()
+    model = _mlp("cuda")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "run.glassnet")
+    saved = model.predict(x)
+    model.fit(x, y, epochs=2, verbose=0)
+    model.restore(tmp_path / "run.glassnet")
+    assert isinstance(model.variables, cp.ndarray)
+    np.testing.assert_array_equal(model.predict(x), saved)
+
+
+def test_the_readme_gpu_block_runs_as_pasted(tmp_path, monkeypatch):
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"<!-- not-run: needs an NVIDIA GPU and CuPy[^>]*-->\n```python\n"
+                      r"(?P<body>.*?)```", readme, re.S).group("body")
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    model = namespace["model"]
+    assert model.device == "cpu"                       # the block's last line
+    loss, accuracy = model.evaluate(namespace["X_test"], namespace["y_test"], verbose=0)
+    assert accuracy >= 0.95
+    loaded = gn.load_model(tmp_path / "digits-gpu.glassnet")
+    np.testing.assert_allclose(loaded.predict(namespace["X_test"]), namespace["probabilities"],
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_early_stopping_restores_the_best_weights_on_the_gpu():
     x, y = _data()
     model = _mlp("cuda", optimizer=gn.optimizers.SGD(3.0))      # too high: val loss rises
