@@ -368,6 +368,63 @@ def test_divergence_rolls_back_on_the_gpu():
         np.testing.assert_allclose(w_gpu, w_cpu, rtol=1e-10)
 
 
+def _plain(device, optimizer, seed=0):
+    """A model fit can train with its losses left on the GPU (no metrics, no penalty)."""
+    model = gn.Sequential([gn.Input(shape=(20,)), gn.layers.Dense(16, activation="relu"),
+                           gn.layers.Dense(3, activation="softmax")], dtype="float64",
+                          seed=seed, device=device)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    return model
+
+
+class _EveryBatch(gn.callbacks.Callback):
+    """A per-batch callback: fit then reads every step's loss (no deferral)."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses.append(logs["loss"])
+
+
+def test_deferred_loss_checks_change_nothing_but_the_waiting(monkeypatch):
+    from glassnet.trainer import Trainer
+    deferred_epochs = []
+    original = Trainer._train_epoch_deferred
+
+    def spy(self, *args):
+        deferred_epochs.append(args[1])
+        return original(self, *args)
+    monkeypatch.setattr(Trainer, "_train_epoch_deferred", spy)
+    x, y = _data()
+    deferred, eager = (_plain("cuda", gn.optimizers.Adam(1e-2)) for _ in range(2))
+    h_deferred = deferred.fit(x, y, batch_size=32, epochs=3, verbose=0)
+    assert deferred_epochs == [0, 1, 2]
+    h_eager = eager.fit(x, y, batch_size=32, epochs=3, verbose=0, callbacks=[_EveryBatch()])
+    assert deferred_epochs == [0, 1, 2]                # the callback turned it off
+    assert h_deferred.history["loss"] == h_eager.history["loss"]
+    for a, b in zip(deferred.get_weights(), eager.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert deferred.optimizer.iterations == eager.optimizer.iterations == 21
+
+
+@pytest.mark.parametrize("batch", [50, 7])
+def test_deferred_divergence_stops_where_the_cpu_stops(batch):
+    x, y = _data()
+    outcome = {}
+    for device in ("cpu", "cuda"):
+        model = _plain(device, gn.optimizers.SGD(1e300))
+        with pytest.raises(gn.TrainingDiverged) as info:
+            model.fit(x, y, batch_size=batch, epochs=2, shuffle=False, verbose=0)
+        outcome[device] = (info.value.epoch, info.value.batch, model.optimizer.iterations,
+                           model.get_weights())
+    assert outcome["cuda"][:3] == outcome["cpu"][:3]
+    for a, b in zip(outcome["cuda"][3], outcome["cpu"][3]):
+        assert np.isfinite(a).all()
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
 def test_trace_and_onnx_of_a_gpu_model(tmp_path):
     pytest.importorskip("onnxruntime")
     import onnxruntime

@@ -40,7 +40,8 @@ _CUPY_HINT = ("device='cuda' needs CuPy: pip install 'glassnet[cuda]' (it instal
 
 def is_device_array(a):
     """True for a CuPy array (GPU memory); False for NumPy arrays and everything else."""
-    return type(a).__module__.split(".", 1)[0] == "cupy"
+    kind = type(a)
+    return kind is not np.ndarray and kind.__module__.partition(".")[0] == "cupy"
 
 
 def array_module(a):
@@ -113,6 +114,8 @@ def to_host(a):
 
     Lists, tuples and dicts (several inputs or outputs) are converted entry by entry.
     """
+    if type(a) is np.ndarray:                  # the common case, first (predict's hot path)
+        return a
     if is_device_array(a):
         return a.get()
     if isinstance(a, (list, tuple)):
@@ -124,6 +127,8 @@ def to_host(a):
 
 def holds_device_array(value):
     """True when ``value`` is a CuPy array, or a list, tuple or dict holding one."""
+    if type(value) is np.ndarray:
+        return False
     if isinstance(value, (list, tuple)):
         return any(holds_device_array(v) for v in value)
     if isinstance(value, dict):

@@ -84,6 +84,19 @@ extern "C" __global__ void loss_total(const T* loss, const T* w, double* total, 
     total[0] = sum;
 }"""
 
+# the same, stored on the device for fit's deferred check (no read-back, so no wait per
+# step): the mean goes to totals[k]; the first step whose loss is not finite sets
+# guard = {1, k}, and every update kernel after it leaves the weights as they are
+_STORE_LOSS = r"""
+extern "C" __global__ void store_loss(const T* loss, const T* w, double* totals, int* guard,
+                                      long long n, int weighted, long long k, int step) {
+    double sum = 0;
+    for (long long i = 0; i < n; ++i)
+        sum += weighted ? (double)loss[i] * (double)w[i] : (double)loss[i];
+    totals[k] = sum / (double)n;
+    if (!isfinite(sum) && guard[0] == 0) { guard[0] = 1; guard[1] = step; }
+}"""
+
 # dL/db = Σ_i δ_i, a thread per column, the rows in order
 _COLUMN_SUMS = r"""
 extern "C" __global__ void column_sums(const T* delta, T* db, long long n, long long k) {
@@ -101,11 +114,14 @@ class Kernels:
     """The fused CuPy kernels of one process, compiled on first use per class and dtype."""
 
     name = "cuda"
+    #: fit may leave the losses on the device and check them once per epoch (store_loss)
+    defers_losses = True
 
     def __init__(self):
         self.cp = module_for("cuda")            # clear errors without CuPy or a GPU
         self._cache = {}
         self._twins = {}
+        self._no_guard = self.cp.zeros(2, np.int32)
 
     # -- compiling ---------------------------------------------------------------------------
     def _elementwise(self, key, in_params, out_params, body):
@@ -136,14 +152,22 @@ class Kernels:
         return self._twins[key]
 
     # -- optimizers ---------------------------------------------------------------------------
-    def update(self, optimizer, params, grads, out, lr, decay):
-        """Run ``optimizer``'s update as one kernel; False when its class has none."""
+    def update(self, optimizer, params, grads, out, lr, decay, guard=None):
+        """Run ``optimizer``'s update as one kernel; False when its class has none.
+
+        ``guard`` (fit's deferred check, see :meth:`store_loss`): while
+        ``guard[0]`` is set, the kernel copies the weights unchanged and leaves
+        the optimizer's state alone.
+        """
         spec = self._twin(optimizer, "cuda_kernel", ("update_step", "kernel_scalars"))
         if spec is None:
             return False
         in_params, out_params, body = spec
-        kernel = self._elementwise((type(optimizer).__name__, "update"), in_params,
-                                   out_params, body)
+        kernel = self._elementwise(
+            (type(optimizer).__name__, "update"), in_params + ", raw int32 guard", out_params,
+            f"if (guard[0] != 0) {{ out = params; }} else {{ {body} }}")
+        if guard is None:
+            guard = self._no_guard
         dtype = params.dtype.type
         scalars = [np.bool_(s) if isinstance(s, bool) else dtype(s)
                    for s in optimizer.kernel_scalars(lr, decay)]
@@ -151,8 +175,13 @@ class Kernels:
         # stood in for by the scratch buffer, which the kernel then never writes
         state = [optimizer.state.get(key, optimizer.scratch[0])
                  for key in type(optimizer).kernel_state]
-        kernel(params, grads, *scalars, out, *state)
+        kernel(params, grads, *scalars, guard, out, *state)
         return True
+
+    def can_guard(self, optimizer):
+        """True when ``optimizer``'s update has a kernel (so fit can defer its loss checks)."""
+        return self._twin(optimizer, "cuda_kernel", ("update_step", "kernel_scalars")) \
+            is not None
 
     # -- activations ------------------------------------------------------------------------------
     def bias_activation(self, activation, z, b):
@@ -240,6 +269,16 @@ class Kernels:
         kernel = self._raw("loss_total", _LOSS_TOTAL, "loss_total", per_sample.dtype)
         kernel((1,), (1,), (per_sample, w, total, np.int64(n), np.int32(weighted)))
         return float(total.get()[0]) / n
+
+    def store_loss(self, per_sample, sample_weight, totals, k, guard, step):
+        """``totals[k] = (1/n) Σ_i w_i l_i`` on the device, and ``guard = {1, step}`` if that
+        is the first loss that is not finite (fit's deferred check: no wait for the GPU)."""
+        n = per_sample.shape[0]
+        weighted = sample_weight is not None
+        w = sample_weight.astype(per_sample.dtype, copy=False) if weighted else per_sample
+        kernel = self._raw("store_loss", _STORE_LOSS, "store_loss", per_sample.dtype)
+        kernel((1,), (1,), (per_sample, w, totals, guard, np.int64(n), np.int32(weighted),
+                            np.int64(k), np.int32(step)))
 
 
 def _fused_twin(obj, attribute, methods):

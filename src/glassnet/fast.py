@@ -66,7 +66,10 @@ class Kernels:
         self._backward = {cls: jit(cls.backward_bias_kernel) for cls in (ReLU, LeakyReLU)}
 
     # -- optimizers ---------------------------------------------------------------------------
-    def update(self, optimizer, params, grads, out, lr, decay):
+    #: the CPU reads each step's loss (it costs nothing there): no deferred check
+    defers_losses = False
+
+    def update(self, optimizer, params, grads, out, lr, decay, guard=None):
         """Run ``optimizer``'s update in one pass; False when there is no kernel for it."""
         kernel = self._updates.get(type(optimizer))
         if kernel is None:

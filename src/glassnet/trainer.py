@@ -16,6 +16,7 @@ the batches                 :class:`Batches` (shuffling, gathering)
 divergence rollback         :class:`Rollback` (restores the last finite weights)
 Ctrl-C                      :class:`DeferredInterrupt` (stops between two steps)
 epoch means                 :class:`EpochMeans` (the loss; metrics keep their own state)
+on a GPU, no wait per step  :class:`DeferredLosses` (the losses read once per epoch)
 callbacks                   :class:`glassnet.callbacks.CallbackList`
 validation                  :meth:`Trainer.evaluate` on the held-out data
 ==========================  ==================================================
@@ -46,7 +47,7 @@ from .backend import array_module
 from .datasets.preprocessing import validation_split as split_validation
 
 __all__ = ["Trainer", "TrainingDiverged", "NonFiniteLoss", "Batches", "Rollback", "EpochMeans",
-           "DeferredInterrupt"]
+           "DeferredLosses", "DeferredInterrupt"]
 
 #: rows per chunk when predict/evaluate are not given a batch size
 PREDICT_CHUNK = 4096
@@ -407,6 +408,8 @@ class Trainer:
 
     def _train_epoch(self, batches, epoch, callbacks, rollback, interrupt):
         """One pass over the batches; the epoch's mean logs, or None if stopped part way."""
+        if self._defers_losses(callbacks, rollback):
+            return self._train_epoch_deferred(batches, epoch, rollback, interrupt)
         means = EpochMeans()                      # the loss: a running mean over the epoch
         metric_names = self.metric_names
         if metric_names:
@@ -431,11 +434,7 @@ class Trainer:
                         raise NonFiniteLoss(loss)  # after an override's update: rolled back
             except NonFiniteLoss as exc:
                 rollback.restore()
-                raise TrainingDiverged(
-                    f"the loss became {exc.loss} at epoch {epoch + 1}, batch {batch + 1}; the "
-                    f"weights were restored to the last finite ones. Try a lower learning rate "
-                    f"(now {self.optimizer.current_learning_rate():g}) or scale the inputs",
-                    epoch=epoch, batch=batch) from None
+                raise self._diverged(exc.loss, epoch, batch) from None
             rollback.commit()
             means.add({k: v for k, v in logs.items() if k not in metric_names}
                       if metric_names else logs, size)
@@ -446,6 +445,64 @@ class Trainer:
         if not metric_names:
             return means.result()
         return {**means.result(), **self.get_metrics_result()}
+
+    def _diverged(self, loss, epoch, batch):
+        return TrainingDiverged(
+            f"the loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the weights were "
+            f"restored to the last finite ones. Try a lower learning rate (now "
+            f"{self.optimizer.current_learning_rate():g}) or scale the inputs",
+            epoch=epoch, batch=batch)
+
+    def _defers_losses(self, callbacks, rollback):
+        """True when this epoch may leave each step's loss on the GPU (read once per epoch).
+
+        Reading a loss back makes the host wait for the GPU at every step, so
+        it cannot queue the next step while the GPU computes.  That is only
+        safe where nothing needs the loss per step: the default train_step,
+        no metrics (they read the predictions), no per-batch callbacks, no
+        regularization penalty, no kept arrays (moving averages, which a later
+        step would change), and an optimizer whose GPU kernel can be guarded.
+        """
+        kernels = self.kernels
+        return (kernels is not None and kernels.defers_losses
+                and not rollback.guards_overrides and not self.metric_names
+                and not callbacks.wants_batches
+                and self.variables.size == self.params.size
+                and not any(layer.regularized for layer in self.layers)
+                and kernels.can_guard(self.optimizer)
+                and "store" in inspect.signature(self.compute_loss_and_gradients).parameters)
+
+    def _train_epoch_deferred(self, batches, epoch, rollback, interrupt):
+        """:meth:`_train_epoch` on a GPU, with the losses left on the device.
+
+        Each step stores its mean loss on the GPU (:class:`DeferredLosses`);
+        the first one that is not finite sets a guard there that turns every
+        later update of the epoch into a no-op.  So when the losses are read,
+        once, at the end of the epoch, the weights are still those of the last
+        step with a finite loss: what the per-step check of the CPU gives.
+        """
+        losses = DeferredLosses(self.xp, self.optimizer.iterations)
+        stopped = False
+        for xb, yb, wb in batches:
+            if interrupt.requested or self.stop_training:
+                stopped = True
+                break
+            rollback.save()
+            self.compute_loss_and_gradients(xb, yb, wb, training=True,
+                                            store=losses.store(self.kernels, len(xb)))
+            self.optimizer.step(self.params, self.grads, out=self.next_params,
+                                kernels=self.kernels, guard=losses.guard)
+            rollback.commit()
+        values, bad = losses.read()
+        if bad is not None:                # the updates from that step on did not happen
+            self.optimizer.iterations = losses.iterations + bad
+            raise self._diverged(values[bad], epoch, bad)
+        if stopped or not values:
+            return None
+        means = EpochMeans()
+        for value, size in zip(values, losses.sizes):
+            means.add({"loss": value}, size)
+        return means.result()
 
     def _fit_data(self, x, y, sample_weight, class_weight, batch_size, validation_split,
                   validation_data, shuffle, epochs=1, validation_batch_size=None):
@@ -898,6 +955,39 @@ class Rollback:
                 self.xp.copyto(self.original, self.model.variables)
                 self._point_at(self.original)
             self.model.next_params = None
+
+
+class DeferredLosses:
+    """A GPU epoch's losses, stored on the device by each step and read back once.
+
+    ``guard`` (two int32 on the device) becomes ``{1, k}`` at the first step
+    k whose loss is not finite; the optimizer's kernel then leaves the
+    weights alone (see :meth:`Trainer._train_epoch_deferred`).
+    """
+
+    #: losses per device block (an epoch of any length allocates blocks as it goes)
+    BLOCK = 1024
+
+    def __init__(self, xp, iterations):
+        self.xp, self.iterations = xp, iterations
+        self.blocks, self.sizes = [], []
+        self.guard = xp.zeros(2, dtype=np.int32)
+
+    def store(self, kernels, size):
+        """What stores the next step's loss: ``store(per_sample, sample_weight)``."""
+        k = len(self.sizes)
+        if k % self.BLOCK == 0:
+            self.blocks.append(self.xp.empty(self.BLOCK, dtype=np.float64))
+        self.sizes.append(size)
+        block, guard = self.blocks[-1], self.guard
+        return lambda per_sample, w: kernels.store_loss(per_sample, w, block, k % self.BLOCK,
+                                                        guard, k)
+
+    def read(self):
+        """Every step's loss (floats), and the first step whose loss was not finite, or None."""
+        guard = self.guard.get()
+        values = [float(v) for block in self.blocks for v in block.get()][:len(self.sizes)]
+        return values, (int(guard[1]) if guard[0] else None)
 
 
 class EpochMeans:

@@ -763,17 +763,28 @@ class Model(Trainer, Layer):
         for layer in self._penalized:                          # dR/dθ, once per layer
             layer.penalty_gradient()
 
-    def compute_loss_and_gradients(self, x, y, sample_weight=None, training=False):
-        """Steps 1–3 on a checked batch: forward, mean loss, backward; returns the loss."""
+    def compute_loss_and_gradients(self, x, y, sample_weight=None, training=False,
+                                   store=None):
+        """Steps 1–3 on a checked batch: forward, mean loss, backward; returns the loss.
+
+        ``store`` (fit's deferred check on a GPU, see :class:`glassnet.trainer.DeferredLosses`)
+        keeps the loss on the device instead: it is stored there and None is returned.
+        """
         self.forward(x, training)
         fused = self._fused_loss_kernel(y, sample_weight)
         if fused is not None:           # on a GPU: l_i and δ from one kernel (glassnet.cuda)
             per_sample, delta = fused
+            seeds = [Delta(delta)]
+        else:
+            per_sample, seeds = None, None
+        if store is not None:
+            store(self.per_sample_loss(y) if per_sample is None else per_sample, sample_weight)
+            loss = None
+        elif per_sample is not None:
             loss = self.kernels.mean_loss(per_sample, sample_weight) + self.penalty()
-            self.backpropagate(y, sample_weight, seeds=[Delta(delta)])
-            return loss
-        loss = self.compute_loss(y, sample_weight)
-        self.backpropagate(y, sample_weight)
+        else:
+            loss = self.compute_loss(y, sample_weight)
+        self.backpropagate(y, sample_weight, seeds=seeds)
         return loss
 
     def _fused_loss_kernel(self, y, sample_weight):

@@ -164,7 +164,7 @@ class Optimizer:
                 self.state[key] = to_module(arr, xp)
         self.scratch = (xp.empty(size, dtype=dtype), xp.empty(size, dtype=dtype))
 
-    def step(self, params, grads, out=None, kernels=None):
+    def step(self, params, grads, out=None, kernels=None, guard=None):
         """One update of the flat parameter vector: ``θ_new = θ - α · direction``.
 
         Evaluates α, counts the step, shrinks θ by the decoupled weight decay,
@@ -172,7 +172,9 @@ class Optimizer:
         (``fit`` passes its spare buffer, see :class:`glassnet.trainer.Rollback`),
         or replace ``params`` in place.  ``kernels`` (glassnet[fast]) may do
         the whole update in one compiled pass, bit-identical to the NumPy
-        expressions of :meth:`update_step`.
+        expressions of :meth:`update_step`.  ``guard`` (a GPU's deferred loss
+        check, :mod:`glassnet.cuda`) makes the kernel skip the update on the
+        device once a loss was not finite.
         """
         if self.scratch is None or self.scratch[0].size != params.size \
                 or type(self.scratch[0]) is not type(params) \
@@ -182,8 +184,11 @@ class Optimizer:
         lr = self.current_learning_rate()
         self.iterations += 1
         decay = 1.0 - lr * self.weight_decay
-        if kernels is not None and kernels.update(self, params, grads, out, lr, decay):
+        if kernels is not None and kernels.update(self, params, grads, out, lr, decay, guard):
             return
+        if guard is not None:
+            raise ValueError(f"{type(self).__name__} has no GPU kernel to guard; fit checks its "
+                             f"loss every step instead")
         if self.weight_decay:                    # θ ← θ (1 - α λ), decoupled
             array_module(params).multiply(params, decay, out=out)
             params = out
