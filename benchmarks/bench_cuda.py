@@ -6,8 +6,10 @@ Adam 1e-3, softmax cross-entropy, float32, seconds per epoch (the fastest of
 the epochs after the first, as the anchors in ``../shared/gpu`` measure):
 
 1. 784-256-128-10 at batch 128 and 1024, and 784-4096-4096-10 at batch 1024:
-   glassnet (fused kernels), glassnet with ``fast=False`` (the plain NumPy-style
-   expressions on CuPy), PyTorch eager, and at batch 128 PyTorch with the whole
+   glassnet (fused kernels, the losses read once per epoch), the same reading
+   every step's loss (what metrics or per-batch callbacks make it do), glassnet
+   with ``fast=False`` (the plain NumPy-style expressions on CuPy), PyTorch
+   eager, and at batch 128 PyTorch with the whole
    step in one CUDA graph.  PyTorch comes from the anchors' ``gpu_anchor.py``
    (``--anchors DIR``, the folder that holds it) so that the ratios compare
    with the issue's table; without it, PyTorch is skipped.
@@ -16,9 +18,9 @@ the epochs after the first, as the anchors in ``../shared/gpu`` measure):
    seed: the CPU and the GPU.
 3. The host time of one tiny CuPy call (the currency of a training step).
 
-Timing notes: glassnet reads each step's loss back to the host (a float
-for the logs and the divergence check), so every step synchronises; the
-PyTorch anchors never read the loss.
+Timing notes: without metrics or per-batch callbacks glassnet leaves each
+step's loss on the GPU and reads the epoch's losses once (reading the guard
+every 32 steps); the PyTorch anchors never read the loss.
 """
 
 from __future__ import annotations
@@ -38,8 +40,12 @@ def data(n=60000, d=784, k=10, seed=0):
     return r.random((n, d), dtype=np.float32), r.integers(0, k, n)
 
 
-def glassnet_epoch(x, y, widths, batch, epochs=3, fast=None, device="cuda"):
-    """Seconds per epoch of glassnet's fit (the fastest epoch after the first)."""
+def glassnet_epoch(x, y, widths, batch, epochs=3, fast=None, device="cuda", per_step=False):
+    """Seconds per epoch of glassnet's fit (the fastest epoch after the first).
+
+    ``per_step``: a per-batch callback, so that fit reads every step's loss back
+    (as it does with metrics), instead of once per epoch.
+    """
     import glassnet as gn
     cp = importlib.import_module("cupy") if device == "cuda" else None
     layers = [gn.Input(shape=(x.shape[1],))]
@@ -62,8 +68,13 @@ def glassnet_epoch(x, y, widths, batch, epochs=3, fast=None, device="cuda"):
             sync()
             times.append(time.perf_counter() - self.t)
 
+    class EveryStep(gn.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            pass
+
     xs, ys = (cp.asarray(x), cp.asarray(y)) if cp is not None else (x, y)
-    model.fit(xs, ys, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Timer()])
+    model.fit(xs, ys, batch_size=batch, epochs=epochs, verbose=0,
+              callbacks=[Timer()] + ([EveryStep()] if per_step else []))
     return min(times[1:]) if len(times) > 1 else times[0]
 
 
@@ -147,8 +158,8 @@ def main(argv=None):
     print(f"one tiny CuPy call: {tiny_call_us():.1f} us of host time")
     x, y = data()
     cases = [((256, 128), 128), ((256, 128), 1024), ((4096, 4096), 1024)]
-    header = (f"{'case':28s} {'glassnet':>9s} {'gn fast=False':>13s} {'torch eager':>11s} "
-              f"{'torch graph':>11s} {'gn/eager':>8s} {'gn/graph':>8s}")
+    header = (f"{'case':28s} {'glassnet':>9s} {'gn per-step':>11s} {'gn fast=False':>13s} "
+              f"{'torch eager':>11s} {'torch graph':>11s} {'gn/eager':>8s} {'gn/graph':>8s}")
     print(header)
 
     def median(fn):
@@ -156,6 +167,8 @@ def main(argv=None):
 
     for widths, batch in cases:
         gn_s = median(lambda: glassnet_epoch(x, y, widths, batch, args.epochs))
+        stepwise = median(lambda: glassnet_epoch(x, y, widths, batch, args.epochs,
+                                                 per_step=True))
         plain = median(lambda: glassnet_epoch(x, y, widths, batch, args.epochs, fast=False))
         eager = graph = float("nan")
         if anchor is not None:
@@ -165,7 +178,7 @@ def main(argv=None):
                                                           epochs=args.epochs, fused=True,
                                                           graphs=True))
         name = f"784-{'-'.join(map(str, widths))}-10 b{batch}"
-        print(f"{name:28s} {gn_s:9.3f} {plain:13.3f} {eager:11.3f} {graph:11.3f} "
+        print(f"{name:28s} {gn_s:9.3f} {stepwise:11.3f} {plain:13.3f} {eager:11.3f} {graph:11.3f} "
               f"{gn_s / eager:8.2f} {gn_s / graph:8.2f}", flush=True)
     if args.profile:
         profile(args.profile)

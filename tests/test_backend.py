@@ -235,3 +235,119 @@ def test_a_functional_graph_on_the_device(cupy):
     for a, b in zip(dev.predict(x), cpu.predict(x)):
         assert type(a) is np.ndarray
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------------------
+# an outside tester's findings (each failed before its fix)
+# ----------------------------------------------------------------------------------------
+def test_loss_and_gradients_of_a_device_model(cupy):
+    x, y = _data()
+    cpu, dev = _pair()
+    loss_cpu, grads_cpu = cpu.loss_and_gradients(x, y)
+    loss_dev, grads_dev = dev.loss_and_gradients(x, y)
+    assert loss_dev == loss_cpu
+    for a, b in zip(grads_dev, grads_cpu):
+        np.testing.assert_array_equal(backend.to_host(a), b)
+
+
+def test_report_and_snapshots_of_a_device_model(cupy, tmp_path):
+    pytest.importorskip("matplotlib")
+    from glassnet.report import write_report
+    from glassnet.visualize import Snapshots
+    x, y = _data()
+    _, dev = _pair()
+    snapshots = Snapshots(x[:20], y[:20])
+    dev.fit(x, y, epochs=2, verbose=0, callbacks=[snapshots])
+    assert len(snapshots.frames) >= 2
+    write_report(tmp_path / "report.html", dev, x[:50], y[:50])
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_a_two_input_model_on_the_device(cupy):
+    def build(device):
+        a, b = gn.Input(shape=(4,), name="a"), gn.Input(shape=(2,), name="b")
+        h = gn.layers.Concatenate()([gn.Dense(5, activation="relu")(a), b])
+        model = gn.Model([a, b], gn.Dense(3, activation="softmax")(h), dtype="float64",
+                         seed=2, device=device, fast=False)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+    x, y = _data()
+    inputs = [x[:, :4], x[:, 4:]]
+    cpu, dev = build("cpu"), build("cuda")
+    assert dev.fit(inputs, y, epochs=2, verbose=0).history == \
+        cpu.fit(inputs, y, epochs=2, verbose=0).history
+    np.testing.assert_array_equal(dev.predict({"a": inputs[0], "b": inputs[1]}),
+                                  cpu.predict(inputs))
+    mixed = dev.predict([cupy.asarray(inputs[0]), inputs[1]])
+    assert isinstance(mixed, cupy.ndarray)
+
+
+def test_a_move_that_fails_half_way_leaves_the_model_as_it_was(cupy, monkeypatch):
+    x, y = _data()
+    cpu, _ = _pair()
+    cpu.fit(x, y, epochs=1, verbose=0)
+    before = cpu.predict(x)
+    real, calls = backend.to_module, []
+
+    def out_of_memory(a, xp):
+        calls.append(1)
+        if len(calls) == 2:
+            raise MemoryError("out of GPU memory (simulated)")
+        return real(a, xp)
+    monkeypatch.setattr(backend, "to_module", out_of_memory)
+    with pytest.raises(MemoryError):
+        cpu.to("cuda")
+    monkeypatch.setattr(backend, "to_module", real)
+    assert cpu.device == "cpu" and type(cpu.variables) is np.ndarray
+    assert all(type(v) is np.ndarray for v in cpu.optimizer.state.values())
+    assert type(cpu.layers[0].W) is np.ndarray
+    np.testing.assert_array_equal(cpu.predict(x), before)
+    cpu.fit(x, y, epochs=1, verbose=0)
+
+
+def test_a_model_cannot_move_while_fit_runs_or_be_moved_by_assignment(cupy):
+    x, y = _data()
+    _, dev = _pair()
+
+    class Mover(gn.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.to("cpu")
+    with pytest.raises(RuntimeError, match="while fit runs"):
+        dev.fit(x, y, epochs=2, verbose=0, callbacks=[Mover()])
+    assert dev.device == "cuda"
+    dev.fit(x, y, epochs=1, verbose=0)                      # and it still trains
+    with pytest.raises(AttributeError, match=r"model.to\('cpu'\)"):
+        dev.device = "cpu"
+    kernel = dev.layers[0].W
+    assert dev.to("cuda") is dev and dev.layers[0].W is kernel   # already there: unchanged
+
+
+def test_a_cpu_model_refuses_device_batches_from_any_source(cupy):
+    x, y = _data()
+    cpu, _ = _pair()
+
+    def batches():
+        for i in range(0, 120, 40):
+            yield cupy.asarray(x[i:i + 40]), y[i:i + 40]
+    with pytest.raises(ValueError, match=r"CuPy array.*model.to\('cuda'\)"):
+        cpu.fit(batches(), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"CuPy array.*model.to\('cuda'\)"):
+        cpu.trace(cupy.asarray(x[0]), y[0])
+
+
+def test_the_layers_of_a_device_model(cupy):
+    x, y = _data()
+    cpu, dev = _pair()
+    dense = dev.layers[0]
+    assert all(type(w) is np.ndarray for w in dense.get_weights())
+    np.testing.assert_array_equal(dense(x), cpu.layers[0](x))          # NumPy in, out
+    assert isinstance(dense(cupy.asarray(x)), cupy.ndarray)             # CuPy in, out
+    new = [w * 2 for w in dense.get_weights()]
+    dense.set_weights([cupy.asarray(w) for w in new])
+    np.testing.assert_array_equal(dense.get_weights()[0], new[0])
+    norm = gn.layers.Normalization()
+    norm.adapt(cupy.asarray(x))
+    model = gn.Sequential([gn.Input(shape=(6,)), norm, gn.Dense(2)], device="cuda",
+                          dtype="float64", fast=False)
+    np.testing.assert_allclose(backend.to_host(model.predict(x)).std(), model.predict(x).std())
+    np.testing.assert_allclose(model.layers[0].mean, x.mean(axis=0))

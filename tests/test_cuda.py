@@ -248,6 +248,29 @@ def test_functional_graph_on_the_gpu_equals_the_cpu():
     np.testing.assert_allclose(gpu.predict(x), cpu.predict(x), rtol=1e-10, atol=1e-12)
 
 
+def test_two_inputs_and_the_layers_of_a_gpu_model():
+    def build(device):
+        a, b = gn.Input(shape=(15,), name="a"), gn.Input(shape=(5,), name="b")
+        h = gn.layers.Concatenate()([gn.layers.Dense(8, activation="relu")(a), b])
+        model = gn.Model([a, b], gn.layers.Dense(3, activation="softmax")(h), dtype="float64",
+                         seed=2, device=device)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+    x, y = _data()
+    inputs = [x[:, :15], x[:, 15:]]
+    cpu, gpu = build("cpu"), build("cuda")
+    cpu.fit(inputs, y, epochs=3, verbose=0)
+    gpu.fit([cp.asarray(v) for v in inputs], cp.asarray(y), epochs=3, verbose=0)
+    np.testing.assert_allclose(gpu.predict(inputs), cpu.predict(inputs), rtol=1e-10,
+                               atol=1e-12)
+    dense = next(layer for layer in gpu.layers if getattr(layer, "units", None) == 8)
+    twin = next(layer for layer in cpu.layers if getattr(layer, "units", None) == 8)
+    assert all(type(w) is np.ndarray for w in dense.get_weights())
+    out = dense(cp.asarray(inputs[0]))                 # a GPU model's layer: CuPy in, out
+    assert isinstance(out, cp.ndarray)
+    np.testing.assert_allclose(out.get(), twin(inputs[0]), rtol=1e-10, atol=1e-12)
+
+
 # ----------------------------------------------------------------------------------------
 # data in and out
 # ----------------------------------------------------------------------------------------

@@ -77,8 +77,8 @@ def normalize_device(device):
             return "cpu"
         if name in ("cuda", "gpu", "cuda:0"):
             return "cuda"
-    raise ValueError(f"device must be 'cpu' or 'cuda' (an NVIDIA GPU through CuPy); "
-                     f"received {device!r}")
+    raise ValueError(f"device must be 'cpu' or 'cuda' (one NVIDIA GPU through CuPy: "
+                     f"'cuda', 'cuda:0' or 'gpu'); received {device!r}")
 
 
 def module_for(device):
@@ -98,7 +98,9 @@ def module_for(device):
     try:
         cupy = importlib.import_module("cupy")
     except Exception as exc:                     # a broken CUDA install fails on import
-        raise ImportError(f"{_CUPY_HINT}; importing cupy failed: {exc}") from None
+        raise ImportError(f"device='cuda': CuPy is installed but importing it failed ({exc}); "
+                          f"install the CuPy wheel that matches your CUDA (cupy-cuda12x or "
+                          f"cupy-cuda13x)") from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:                     # no driver: CUDARuntimeError

@@ -156,8 +156,9 @@ class Kernels:
         """Run ``optimizer``'s update as one kernel; False when its class has none.
 
         ``guard`` (fit's deferred check, see :meth:`store_loss`): while
-        ``guard[0]`` is set, the kernel copies the weights unchanged and leaves
-        the optimizer's state alone.
+        ``guard[0]`` is set, the kernel writes nothing: neither ``out`` (fit's
+        other weight buffer keeps the weights of the step before, which the
+        rollback needs) nor the optimizer's state.
         """
         spec = self._twin(optimizer, "cuda_kernel", ("update_step", "kernel_scalars"))
         if spec is None:
@@ -165,7 +166,7 @@ class Kernels:
         in_params, out_params, body = spec
         kernel = self._elementwise(
             (type(optimizer).__name__, "update"), in_params + ", raw int32 guard", out_params,
-            f"if (guard[0] != 0) {{ out = params; }} else {{ {body} }}")
+            f"if (guard[0] == 0) {{ {body} }}")
         if guard is None:
             guard = self._no_guard
         dtype = params.dtype.type

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import to_host
+
 __all__ = ["plot_history", "plot_function_fit", "plot_confusion_matrix", "plot_network",
            "confusion_matrix", "plot_layer_histograms", "draw_histograms",
            "plot_decision_regions", "plot_predicted_vs_target", "region_colors", "PALETTE",
@@ -256,10 +258,10 @@ def plot_layer_histograms(model, x=None, path=None, bins=30):
     names = [layer.name for layer in dense]
     cols = 2 if x is not None else 1
     fig, axes = plt.subplots(1, cols, figsize=(5.5 * cols, 3.6), squeeze=False)
-    draw_histograms(axes[0, 0], [np.histogram(layer.kernel, bins=bins) for layer in dense],
-                    "weights", names)
+    draw_histograms(axes[0, 0], [np.histogram(to_host(layer.kernel), bins=bins)
+                                 for layer in dense], "weights", names)
     if x is not None:
-        model.forward(np.asarray(x, dtype=model.dtype))
-        draw_histograms(axes[0, 1], [np.histogram(layer.output, bins=bins) for layer in dense],
-                        "activations", names)
+        model.forward(model.check_x(x))
+        draw_histograms(axes[0, 1], [np.histogram(to_host(layer.output), bins=bins)
+                                     for layer in dense], "activations", names)
     return _finish(fig, path)

@@ -137,6 +137,7 @@ def trace(model, x, y=None):
     Trace
         One :class:`LayerTrace` per call of a layer, in the graph's order.
     """
+    x, y = model.from_device(x), model.from_device(y, "y")
     if not (isinstance(x, (list, tuple, dict)) and len(model.input_names) > 1):
         x = np.asarray(x)
         if x.ndim == 1:

@@ -79,8 +79,19 @@ class Trainer:
     ``variables``, its ``layers`` and its random generator ``rng``.
     """
 
-    #: where the weights live: "cpu", or "cuda" for a model on the GPU (see backend)
-    device = "cpu"
+    _device = "cpu"
+    #: True while fit runs (a model cannot move then)
+    fitting = False
+
+    @property
+    def device(self):
+        """Where the weights live: "cpu", or "cuda" for a model on the GPU (see backend)."""
+        return self._device
+
+    @device.setter
+    def device(self, value):
+        raise AttributeError(f"model.device cannot be set (received {value!r}); move the model "
+                             f"with model.to({value!r})")
 
     @property
     def xp(self):
@@ -171,15 +182,17 @@ class Trainer:
     def check_x(self, x):
         """``x`` as the model takes it: checked, in the model's dtype, on its device (builds
         the model if needed)."""
-        return backend.to_module(self._check_x(self._from_device(x)), self.xp)
+        return backend.to_module(self._check_x(self.from_device(x)), self.xp)
 
     def check_y(self, y):
         """Targets as the model's loss takes them, checked, on the model's device."""
-        return backend.to_module(self._check_targets(self._from_device(y, "y")), self.xp)
+        return backend.to_module(self._check_targets(self.from_device(y, "y")), self.xp)
 
-    def _from_device(self, value, name="x"):
-        """CuPy arrays given to the model: checked on the host for a model on the GPU
-        (one copy), refused with an explanation for a model on the CPU."""
+    def from_device(self, value, name="x"):
+        """``value`` ready for the checks, which run on the host: a CuPy array (or a list
+        or dict holding one) is copied there for a model on the GPU, and refused with
+        the fix for a model on the CPU (never copied silently).  Anything else is
+        returned as it is."""
         if not backend.holds_device_array(value):
             return value
         if self.xp is np:
@@ -192,6 +205,8 @@ class Trainer:
         return check.as_targets(y, self.loss, self.output_dim, self.dtype, name)
 
     def _check_xy(self, x, y, sample_weight=None, name="x"):
+        x, y, sample_weight = (self.from_device(v, n) for v, n in (
+            (x, name), (y, "y"), (sample_weight, "sample_weight")))     # (batch sources)
         x = self._check_x(x, name)
         yname = "y" if name == "x" else name.replace("x", "y")
         y = self._check_targets(y, yname)
@@ -311,7 +326,7 @@ class Trainer:
             to the last ones with a finite loss.
         """
         self._require_compiled("fit")
-        x, y, sample_weight, validation_data = (self._from_device(v, name) for v, name in (
+        x, y, sample_weight, validation_data = (self.from_device(v, name) for v, name in (
             (x, "x"), (y, "y"), (sample_weight, "sample_weight"),
             (validation_data, "validation_data")))
         verbose = 1 if verbose == "auto" else verbose
@@ -332,6 +347,7 @@ class Trainer:
         rollback = None
         self._use_kernels(self._choose_kernels())
         self.stop_training = False
+        self.fitting = True
         # NumPy's overflow warnings would only repeat what the divergence check reports
         with DeferredInterrupt() as interrupt, \
                 np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -355,6 +371,7 @@ class Trainer:
                     callbacks.on_epoch_end(epoch, logs)
             finally:
                 self.history.interrupted = interrupt.requested
+                self.fitting = False
                 self._use_kernels(None)
                 try:
                     callbacks.on_train_end()
@@ -390,9 +407,10 @@ class Trainer:
 
         Rebinding the layers' views costs a few microseconds per step, more
         than copying a tiny network; and an overridden ``train_step`` may
-        update the weights in place.
+        update the weights in place.  On a GPU always (a copy is a launch, and
+        the deferred loss check needs the two buffers).
         """
-        return (self.variables.size >= DOUBLE_BUFFER_MIN
+        return ((self.variables.size >= DOUBLE_BUFFER_MIN or self.xp is not np)
                 and type(self).train_step is Trainer.train_step)
 
     def _epoch_range(self, epochs, initial_epoch):
@@ -476,15 +494,17 @@ class Trainer:
         """:meth:`_train_epoch` on a GPU, with the losses left on the device.
 
         Each step stores its mean loss on the GPU (:class:`DeferredLosses`);
-        the first one that is not finite sets a guard there that turns every
-        later update of the epoch into a no-op.  So when the losses are read,
-        once, at the end of the epoch, the weights are still those of the last
-        step with a finite loss: what the per-step check of the CPU gives.
+        the first one that is not finite (at step k) sets a guard there that
+        turns every later update into a no-op that writes nothing.  The two
+        weight buffers of :class:`Rollback` then keep θ_k and θ_(k-1) whatever
+        follows, and when the losses are read (every ``DeferredLosses.READ_EVERY``
+        steps, and at the end of the epoch) the model is pointed at θ_(k-1):
+        what the per-step check gives on the CPU.
         """
         losses = DeferredLosses(self.xp, self.optimizer.iterations)
         stopped = False
-        for xb, yb, wb in batches:
-            if interrupt.requested or self.stop_training:
+        for step, (xb, yb, wb) in enumerate(batches):
+            if interrupt.requested or self.stop_training or losses.diverged(step):
                 stopped = True
                 break
             rollback.save()
@@ -495,6 +515,8 @@ class Trainer:
             rollback.commit()
         values, bad = losses.read()
         if bad is not None:                # the updates from that step on did not happen
+            if (len(values) - bad) % 2 == 0:   # θ_(bad-1) is in the other buffer
+                rollback.restore()
             self.optimizer.iterations = losses.iterations + bad
             raise self._diverged(values[bad], epoch, bad)
         if stopped or not values:
@@ -639,7 +661,7 @@ class Trainer:
         is accepted for Keras's sake; prediction prints nothing.
         """
         on_device = backend.holds_device_array(x)     # then the output stays on the GPU
-        x = self.side_by_side(self._from_device(x))
+        x = self.side_by_side(self.from_device(x))
         if data.is_source(x):
             return self._predict_source(x, batch_size)
         x = self._check_x(x)
@@ -687,7 +709,7 @@ class Trainer:
         ``steps`` evaluates only the first ``steps`` batches.
         """
         self._require_compiled("evaluate")
-        x, y, sample_weight = (self._from_device(v, name) for v, name in (
+        x, y, sample_weight = (self.from_device(v, name) for v, name in (
             (x, "x"), (y, "y"), (sample_weight, "sample_weight")))
         x = self.side_by_side(x)
         given = x if data.is_source(x) and y is None else (x, y, sample_weight)
@@ -967,11 +989,18 @@ class DeferredLosses:
 
     #: losses per device block (an epoch of any length allocates blocks as it goes)
     BLOCK = 1024
+    #: steps between two reads of the guard: bounds how far the host runs ahead of the GPU,
+    #: and how many steps are computed in vain after a loss that is not finite
+    READ_EVERY = 32
 
     def __init__(self, xp, iterations):
         self.xp, self.iterations = xp, iterations
         self.blocks, self.sizes = [], []
         self.guard = xp.zeros(2, dtype=np.int32)
+
+    def diverged(self, step):
+        """True when a loss so far was not finite (read from the GPU every READ_EVERY steps)."""
+        return step > 0 and step % self.READ_EVERY == 0 and bool(self.guard[0].get())
 
     def store(self, kernels, size):
         """What stores the next step's loss: ``store(per_sample, sample_weight)``."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import to_host
 from .callbacks import Callback
 from .io import atomic_write
 from .plotting import (PALETTE, class_of, draw_decision_regions, draw_histograms, pyplot,
@@ -101,9 +102,9 @@ class Snapshots(Callback):
         """Take a snapshot now (fit calls this; you may too)."""
         model = self.model
         weighted = [layer for layer in model.layers if layer.kernel is not None]
-        weights = [np.histogram(layer.kernel, bins=self.bins) for layer in weighted]
-        model.forward(self.x.astype(model.dtype))
-        acts = [np.histogram(layer.output, bins=self.bins) for layer in weighted]
+        weights = [np.histogram(to_host(layer.kernel), bins=self.bins) for layer in weighted]
+        model.forward(model.check_x(self.x))
+        acts = [np.histogram(to_host(layer.output), bins=self.bins) for layer in weighted]
         self.layer_names = [layer.name for layer in weighted]
         grid = None if self.grid is None else self._units(model.predict(self.grid[0]))
         self.frames.append({"epoch": epoch + 1, "logs": dict(logs or {}), "weights": weights,

@@ -78,6 +78,7 @@ import numpy as np
 from .. import _validation as check
 from .._registry import Registry
 from .._text import config_repr
+from ..backend import array_module, holds_device_array, to_host, to_module
 from ..trace import Step
 from .graph import LayerGraph, number_names
 
@@ -332,10 +333,16 @@ class Layer:
             widths = arrays.shape[1]
         if not self.built or not self.bound_weights and self.param_shapes() + self.state_shapes():
             self.build_standalone(widths)
-        return as_tensor(self.forward(arrays, training=bool(training)))
+        xp = array_module(self.bound_weights[0]) if self.bound_weights else np
+        out = self.forward(to_module(arrays, xp) if not isinstance(arrays, list)
+                           else [to_module(a, xp) for a in arrays], training=bool(training))
+        if holds_device_array(inputs):          # a GPU model's layer: CuPy in, CuPy out
+            return out
+        return as_tensor(to_host(out))
 
     def _as_batch(self, x):
         dtype = self.bound_weights[0].dtype if self.bound_weights else np.float32
+        x = to_host(x)                           # checked on the host, as a model's input
         arr = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1) if self.input_dim in (None, 1) and arr.size != 0 else arr
@@ -497,8 +504,9 @@ class Layer:
         return as_variables(self.bound_weights[len(self.bound_grads):])
 
     def get_weights(self):
-        """Copies of this layer's arrays, trained ones first (Keras's ``layer.get_weights()``)."""
-        return [w.copy() for w in self.bound_weights]
+        """Copies of this layer's arrays, trained ones first (Keras's ``layer.get_weights()``):
+        NumPy arrays, also for a model on the GPU."""
+        return [np.array(to_host(w), copy=True) for w in self.bound_weights]
 
     def set_weights(self, weights):
         """Write this layer's arrays, in the order of :meth:`get_weights`."""
@@ -508,10 +516,10 @@ class Layer:
         if len(weights) != len(self.bound_weights):
             raise ValueError(f"layer {self.name!r} has {len(self.bound_weights)} weight arrays; "
                              f"set_weights received {len(weights)}")
-        arrays = [check.as_weight(value, view.shape, f"{self.name} weight {i}")
+        arrays = [check.as_weight(to_host(value), view.shape, f"{self.name} weight {i}")
                   for i, (view, value) in enumerate(zip(self.bound_weights, weights))]
         for view, value in zip(self.bound_weights, arrays):
-            view[...] = value
+            view[...] = to_module(value, array_module(view))
 
     def sublayers(self):
         """The layers this one is made of (empty for a plain layer)."""

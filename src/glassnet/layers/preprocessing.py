@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validation as check
-from ..backend import array_module
+from ..backend import array_module, to_host
 from ..trace import Step
 from .layer import Layer, Record, Variable
 
@@ -119,6 +119,7 @@ class Normalization(Layer):
 
     def adapt(self, x):
         """Learn the mean and (population) variance from ``x`` (n, features), or (n,) for one."""
+        x = to_host(x)                           # a CuPy array: adapted on the host
         if hasattr(x, "to_numpy"):
             x = x.to_numpy()
         x = np.asarray(x)

@@ -168,9 +168,9 @@ class Model(Trainer, Layer):
 
     def _init_model(self, name, dtype, seed, fast, device="cpu"):
         Layer.__init__(self, name=name)
-        #: where the weights live: "cpu" or "cuda" (self.xp: the module of their arrays)
-        self.device = backend.normalize_device(device)
-        backend.module_for(self.device)         # without CuPy or a GPU: a clear error now
+        # where the weights live: "cpu" or "cuda" (self.xp: the module of their arrays)
+        self._device = backend.normalize_device(device)
+        backend.module_for(self._device)        # without CuPy or a GPU: a clear error now
         try:                  # (np.dtype(None) would be float64: None is refused too)
             self.dtype = None if dtype is None else np.dtype(dtype)
         except (TypeError, ValueError, OverflowError):
@@ -305,25 +305,34 @@ class Model(Trainer, Layer):
         n_params = sum(math.prod(s) for p, _ in shapes for s in p)
         n_state = sum(math.prod(s) for _, st in shapes for s in st)
         xp = self.xp                                # numpy, or cupy on a GPU
-        self.variables = xp.empty(n_params + n_state, dtype=self.dtype)
-        self.params = self.variables[:n_params]
-        self.grads = xp.zeros(n_params, dtype=self.dtype)
-        param_views = self.unflatten(self.params, [p for p, _ in shapes])
-        grad_views = self.unflatten(self.grads, [p for p, _ in shapes])
-        state_views = self.unflatten(self.variables[n_params:], [st for _, st in shapes])
-        for layer, p, g, st, old in zip(self.layers, param_views, grad_views, state_views, kept):
-            weights = p + st
-            values = old if [w.shape for w in old] == [w.shape for w in weights] \
+        variables = xp.empty(n_params + n_state, dtype=self.dtype)
+        for views, old, layer in zip(self._views(variables, shapes), kept, self.layers):
+            values = old if [w.shape for w in old] == [w.shape for w in views] \
                 else layer.initial_weights(self.dtype)
-            for view, value in zip(weights, values):
+            for view, value in zip(views, values):
                 view[...] = backend.to_module(value, xp)
-            layer.bind_to(weights, g)
-        self._bindings = [layer.bound_weights for layer in self.layers]
+        self._bind(variables, xp.zeros(n_params, dtype=self.dtype), shapes)
         self._fused_nodes = None
         self._penalized = [layer for layer in self.layers if layer.regularized]
         if self.loss is not None:
             self._resolve_metrics()
         return self
+
+    def _views(self, variables, shapes):
+        """Each layer's weights (trained, then kept) as views into ``variables``."""
+        n_params = sum(math.prod(s) for p, _ in shapes for s in p)
+        trained = self.unflatten(variables[:n_params], [p for p, _ in shapes])
+        kept = self.unflatten(variables[n_params:], [st for _, st in shapes])
+        return [p + st for p, st in zip(trained, kept)]
+
+    def _bind(self, variables, grads, shapes):
+        """Make ``variables`` and ``grads`` the model's vectors; bind every layer to its views."""
+        self.variables, self.params = variables, variables[:grads.size]
+        self.grads = grads
+        grad_views = self.unflatten(grads, [p for p, _ in shapes])
+        for layer, weights, g in zip(self.layers, self._views(variables, shapes), grad_views):
+            layer.bind_to(weights, g)
+        self._bindings = [layer.bound_weights for layer in self.layers]
 
     def to(self, device):
         """Move the model to ``device`` ("cpu" or "cuda"): weights, gradients, optimizer state.
@@ -333,14 +342,25 @@ class Model(Trainer, Layer):
         NumPy arrays either way; CuPy arrays only for a model on the GPU.
         """
         xp = backend.module_for(device)
-        self.device = backend.normalize_device(device)
-        if self.built:
-            self._allocate([(layer.param_shapes(), layer.state_shapes())
-                            for layer in self.layers])
+        device = backend.normalize_device(device)
+        if self.fitting:
+            raise RuntimeError(f"cannot move a model to {device!r} while fit runs (a callback "
+                               f"called model.to); move it before or after fit")
+        if device == self._device:
+            return self
+        self.claim_weights()
+        # every copy first: if one fails (out of GPU memory), the model stays as it was
+        variables = None if not self.built else backend.to_module(self.variables, xp)
+        grads = None if not self.built else xp.zeros(self.grads.size, self.dtype)
         optimizer = self.optimizer
+        state = {} if optimizer is None else {key: backend.to_module(value, xp)
+                                              for key, value in optimizer.state.items()}
+        self._device = device
+        if variables is not None:
+            self._bind(variables, grads, [(layer.param_shapes(), layer.state_shapes())
+                                          for layer in self.layers])
         if optimizer is not None:
-            for key, value in optimizer.state.items():
-                optimizer.state[key] = backend.to_module(value, xp)
+            optimizer.state.update(state)
             optimizer.scratch = None
         return self
 
@@ -363,10 +383,8 @@ class Model(Trainer, Layer):
 
     def weight_views(self, vector):
         """Every layer's weights as views into ``vector`` (laid out like ``model.variables``)."""
-        n = self.params.size
-        trained = self.unflatten(vector[:n])
-        kept = self.unflatten(vector[n:], [layer.state_shapes() for layer in self.layers])
-        return [p + st for p, st in zip(trained, kept)]
+        return self._views(vector, [(layer.param_shapes(), layer.state_shapes())
+                                    for layer in self.layers])
 
     def bind_variables(self, vector, params, views):
         """Make ``vector`` the model's weights (``params`` its trained part, ``views`` from
@@ -545,7 +563,7 @@ class Model(Trainer, Layer):
         if isinstance(x, (list, tuple)):
             return list(x)
         edges = np.cumsum(widths)[:-1]
-        return np.split(x, edges, axis=1)
+        return backend.array_module(x).split(x, edges, axis=1)
 
     # ------------------------------------------------------------------------------
     # compile: a loss (and metrics) per output
@@ -817,8 +835,9 @@ class Model(Trainer, Layer):
             :attr:`trainable_weights`.
         """
         self._require_compiled("loss_and_gradients")
-        x, y, w = (backend.to_module(a, self.xp) for a in self._check_xy(
-            *(self._from_device(v) for v in (x, y, sample_weight))))
+        x, y, w = (None if a is None else backend.to_module(a, self.xp)
+                   for a in self._check_xy(*(self.from_device(v, name) for v, name in (
+                       (x, "x"), (y, "y"), (sample_weight, "sample_weight")))))
         loss = self.compute_loss_and_gradients(x, y, w, training=False)
         return loss, [g.copy() for layer in self.layers for g in layer.bound_grads]
 
