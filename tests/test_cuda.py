@@ -420,24 +420,36 @@ def test_deferred_loss_checks_change_nothing_but_the_waiting(monkeypatch):
         deferred_epochs.append(args[1])
         return original(self, *args)
     monkeypatch.setattr(Trainer, "_train_epoch_deferred", spy)
-    x, y = _data()
+    x, y = _data(n=4000)
+    batch = cuda.Kernels.defer_min_batch
     deferred, eager = (_plain("cuda", gn.optimizers.Adam(1e-2)) for _ in range(2))
-    h_deferred = deferred.fit(x, y, batch_size=32, epochs=3, verbose=0)
+    h_deferred = deferred.fit(x, y, batch_size=batch, epochs=3, verbose=0)
     assert deferred_epochs == [0, 1, 2]
-    h_eager = eager.fit(x, y, batch_size=32, epochs=3, verbose=0, callbacks=[_EveryBatch()])
+    h_eager = eager.fit(x, y, batch_size=batch, epochs=3, verbose=0, callbacks=[_EveryBatch()])
     assert deferred_epochs == [0, 1, 2]                # the callback turned it off
+    _plain("cuda", gn.optimizers.Adam(1e-2)).fit(x, y, batch_size=batch // 2, verbose=0)
+    assert deferred_epochs == [0, 1, 2]                # and so does a small batch
     assert h_deferred.history["loss"] == h_eager.history["loss"]
     for a, b in zip(deferred.get_weights(), eager.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert deferred.optimizer.iterations == eager.optimizer.iterations == 21
+    steps = -(-4000 // batch)
+    assert deferred.optimizer.iterations == eager.optimizer.iterations == 3 * steps
 
 
-@pytest.mark.parametrize("batch", [50, 7])
-def test_deferred_divergence_stops_where_the_cpu_stops(batch):
-    x, y = _data()
+@pytest.mark.parametrize("steps_before", [0, 1, 2, 40])
+def test_deferred_divergence_stops_where_the_cpu_stops(steps_before, monkeypatch):
+    # an SGD step of 1e300 makes the next loss NaN; steps_before steps of a tiny rate first,
+    # so the NaN comes at an even or odd step, before or after a read of the guard
+    monkeypatch.setattr(cuda.Kernels, "defer_min_batch", 1)
+    x, y = _data(n=50 * (steps_before + 8))
+    batch = 50
+
+    class Jump(gn.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return 1e-6 if step < steps_before else 1e300
     outcome = {}
     for device in ("cpu", "cuda"):
-        model = _plain(device, gn.optimizers.SGD(1e300))
+        model = _plain(device, gn.optimizers.SGD(Jump()))
         with pytest.raises(gn.TrainingDiverged) as info:
             model.fit(x, y, batch_size=batch, epochs=2, shuffle=False, verbose=0)
         outcome[device] = (info.value.epoch, info.value.batch, model.optimizer.iterations,

@@ -68,6 +68,7 @@ class Kernels:
     # -- optimizers ---------------------------------------------------------------------------
     #: the CPU reads each step's loss (it costs nothing there): no deferred check
     defers_losses = False
+    defer_min_batch = None
 
     def update(self, optimizer, params, grads, out, lr, decay, guard=None):
         """Run ``optimizer``'s update in one pass; False when there is no kernel for it."""

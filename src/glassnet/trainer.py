@@ -426,7 +426,7 @@ class Trainer:
 
     def _train_epoch(self, batches, epoch, callbacks, rollback, interrupt):
         """One pass over the batches; the epoch's mean logs, or None if stopped part way."""
-        if self._defers_losses(callbacks, rollback):
+        if self._defers_losses(callbacks, rollback, batches):
             return self._train_epoch_deferred(batches, epoch, rollback, interrupt)
         means = EpochMeans()                      # the loss: a running mean over the epoch
         metric_names = self.metric_names
@@ -471,18 +471,21 @@ class Trainer:
             f"{self.optimizer.current_learning_rate():g}) or scale the inputs",
             epoch=epoch, batch=batch)
 
-    def _defers_losses(self, callbacks, rollback):
+    def _defers_losses(self, callbacks, rollback, batches):
         """True when this epoch may leave each step's loss on the GPU (read once per epoch).
 
         Reading a loss back makes the host wait for the GPU at every step, so
-        it cannot queue the next step while the GPU computes.  That is only
-        safe where nothing needs the loss per step: the default train_step,
-        no metrics (they read the predictions), no per-batch callbacks, no
-        regularization penalty, no kept arrays (moving averages, which a later
-        step would change), and an optimizer whose GPU kernel can be guarded.
+        it cannot queue the next step while the GPU computes.  That pays for
+        batches with work enough to overlap (``kernels.defer_min_batch`` rows
+        or more), and is only safe where nothing needs the loss per step: the
+        default train_step, no metrics (they read the predictions), no
+        per-batch callbacks, no regularization penalty, no kept arrays (moving
+        averages, which a later step would change), and an optimizer whose GPU
+        kernel can be guarded.
         """
         kernels = self.kernels
         return (kernels is not None and kernels.defers_losses
+                and getattr(batches, "batch_size", 0) >= kernels.defer_min_batch
                 and not rollback.guards_overrides and not self.metric_names
                 and not callbacks.wants_batches
                 and self.variables.size == self.params.size
