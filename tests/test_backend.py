@@ -351,3 +351,15 @@ def test_the_layers_of_a_device_model(cupy):
                           dtype="float64", fast=False)
     np.testing.assert_allclose(backend.to_host(model.predict(x)).std(), model.predict(x).std())
     np.testing.assert_allclose(model.layers[0].mean, x.mean(axis=0))
+
+
+def test_a_fit_that_fails_at_once_does_not_pin_the_model(cupy):
+    x, y = _data()
+    cpu, _ = _pair()
+
+    class Broken(gn.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            raise KeyError("a callback's own bug")
+    with pytest.raises(KeyError):
+        cpu.fit(x, y, epochs=1, verbose=0, callbacks=[Broken()])
+    assert cpu.to("cuda").device == "cuda"

@@ -347,37 +347,39 @@ class Trainer:
         rollback = None
         self._use_kernels(self._choose_kernels())
         self.stop_training = False
-        self.fitting = True
-        # NumPy's overflow warnings would only repeat what the divergence check reports
-        with DeferredInterrupt() as interrupt, \
-                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            callbacks.on_train_begin()
-            if self.resume_epoch is not None:     # BackupAndRestore put back a run
-                first, self.resume_epoch = max(first, self.resume_epoch), None
-            marks = self.history.marks()          # where this call's epochs begin
-            try:
-                # (after on_train_begin: a callback may have put back other weights)
-                rollback = Rollback(self, double=self._double_buffered())
-                for epoch in range(first, last):
-                    if self.stop_training or interrupt.requested:
-                        break
-                    callbacks.on_epoch_begin(epoch)
-                    logs = self._train_epoch(batches, epoch, callbacks, rollback, interrupt)
-                    if logs is None:                  # stopped part way through the epoch
-                        break
-                    if validation is not None and validate_after(epoch + 1):
-                        val_logs = self._evaluate(validation, callbacks)
-                        logs.update({"val_" + k: v for k, v in val_logs.items()})
-                    callbacks.on_epoch_end(epoch, logs)
-            finally:
-                self.history.interrupted = interrupt.requested
-                self.fitting = False
-                self._use_kernels(None)
+        self.fitting = True                   # (model.to refuses to move the model now)
+        try:
+            # NumPy's overflow warnings would only repeat what the divergence check reports
+            with DeferredInterrupt() as interrupt, \
+                    np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                callbacks.on_train_begin()
+                if self.resume_epoch is not None:     # BackupAndRestore put back a run
+                    first, self.resume_epoch = max(first, self.resume_epoch), None
+                marks = self.history.marks()          # where this call's epochs begin
                 try:
-                    callbacks.on_train_end()
+                    # (after on_train_begin: a callback may have put back other weights)
+                    rollback = Rollback(self, double=self._double_buffered())
+                    for epoch in range(first, last):
+                        if self.stop_training or interrupt.requested:
+                            break
+                        callbacks.on_epoch_begin(epoch)
+                        logs = self._train_epoch(batches, epoch, callbacks, rollback, interrupt)
+                        if logs is None:                  # stopped part way through the epoch
+                            break
+                        if validation is not None and validate_after(epoch + 1):
+                            val_logs = self._evaluate(validation, callbacks)
+                            logs.update({"val_" + k: v for k, v in val_logs.items()})
+                        callbacks.on_epoch_end(epoch, logs)
                 finally:
-                    if rollback is not None:
-                        rollback.close()
+                    self.history.interrupted = interrupt.requested
+                    self._use_kernels(None)
+                    try:
+                        callbacks.on_train_end()
+                    finally:
+                        if rollback is not None:
+                            rollback.close()
+        finally:
+            self.fitting = False
         if interrupt.requested:
             warnings.warn(f"training interrupted by Ctrl-C after {len(self.history.epoch)} "
                           f"complete epoch(s) and {self.optimizer.iterations} steps in all; the "
