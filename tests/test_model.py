@@ -371,3 +371,24 @@ def test_batch_normalization_state_is_saved_exported_summarised_and_gradchecked(
     assert "Non-trainable params: 12" in out.getvalue()
     assert "μ" in str(model.trace(x[0], y[0]))
     assert gn.gradcheck(model, x[:6], y[:6]) < 1e-6
+
+
+def test_a_pickled_or_copied_model_still_learns():
+    import copy
+    import pickle
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4))
+    y = (x[:, 0] > 0).astype(int)
+
+    def trained():
+        model = gn.Sequential([gn.Input(shape=(4,)), gn.Dense(8, activation="relu"),
+                               gn.Dense(2, activation="softmax")], seed=0)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=2, verbose=0)
+        return model
+    reference = trained()
+    reference.fit(x, y, epochs=3, verbose=0)
+    for clone in (pickle.loads(pickle.dumps(trained())), copy.deepcopy(trained())):
+        assert np.shares_memory(clone.layers[0].W, clone.variables)
+        clone.fit(x, y, epochs=3, verbose=0)             # goes on exactly as the original
+        np.testing.assert_array_equal(clone.predict(x), reference.predict(x))

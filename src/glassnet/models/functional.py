@@ -334,6 +334,15 @@ class Model(Trainer, Layer):
             layer.bind_to(weights, g)
         self._bindings = [layer.bound_weights for layer in self.layers]
 
+    def __setstate__(self, state):
+        """After unpickling (or ``copy.deepcopy``): the layers' weights are views into the
+        model's vector again.  Pickle copies each view apart from its vector, and a
+        model whose layers no longer share its vector would not learn."""
+        self.__dict__.update(state)
+        if self.variables is not None and self.grads is not None:
+            self._bind(self.variables, self.grads, [(layer.param_shapes(), layer.state_shapes())
+                                                    for layer in self.layers])
+
     def to(self, device):
         """Move the model to ``device`` ("cpu" or "cuda"): weights, gradients, optimizer state.
 
