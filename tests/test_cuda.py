@@ -139,23 +139,6 @@ def test_loss_kernel_equals_the_fused_expressions(loss, weighted):
         gn.losses.reduce(_host(per_sample), host_w), rel=1e-15)
 
 
-@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-5), (np.float64, 1e-13)])
-@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True)])
-def test_matmul_kernel_equals_the_product(dtype, tol, trans_a, trans_b):
-    rng = np.random.default_rng(5)
-    a = rng.normal(size=(37, 19) if not trans_a else (19, 37)).astype(dtype)
-    b = rng.normal(size=(19, 23) if not trans_b else (23, 19)).astype(dtype)
-    expected = (a.T if trans_a else a) @ (b.T if trans_b else b)
-    got = cuda.kernels().matmul(cp.asarray(a), cp.asarray(b), trans_a=trans_a,
-                                trans_b=trans_b)
-    np.testing.assert_allclose(_host(got), expected, rtol=tol, atol=tol)
-    out = cp.full((37, 23), np.nan, dtype)
-    assert cuda.kernels().matmul(cp.asarray(a), cp.asarray(b), out=out, trans_a=trans_a,
-                                 trans_b=trans_b) is out
-    np.testing.assert_allclose(_host(out), expected, rtol=tol, atol=tol)
-    assert cuda.kernels().matmul(cp.asarray(a).T, cp.asarray(b)) is None   # not contiguous
-
-
 OPTIMIZERS = [lambda: gn.optimizers.SGD(0.1), lambda: gn.optimizers.SGD(0.1, momentum=0.9),
               lambda: gn.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
               lambda: gn.optimizers.Adam(1e-2), lambda: gn.optimizers.AdamW(1e-2),

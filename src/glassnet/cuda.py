@@ -21,7 +21,6 @@ bias + softmax forward                 ``Softmax.cuda_bias_softmax`` (a thread p
 ReLU / LeakyReLU / sigmoid / tanh      ``cuda_backward`` (δ) and dL/db = Σ_i δ_i in one
 backward                               kernel, a thread per column
 dL/db of the output layer              a column-sum kernel (CuPy's reduction costs more calls)
-the matrix products x·W, xᵀ·δ, δ·Wᵀ    one cuBLAS call each (CuPy's ``@`` costs the host more)
 softmax + (sparse) categorical         the loss's ``cuda_loss_and_delta``: every sample's
 cross-entropy                          loss and δ = dL/dz in one kernel
 =====================================  =====================================================
@@ -127,7 +126,6 @@ class Kernels:
         self._cache = {}
         self._twins = {}
         self._no_guard = self.cp.zeros(2, np.int32)
-        self._gemm = _gemm_routines()
 
     # -- compiling ---------------------------------------------------------------------------
     def _elementwise(self, key, in_params, out_params, body):
@@ -184,36 +182,6 @@ class Kernels:
                  for key in type(optimizer).kernel_state]
         kernel(params, grads, *scalars, guard, out, *state)
         return True
-
-    # -- matrix products --------------------------------------------------------------------------
-    def matmul(self, a, b, out=None, trans_a=False, trans_b=False):
-        """``op(a) @ op(b)`` (op: transposed when asked) by one cuBLAS call, into ``out`` if
-        given; None when the arrays do not allow it (then ``@`` computes it).
-
-        The same product as CuPy's ``a @ b``, which costs the host several times more
-        per call.  cuBLAS stores matrices by columns: a row-major ``C = A B`` is the
-        column-major ``Cᵀ = Bᵀ Aᵀ``, so B goes first.
-        """
-        routine = self._gemm.get(a.dtype) if self._gemm else None
-        if routine is None or b.dtype != a.dtype or a.ndim != 2 or b.ndim != 2 \
-                or not (a.flags.c_contiguous and b.flags.c_contiguous):
-            return None
-        m, k = a.shape[::-1] if trans_a else a.shape
-        k_b, n = b.shape[::-1] if trans_b else b.shape
-        if k != k_b or 0 in (m, n, k):
-            return None
-        if out is None:
-            out = self.cp.empty((m, n), a.dtype)
-        elif out.shape != (m, n) or out.dtype != a.dtype or not out.flags.c_contiguous:
-            return None
-        gemm, one, zero, cublas = routine
-        handle = self.cp.cuda.device.get_cublas_handle()
-        cublas.setPointerMode(handle, cublas.CUBLAS_POINTER_MODE_HOST)
-        gemm(handle, cublas.CUBLAS_OP_T if trans_b else cublas.CUBLAS_OP_N,
-             cublas.CUBLAS_OP_T if trans_a else cublas.CUBLAS_OP_N, n, m, k,
-             one.ctypes.data, b.data.ptr, b.shape[1], a.data.ptr, a.shape[1],
-             zero.ctypes.data, out.data.ptr, n)
-        return out
 
     def can_guard(self, optimizer):
         """True when ``optimizer``'s update has a kernel (so fit can defer its loss checks)."""
@@ -316,18 +284,6 @@ class Kernels:
         kernel = self._raw("store_loss", _STORE_LOSS, "store_loss", per_sample.dtype)
         kernel((1,), (1,), (per_sample, w, totals, guard, np.int64(n), np.int32(weighted),
                             np.int64(k), np.int32(step)))
-
-
-def _gemm_routines():
-    """cuBLAS's sgemm/dgemm as CuPy binds them, with the scalars 1 and 0; {} without them."""
-    try:
-        from cupy_backends.cuda.libs import cublas
-    except ImportError:                     # (not CuPy: tests/fake_cupy.py)
-        return {}
-    return {np.dtype(np.float32): (cublas.sgemm, np.ones(1, np.float32),
-                                   np.zeros(1, np.float32), cublas),
-            np.dtype(np.float64): (cublas.dgemm, np.ones(1, np.float64),
-                                   np.zeros(1, np.float64), cublas)}
 
 
 def _fused_twin(obj, attribute, methods):

@@ -102,10 +102,6 @@ class Kernels:
         return delta
 
 
-    def matmul(self, a, b, out=None, trans_a=False, trans_b=False):
-        """No: NumPy's ``@`` calls BLAS directly already."""
-        return None
-
     def bias_gradient(self, delta, db):
         """``db = Σ_i δ_i``: NumPy's reduction is one pass already (False: run it)."""
         return False

@@ -164,9 +164,7 @@ class Dense(Layer):
     # -- forward: z = x·W + b, a = σ(z) ----------------------------------------------------
     def forward(self, x, training=False):
         """Compute ``a = σ(x · W + b)`` for a batch ``x`` of shape (n, inputs)."""
-        z = None if self.kernels is None else self.kernels.matmul(x, self.W)   # (on a GPU)
-        if z is None:
-            z = x @ self.W
+        z = x @ self.W
         steps = {}
         a = None
         if training and self.kernels is not None and self.use_bias:
@@ -200,17 +198,13 @@ class Dense(Layer):
         """
         self.record.delta = delta
         xp = array_module(delta)                                # numpy, or cupy on a GPU
-        if self.kernels is None or self.kernels.matmul(self.record.x, delta, out=self.dW,
-                                                       trans_a=True) is None:
-            xp.matmul(self.record.x.T, delta, out=self.dW)      # dL/dW = xᵀ δ
+        xp.matmul(self.record.x.T, delta, out=self.dW)          # dL/dW = xᵀ δ
         if self.use_bias and not bias_done and not (
                 self.kernels is not None and self.kernels.bias_gradient(delta, self.db)):
             delta.sum(axis=0, out=self.db)                      # dL/db = Σ_i δ_i
         if not need_input_grad:
             return None
-        grad_x = None if self.kernels is None else self.kernels.matmul(delta, self.W,
-                                                                       trans_b=True)
-        return delta @ self.W.T if grad_x is None else grad_x   # dL/dx = δ Wᵀ
+        return delta @ self.W.T                                 # dL/dx = δ Wᵀ
 
     def penalty(self):
         """The regularization term R(W) this layer adds to the loss (0 if none)."""
