@@ -19,23 +19,28 @@ bias + ReLU / LeakyReLU / sigmoid /    ``cuda_bias_forward`` of the activation
 tanh forward
 bias + softmax forward                 ``Softmax.cuda_bias_softmax`` (a thread per row)
 ReLU / LeakyReLU / sigmoid / tanh      ``cuda_backward`` (δ) and dL/db = Σ_i δ_i in one
-backward                               kernel, a thread per column
+backward                               kernel, a thread per column (up to 256 rows)
 dL/db of the output layer              a column-sum kernel (CuPy's reduction costs more calls)
 softmax + (sparse) categorical         the loss's ``cuda_loss_and_delta``: every sample's
 cross-entropy                          loss and δ = dL/dz in one kernel
+the batch's mean loss                  one launch (``mean_loss``), or kept on the GPU for
+                                       fit's deferred check (``store_loss``, with a guard
+                                       that the update kernels obey)
 =====================================  =====================================================
 
-Each kernel computes what its NumPy expression computes, in the same order;
-the GPU's ``exp``/``log`` and its matrix products round differently from the
-CPU's, so the two paths agree to rounding (``tests/test_cuda.py`` holds them
-equal to 1e-12 in float64, and to PyTorch's CUDA trajectories), not bit for
-bit.  ``Sequential(..., device="cuda", fast=False)`` trains with the plain
+Each kernel computes what its NumPy expression computes, in the same order
+(compiled without fused multiply-add); the GPU's ``exp``/``log`` and its
+matrix products round differently from the CPU's, so the two paths agree to
+rounding (``tests/test_cuda.py`` holds them equal to 1e-10 in float64, and to
+PyTorch's CUDA trajectories), not bit for bit.
+``Sequential(..., device="cuda", fast=False)`` trains with the plain
 expressions, the reference.
 
-Like :mod:`glassnet.fast`, the interface is three methods that a layer or an
-optimizer calls when it was handed a ``kernels`` object, each returning None
-(or False) when it has no kernel for the case: the caller then runs the NumPy
-lines.
+Like :mod:`glassnet.fast`, the interface is a few methods (``update``,
+``bias_activation``, ``activation_backward_bias``, ``bias_gradient``,
+``loss_and_delta``) that a layer, a model or an optimizer calls when it was
+handed a ``kernels`` object, each returning None (or False) when it has no
+kernel for the case: the caller then runs the NumPy lines.
 """
 
 from __future__ import annotations
