@@ -15,6 +15,10 @@
 # pip install -e ".[mutation]".  Set JOBS (default 2) for more parallel workers, and
 # MUTANTS to a glob of mutant names to run only some functions, e.g.
 # MUTANTS='glassnet.cli.x_load_data*' tools/mutation.sh cli
+# Each test has a time limit of TEST_TIMEOUT seconds (default 60, pytest-timeout, part of
+# the mutation extra), so a mutant that makes a test hang (DaskBatches' mutants in the
+# distributed tests) fails that test and counts as killed, without waiting for mutmut's own
+# limit (which would leave the cluster's worker processes running).
 # Survivors that are judged harmless are listed in tools/mutation-survivors.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -36,16 +40,25 @@ tests_for() {
     callbacks)        echo "tests/test_callbacks_values.py tests/test_keras_habits.py tests/test_model.py" ;;
     cli)              echo "tests/test_smoke_values.py tests/test_cli.py tests/test_own_data.py" ;;
     report)           echo "tests/test_user_paths.py tests/test_trace.py" ;;
-    # data.py: DaskBatches' mutants hang the distributed tests (timeouts, minutes each); run
-    # the rest with MUTANTS='glassnet.data.x_* glassnet.data.xǁMappedBatchesǁ* ...'
-
+    # trainer: only the data path (batching, class_weight/sample_weight, validation_split and
+    # validation_data, Steps); the rest of trainer.py is reached by every test and too slow:
+    # run it with MUTANTS (the default below when MUTANTS is unset)
+    trainer)          echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_keras_habits.py" ;;
     gradcheck)        echo "tests/test_user_paths.py tests/test_model.py" ;;
     activations)      echo "tests/test_activations.py tests/test_export.py tests/test_user_paths.py" ;;
     *) return 1 ;;
   esac
 }
 KNOWN="datasets/preprocessing datasets/files datasets/stream datasets/catalog datasets/toy data
-export serialization callbacks cli report gradcheck activations"
+export serialization callbacks cli report gradcheck activations trainer"
+# the functions of a module that are mutated when MUTANTS is not set (default: all of them)
+default_mutants() {
+  case "$1" in
+    trainer) echo "glassnet.trainer.xǁTrainerǁ_fit_data__mutmut_* glassnet.trainer.xǁTrainerǁ_class_weights__mutmut_*
+                   glassnet.trainer.xǁTrainerǁ_batches_for_evaluation__mutmut_* glassnet.trainer.xǁTrainerǁ_chunk__mutmut_*
+                   glassnet.trainer.xǁBatchesǁ* glassnet.trainer.xǁStepsǁ* glassnet.trainer.x__validation_epochs__mutmut_*" ;;
+  esac
+}
 
 if [ "${1:-}" = "--list" ]; then
   for m in $KNOWN; do printf '%-24s %s\n' "$m" "$(tests_for "$m")"; done
@@ -70,16 +83,25 @@ for module in "$@"; do
   # a fresh copy of the sources and tests (mutmut keeps its results in $work/mutants)
   rm -rf "$work/src" "$work/tests"
   cp -r src tests "$work/"
-  "$PYTHON" - "$work/pyproject.toml" "src/glassnet/$module.py" $existing <<'EOF'
-import json, sys
-target, module, tests = sys.argv[1], sys.argv[2], sys.argv[3:]
+  "$PYTHON" - "$work/pyproject.toml" "src/glassnet/$module.py" "${TEST_TIMEOUT:-60}" $existing <<'EOF'
+import importlib.util, json, re, sys
+target, module, timeout, tests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 text = open("pyproject.toml").read()
 extra = (f"only_mutate = {json.dumps([module])}\n"
          f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n")
 assert "[tool.mutmut]\n" in text, "pyproject.toml has no [tool.mutmut] table"
-open(target, "w").write(text.replace("[tool.mutmut]\n", "[tool.mutmut]\n" + extra, 1))
+text = text.replace("[tool.mutmut]\n", "[tool.mutmut]\n" + extra, 1)
+if importlib.util.find_spec("pytest_timeout"):       # a time limit for each test
+    text, n = re.subn(r"^(pytest_add_cli_args = \[.*)\]$",
+                      rf'\1, "-p", "timeout", "--timeout={int(timeout)}"]', text, count=1,
+                      flags=re.M)
+    assert n == 1, "pyproject.toml has no pytest_add_cli_args line"
+else:
+    print("tools/mutation.sh: pytest-timeout is not installed: a hanging mutant waits for "
+          "mutmut's own limit (pip install -e '.[mutation]')", file=sys.stderr)
+open(target, "w").write(text)
 EOF
-  names="${MUTANTS:-}"
+  names="${MUTANTS:-$(default_mutants "$module")}"
   if [ "$SURVIVORS" = 1 ]; then
     [ -f "$work/results.txt" ] || { echo "no earlier run of $module to take survivors from"; exit 2; }
     names=$(sed -n 's/^ *\([^ ]*__mutmut_[0-9]*\): \(survived\|no tests\)$/\1/p' "$work/results.txt")
