@@ -37,7 +37,7 @@ tests_for() {
     export)           echo "tests/test_export.py tests/test_user_paths.py" ;;
     serialization)    echo "tests/test_model_files.py tests/test_serialization.py tests/test_untrusted_files.py tests/test_model.py" ;;
     # test_faults is left out: its SIGINT test cannot run under mutmut
-    callbacks)        echo "tests/test_callbacks_values.py tests/test_keras_habits.py tests/test_model.py" ;;
+    callbacks)        echo "tests/test_callbacks_values.py tests/test_keras_callbacks.py tests/test_keras_habits.py tests/test_model.py" ;;
     cli)              echo "tests/test_smoke_values.py tests/test_cli.py tests/test_own_data.py" ;;
     report)           echo "tests/test_user_paths.py tests/test_trace.py" ;;
     # trainer: only the data path (batching, class_weight/sample_weight, validation_split and
