@@ -110,6 +110,10 @@ EOF
     rm -rf "$work/mutants"        # fresh statistics: the new tests must reach the mutants
   else
     rm -f "$work/results-before.txt"
+    # a whole module: a fresh run (mutmut keeps the verdicts of an earlier run of the same
+    # source, so without this, tests added since would not count); with MUTANTS, the other
+    # functions keep their verdicts, so that groups of functions add up to the module
+    [ -n "${MUTANTS:-}" ] || rm -rf "$work/mutants"
   fi
   echo "== mutating src/glassnet/$module.py with$existing"
   started=$(date +%s)
