@@ -753,3 +753,79 @@ def test_a_header_named_x_is_found(tmp_path):
     (tmp_path / "d.csv").write_text('"a","X"\n1,0\n2,1\n')
     assert load_csv(tmp_path / "d.csv", label_column="X")[1].tolist() == [0, 1]
     assert CSVDataset(tmp_path / "d.csv", label_column="X").label == 1
+
+
+# -- Dask arrays (glassnet.data.DaskBatches) -----------------------------------------------------
+
+def test_a_dask_array_trains_on_every_row_once_per_epoch_with_its_own_label_and_weight():
+    import glassnet as gn
+    da = pytest.importorskip("dask.array")
+    n = 130
+    ids = np.arange(n)
+    x = np.stack([ids / n, np.sin(ids), np.cos(ids)], axis=1)
+    y, w = ids % 2, 1.0 + ids / n
+    seen = []
+
+    class Recording(gn.Sequential):          # a user's train_step: sees each batch's rows
+        def train_step(self, xb, yb, sample_weight=None):
+            seen.append((np.rint(xb[:, 0] * n).astype(int), np.asarray(yb),
+                         np.asarray(sample_weight)))
+            return super().train_step(xb, yb, sample_weight)
+
+    def model():
+        m = Recording([gn.Dense(2, "softmax")], seed=0)
+        m.compile(gn.SGD(0.1), "sparse_categorical_crossentropy")
+        return m
+
+    chunks = 50                              # chunks of 50, 50 and 30 rows
+    dx, dy, dw = (da.from_array(a, chunks=chunks) for a in (x, y, w))
+    m = model()
+    m.fit(dx, dy, sample_weight=dw, epochs=2, batch_size=20, verbose=0)
+    # batches never straddle two chunks: 20+20+10, 20+20+10, 20+10 rows per epoch
+    assert m.optimizer.iterations == 16 and len(seen) == 16
+    epochs = [seen[:8], seen[8:]]
+    for batches in epochs:
+        rows = np.concatenate([r for r, _, _ in batches])
+        assert sorted(rows.tolist()) == ids.tolist()              # every row, once
+        assert sorted(len(r) for r, _, _ in batches) == [10, 10, 10, 20, 20, 20, 20, 20]
+        for r, yb, wb in batches:
+            assert len(set(r // chunks)) == 1                     # one chunk per batch
+            np.testing.assert_array_equal(yb, y[r])               # each row with its label
+            np.testing.assert_allclose(wb, w[r])                  # ... and its weight
+    order = [np.concatenate([r for r, _, _ in b]).tolist() for b in epochs]
+    assert order[0] != ids.tolist() and order[0] != order[1]      # shuffled, anew each epoch
+    # the chunks' order (the chunk of each epoch's batches, in turn) and the rows within them
+    chunk_order = [[int(r[0] // chunks) for r, _, _ in b] for b in epochs]
+    assert any(c != sorted(c) for c in chunk_order)
+    assert any(np.any(np.diff(r) < 0) for r, _, _ in epochs[0])
+    # without shuffle: the rows in order, and the same weights as from the arrays
+    seen.clear()
+    a = model()
+    a.fit(dx, dy, sample_weight=dw, epochs=1, batch_size=20, shuffle=False, verbose=0)
+    order = np.concatenate([r for r, _, _ in seen]).tolist()
+    assert order == ids.tolist()
+    assert [len(r) for r, _, _ in seen] == [20, 20, 10, 20, 20, 10, 20, 10]
+    # predict and evaluate go through a Dask array in order, one chunk at a time
+    np.testing.assert_allclose(a.predict(dx), a.predict(x), rtol=1e-6)
+    assert a.evaluate(dx, dy, return_dict=True)["loss"] == pytest.approx(
+        a.evaluate(x, y, return_dict=True)["loss"], rel=1e-6)
+    # a batch size beyond the data: one batch per chunk
+    seen.clear()
+    model().fit(dx, dy, epochs=1, batch_size=1000, shuffle=False, verbose=0)
+    assert [len(r) for r, _, _ in seen] == [50, 50, 30]
+
+
+def test_a_dask_array_is_refused_with_what_to_give_instead():
+    import glassnet as gn
+    da = pytest.importorskip("dask.array")
+    m = gn.Sequential([gn.Dense(2, "softmax")], seed=0)
+    m.compile(gn.SGD(0.1), "sparse_categorical_crossentropy")
+    x = da.from_array(np.zeros((10, 3)), chunks=5)
+    with pytest.raises(ValueError, match=r"validation_split needs to know the rows of x; for a "
+                                         r"Array pass validation_data"):
+        m.fit(x, np.zeros(10, int), validation_split=0.2, verbose=0)
+    with pytest.raises(ValueError, match=r"a Dask array for fit must be 2-D \(n_samples, "
+                                         r"n_features\); received shape \(10, 3, 1\)"):
+        m.fit(da.from_array(np.zeros((10, 3, 1)), chunks=5), np.zeros(10, int), verbose=0)
+    with pytest.raises(ValueError, match="class_weight needs y in memory"):
+        m.fit(x, np.zeros(10, int), class_weight={0: 2.0}, verbose=0)
