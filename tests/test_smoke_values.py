@@ -293,3 +293,173 @@ def test_evaluate_a_binary_classifier_and_a_regression(tmp_path):
     out = cli("evaluate", "c.glassnet", "--data", "cubic", cwd=tmp_path)
     assert re.search(r"^loss: [0-9.]+ - mae: [0-9.]+$", out, flags=re.M)
     assert "confusion matrix" not in out                            # a regression
+
+
+# -- in this process, so that mutation testing sees them (the rest of cli.py, round two) --------
+
+class _TTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def _cli_out(*args, cwd, stdout=None):
+    """``cli.main(args)`` with standard output sent to ``stdout``; (status, out, err)."""
+    from glassnet import cli as command_line
+    out, err = stdout if stdout is not None else io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = command_line.main(list(args))
+            except SystemExit as exc:            # argparse's usage errors
+                status = exc.code
+    finally:
+        os.chdir(previous)
+    return status, out.getvalue(), err.getvalue()
+
+
+def _screen(text):
+    """What a terminal shows: each status line overwritten ("\\r\\x1b[K") by the next."""
+    return [line.split("\r\x1b[K")[-1] for line in text.split("\n")]
+
+
+def test_train_prints_a_screenful_of_epoch_lines_with_the_models_own_losses(tmp_path):
+    status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "120", "--out", "x.glassnet",
+                              cwd=tmp_path)
+    assert status == 0
+    history = gn.load_model(tmp_path / "x.glassnet").history.history
+    lines = re.findall(r"^Epoch (\d+)/120 - loss: ([0-9.]+) - accuracy: ([0-9.]+)$", out,
+                       flags=re.M)
+    # epochs 1-5, every 10th to 100, every 100th after, and the last
+    assert [int(n) for n, _, _ in lines] == [1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 60, 70, 80,
+                                             90, 100, 120]
+    for n, loss, accuracy in lines:
+        assert float(loss) == pytest.approx(history["loss"][int(n) - 1], abs=6e-5)
+        assert float(accuracy) == pytest.approx(history["accuracy"][int(n) - 1], abs=6e-5)
+    assert "\r" not in out                         # not a terminal: no status line
+    # on a terminal every epoch is shown, on a status line that the next one overwrites
+    status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "25", "--out", "y.glassnet",
+                              cwd=tmp_path, stdout=_TTY())
+    assert status == 0
+    assert sorted({int(n) for n in re.findall(r"Epoch (\d+)/25 - ", out)}) == list(range(1, 26))
+    shown = [int(m.group(1)) for line in _screen(out)
+             if (m := re.fullmatch(r"Epoch (\d+)/25 - loss: [0-9.]+ - accuracy: [0-9.]+", line))]
+    assert shown == [1, 2, 3, 4, 5, 10, 20, 25]
+    assert out.count("\r\x1b[K") == 18            # each status line is cleared once
+
+
+def test_train_layers_and_validation_options_and_their_usage_errors(tmp_path):
+    status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "2", "--layers", "8,4",
+                              "--quiet", "--out", "a.glassnet", cwd=tmp_path)
+    assert status == 0 and "layers [8, 4]" in out
+    units = [layer.units for layer in gn.load_model(tmp_path / "a.glassnet").layers
+             if hasattr(layer, "units")]
+    assert units == [8, 4, 1]
+    status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "2", "--layers", " None ",
+                              "--quiet", "--out", "b.glassnet", cwd=tmp_path)
+    assert status == 0 and "layers []" in out
+    assert [layer.units for layer in gn.load_model(tmp_path / "b.glassnet").layers
+            if hasattr(layer, "units")] == [1]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    gn.datasets.save_csv(tmp_path / "d.csv", x.round(3), (x[:, 0] > 0).astype(int))
+    status, out, _ = _cli_out("train", "--data", "d.csv", "--epochs", "1", "--quiet",
+                              "--validation", "0.25", "--out", "c.glassnet", cwd=tmp_path)
+    m = re.search(r": (\d+) samples \(and (\d+) held out for validation\)", out)
+    assert status == 0 and m and int(m.group(1)) + int(m.group(2)) == 48  # 60 less the test
+    assert int(m.group(2)) == 12                                         # 0.25 of 48
+    status, out, _ = _cli_out("train", "--data", "d.csv", "--epochs", "1", "--quiet",
+                              "--validation", "0", "--out", "c.glassnet", cwd=tmp_path)
+    assert status == 0 and "held out" not in out and "validation" not in table_rows(out)
+    for option, value, message in [
+            ("--layers", "8,0", "layer sizes must be positive; received '8,0'"),
+            ("--layers", "8;4", "expected comma-separated integers like 128,64 (or 'none' for "
+                                "no hidden layer); received '8;4'"),
+            ("--validation", "1", "must be in [0, 1); received '1'"),
+            ("--validation", "-0.1", "must be in [0, 1); received '-0.1'"),
+            ("--epochs", "0", "must be positive; received '0'"),
+            ("--lr", "x", "expected a float; received 'x'"),
+            ("--batch-size", "2.5", "expected a int; received '2.5'")]:
+        status, _, err = _cli_out("train", "--data", "xor", option, value, cwd=tmp_path)
+        assert status == 2 and f"argument {option}: {message}" in err, err
+    assert not (tmp_path / "model.glassnet").exists()
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_predict_names_the_label_column_left_in_the_file(tmp_path, header):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(60, 2)).round(3)
+    label = (x[:, 0] > 0).astype(int)
+    gn.datasets.save_csv(tmp_path / "d.csv", x, label, label="kind")      # kind,x0,x1
+    status, _, _ = _cli_out("train", "--data", "d.csv", "--label", "kind", "--epochs", "1",
+                            "--quiet", "--out", "m.glassnet", cwd=tmp_path)
+    assert status == 0
+    rows = [f"{a},{b},{k}" for (a, b), k in zip(x[:5], label[:5])]
+    (tmp_path / "f.csv").write_text("\n".join((["a,b,kind"] if header else []) + rows) + "\n")
+    status, _, err = _cli_out("predict", "m.glassnet", "f.csv", cwd=tmp_path)
+    name, drop = ("'kind'", "kind") if header else ("index 2", "2")
+    assert status == 1 and err == (
+        f"glassnet: error: 'f.csv' has 3 feature columns but the model expects 2 features: one "
+        f"too many. Column 3 ({name}) holds only class labels of the model: is it the label "
+        f"column? drop it with --label {drop}\n")
+    # the label column dropped as it says: the model's predictions for the features
+    status, out, _ = _cli_out("predict", "m.glassnet", "f.csv", "--label", drop, cwd=tmp_path)
+    assert out.splitlines()[0] == "class,p_0,p_1"
+    predicted = np.array([[float(v) for v in line.split(",")] for line in out.splitlines()[1:]])
+    np.testing.assert_allclose(predicted[:, 1:],
+                               gn.load_model(tmp_path / "m.glassnet").predict(x[:5]), rtol=1e-5)
+    # two columns that could both be the label: no guess, the general advice
+    (tmp_path / "g.csv").write_text("\n".join(f"{k},{1 - k},{a}"
+                                              for (a, _), k in zip(x[:5], label[:5])) + "\n")
+    status, _, err = _cli_out("predict", "m.glassnet", "g.csv", cwd=tmp_path)
+    assert status == 1 and err.endswith("one too many; if the file still has its label "
+                                        "column, drop it with --label NAME_OR_INDEX\n")
+
+
+def test_export_summary_and_an_unknown_demo(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    _cli_out("train", "--data", "xor", "--quiet", "--epochs", "3", "--out", "x.glassnet",
+             cwd=tmp_path)
+    status, out, _ = _cli_out("export", "x.glassnet", "x.onnx", cwd=tmp_path)
+    from glassnet.export import OPSET
+    assert status == 0 and out == (f"x.glassnet exported to x.onnx (ONNX opset {OPSET}, input "
+                                   f"'input', output 'output')\n")
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    session = ort.InferenceSession(str(tmp_path / "x.onnx"))
+    np.testing.assert_allclose(session.run(["output"], {"input": x})[0],
+                               gn.load_model(tmp_path / "x.glassnet").predict(x), rtol=1e-5)
+    status, out, _ = _cli_out("summary", "x.glassnet", cwd=tmp_path)
+    assert status == 0 and out.endswith(
+        f"Loss: binary_crossentropy; optimizer: "
+        f"{gn.load_model(tmp_path / 'x.glassnet').optimizer!r}; steps trained: 3\n")
+    status, _, err = _cli_out("demo", "no-such-demo", cwd=tmp_path)
+    assert status == 2 and "glassnet: error: unknown demo 'no-such-demo'; the demos are " \
+        "configurable_network, cubic," in err and "xor, xor_regions, grid_search, " \
+        "image2x2, network, predefined" in err
+
+
+def test_a_network_too_big_for_the_memory_limit_is_refused_before_training(tmp_path):
+    resource = pytest.importorskip("resource")
+    from glassnet import cli as command_line
+    weights, needed = command_line.network_memory(64, [128, 64], 10)
+    assert weights == 64 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+    assert needed == weights * 4 * (4 + 2) + 8 * 64 * 128          # Adam: two state slots
+    assert command_line.network_memory(64, [128], 10, "sgd")[1] == \
+        (64 * 128 + 128 + 128 * 10 + 10) * 4 * 4 + 8 * 64 * 128
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    resource.setrlimit(resource.RLIMIT_AS, (mapped + 2 ** 30, hard))      # ulimit -v
+    try:
+        status, _, err = _cli_out("train", "--layers", "30000,30000", "--out", "big.glassnet",
+                                  cwd=tmp_path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    weights, needed = command_line.network_memory(64, [30000, 30000], 10)
+    assert status == 1 and re.fullmatch(
+        rf"glassnet: error: the network 64 -> 30000 -> 30000 -> 10 has {weights:,} weights: "
+        rf"training it needs about {needed / 2 ** 30:,.1f} GiB \(weights, gradients, the "
+        rf"optimizer's state and two copies\), more than the (\d+\.\d|1,0\d\d\.\d) MiB of "
+        rf"memory available; choose fewer or smaller --layers\n", err), err
+    assert not (tmp_path / "big.glassnet").exists()
