@@ -463,3 +463,124 @@ def test_a_network_too_big_for_the_memory_limit_is_refused_before_training(tmp_p
         rf"optimizer's state and two copies\), more than the (\d+\.\d|1,0\d\d\.\d) MiB of "
         rf"memory available; choose fewer or smaller --layers\n", err), err
     assert not (tmp_path / "big.glassnet").exists()
+
+
+def test_evaluate_scores_the_rows_train_held_out_with_the_models_seed(tmp_path):
+    status, out, _ = _cli_out("train", "--data", "circles", "--epochs", "3", "--seed", "3",
+                              "--quiet", "--out", "c.glassnet", cwd=tmp_path)
+    assert status == 0
+    held_out = table_rows(out)["test"]
+    # no --seed: the model's own seed draws the same test split that train held out
+    status, out, _ = _cli_out("evaluate", "c.glassnet", "--data", "circles", cwd=tmp_path)
+    assert status == 0 and out.startswith(
+        "Scored: the 100 rows of circles held out as the test split (seed 3): the model never "
+        "trained on them if 'glassnet train' trained it on this data with this seed\n")
+    loss, accuracy = map(float, re.search(r"loss: ([0-9.]+) - accuracy: ([0-9.]+)", out).groups())
+    assert (loss, accuracy) == pytest.approx(held_out, abs=1e-4)
+    assert confusion(out).sum() == 100
+    # --split all: every row of the data set
+    model = gn.load_model(tmp_path / "c.glassnet")
+    data = gn.datasets.catalog.load("circles", seed=3)
+    x = np.concatenate([data.x_train, data.x_test])
+    y = np.concatenate([data.y_train, data.y_test])
+    status, out, _ = _cli_out("evaluate", "c.glassnet", "--data", "circles", "--split", "all",
+                              cwd=tmp_path)
+    assert status == 0 and out.startswith(
+        f"Scored: all {len(x)} rows of circles (training rows included)\n")
+    expected = model.evaluate(x, y, return_dict=True)
+    assert re.search(rf"loss: {expected['loss']:.4f} - accuracy: {expected['accuracy']:.4f}",
+                     out)
+    assert confusion(out).sum() == len(x)
+
+
+def test_evaluate_a_csv_file_maps_its_names_to_the_models_classes(tmp_path):
+    rng = np.random.default_rng(0)
+    names = np.array(["cat", "dog", "eel"])
+    k = np.arange(90) % 3
+    x = (rng.normal(size=(90, 2)) * 0.2 + np.stack([k, k * k], axis=1)).round(3)
+    gn.datasets.save_csv(tmp_path / "d.csv", x, names[k], label="animal")
+    status, out, _ = _cli_out("train", "--data", "d.csv", "--label", "animal", "--epochs", "40",
+                              "--quiet", "--seed", "2", "--out", "m.glassnet", cwd=tmp_path)
+    assert status == 0
+    held_out = table_rows(out)["test"]
+    model = gn.load_model(tmp_path / "m.glassnet")
+    # a file with only dogs and eels, eels first: "dog" is still the model's class 1
+    rows = np.r_[np.flatnonzero(k == 2)[:10], np.flatnonzero(k == 1)[:10]]
+    gn.datasets.save_csv(tmp_path / "de.csv", x[rows], names[k[rows]], label="animal")
+    status, out, _ = _cli_out("evaluate", "m.glassnet", "--data", "de.csv", "--label", "animal",
+                              cwd=tmp_path)
+    assert status == 0 and out.startswith(
+        "Scored: all 20 rows of de.csv (rows the model was trained on included; --split test "
+        "scores only the rows 'glassnet train --seed 2' held out)\n")
+    expected = model.evaluate(x[rows], k[rows], return_dict=True)
+    assert re.search(rf"loss: {expected['loss']:.4f} - accuracy: {expected['accuracy']:.4f}",
+                     out)
+    table = out.split("confusion matrix")[1].splitlines()
+    assert table[1].split() == ["cat", "dog", "eel"]           # the model's three classes
+    predicted = model.predict(x[rows]).argmax(axis=1)
+    np.testing.assert_array_equal(confusion(out), [
+        [np.sum((k[rows] == t) & (predicted == p)) for p in range(3)] for t in range(3)])
+    # --split test on the training file: the rows train held out, its figures
+    status, out, _ = _cli_out("evaluate", "m.glassnet", "--data", "d.csv", "--label", "animal",
+                              "--split", "test", cwd=tmp_path)
+    assert status == 0 and "held out as the test split (seed 2)" in out
+    loss, accuracy = map(float, re.search(r"loss: ([0-9.]+) - accuracy: ([0-9.]+)", out).groups())
+    assert (loss, accuracy) == pytest.approx(held_out, abs=1e-4)
+    # a file of another width names the label column it took
+    gn.datasets.save_csv(tmp_path / "w.csv", np.c_[x, x[:, :1]], names[k], label="animal")
+    status, _, err = _cli_out("evaluate", "m.glassnet", "--data", "w.csv", "--label", "animal",
+                              cwd=tmp_path)
+    assert status == 1 and err == ("glassnet: error: the model expects 2 features but 'w.csv' "
+                                   "has 3 (label column: 'animal')\n")
+    # predict: a file that still has the names says which --label drops them
+    status, _, err = _cli_out("predict", "m.glassnet", "de.csv", cwd=tmp_path)
+    assert status == 1 and "is column 1 the label column? predict reads features only; drop " \
+        "it with --label animal" in err
+    (tmp_path / "nh.csv").write_text("a,b,kind\n" + "".join(
+        f"{a},{b},{names[c]}\n" for (a, b), c in zip(x[:4], k[:4])))
+    status, _, err = _cli_out("predict", "m.glassnet", "nh.csv", cwd=tmp_path)
+    assert status == 1 and "is column 3 the label column? predict reads features only; drop " \
+        "it with --label kind" in err
+    for drop in ("kind", "2", "-1"):
+        status, out, _ = _cli_out("predict", "m.glassnet", "nh.csv", "--label", drop,
+                                  cwd=tmp_path)
+        assert status == 0 and [line.split(",")[0] for line in out.splitlines()[1:]] == \
+            names[model.predict(x[:4]).argmax(axis=1)].tolist()
+
+
+def test_predict_without_class_names_writes_class_indices(tmp_path):
+    model = gn.Sequential([gn.Dense(3, "softmax")], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.build(2)
+    model.save(tmp_path / "m.glassnet")
+    x = np.array([[1.0, 2.0], [-1.0, 0.5], [3.0, -2.0]])
+    gn.datasets.save_csv(tmp_path / "f.csv", x)
+    lines = cli("predict", "m.glassnet", "f.csv", cwd=tmp_path).splitlines()
+    assert lines[0] == "class,p_0,p_1,p_2"
+    p = model.predict(x)
+    assert [line.split(",")[0] for line in lines[1:]] == [str(c) for c in p.argmax(axis=1)]
+
+
+def test_explain_traces_the_worst_sample_and_its_loss_and_checks_the_index(tmp_path):
+    cli("train", "--data", "xor", "--epochs", "3", "--quiet", "--out", "x.glassnet",
+        cwd=tmp_path)
+    model = gn.load_model(tmp_path / "x.glassnet")
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    y = np.array([0, 1, 1, 0])
+    p = model.predict(x)[:, 0]
+    losses = -(y * np.log(p) + (1 - y) * np.log(1 - p))         # each sample's loss
+    out = cli("explain", "x.glassnet", "--data", "xor", cwd=tmp_path)
+    worst = int(np.argmax(losses))
+    assert out.startswith(f"Sample {worst} of xor (target [{y[worst]}.]):\n")
+    assert f"Loss (binary_crossentropy): L = {losses[worst]:.5g}" in out
+    out = cli("explain", "x.glassnet", "--data", "xor", "--sample", "0", cwd=tmp_path)
+    assert out.startswith("Sample 0 of xor (target [0.]):\n")
+    for bad in ("4", "-1"):
+        status, _, err = _cli_out("explain", "x.glassnet", "--data", "xor", "--sample", bad,
+                                  cwd=tmp_path)
+        assert status == 1 and err == f"glassnet: error: --sample must be in 0..3; received " \
+                                      f"{bad}\n"
+    status, out, _ = _cli_out("report", "x.glassnet", "--data", "xor", "--out", "r.html",
+                              cwd=tmp_path)
+    assert status == 0 and out == "report written to r.html\n"
+    assert (tmp_path / "r.html").read_text().lstrip().lower().startswith("<!doctype html")
