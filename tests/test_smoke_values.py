@@ -520,6 +520,15 @@ def test_evaluate_a_csv_file_maps_its_names_to_the_models_classes(tmp_path):
     predicted = model.predict(x[rows]).argmax(axis=1)
     np.testing.assert_array_equal(confusion(out), [
         [np.sum((k[rows] == t) & (predicted == p)) for p in range(3)] for t in range(3)])
+    # cats and dogs only: the eel row and column are still there, empty
+    rows = np.flatnonzero(k < 2)[:20]
+    assert not np.any(model.predict(x[rows]).argmax(axis=1) == 2)
+    gn.datasets.save_csv(tmp_path / "cd.csv", x[rows], names[k[rows]], label="animal")
+    status, out, _ = _cli_out("evaluate", "m.glassnet", "--data", "cd.csv", "--label", "animal",
+                              cwd=tmp_path)
+    matrix = confusion(out)
+    assert status == 0 and matrix.shape == (3, 3) and matrix.sum() == 20
+    assert not matrix[2].any() and not matrix[:, 2].any()
     # --split test on the training file: the rows train held out, its figures
     status, out, _ = _cli_out("evaluate", "m.glassnet", "--data", "d.csv", "--label", "animal",
                               "--split", "test", cwd=tmp_path)
