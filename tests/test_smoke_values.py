@@ -593,3 +593,23 @@ def test_explain_traces_the_worst_sample_and_its_loss_and_checks_the_index(tmp_p
                               cwd=tmp_path)
     assert status == 0 and out == "report written to r.html\n"
     assert (tmp_path / "r.html").read_text().lstrip().lower().startswith("<!doctype html")
+
+
+@pytest.mark.parametrize("features,labels,picture", [
+    (3, "numbers", "predicted vs target"),       # a regression of several inputs
+    (1, "classes", "confusion matrix")])         # a classifier of one input
+def test_evaluate_plot_picks_the_picture_for_the_task_and_the_width(tmp_path, features, labels,
+                                                                     picture):
+    PIL = pytest.importorskip("PIL.Image")
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(80, features)).round(3)
+    y = (x.sum(axis=1) * 1.5 + 0.25).round(3) if labels == "numbers" else \
+        np.array(["low", "high"])[(x[:, 0] > 0).astype(int)]
+    gn.datasets.save_csv(tmp_path / "d.csv", x, y, label="t")
+    assert _cli_out("train", "--data", "d.csv", "--label", "t", "--epochs", "2", "--quiet",
+                    "--out", "m.glassnet", cwd=tmp_path)[0] == 0
+    status, out, _ = _cli_out("evaluate", "m.glassnet", "--data", "d.csv", "--label", "t",
+                              "--plot", "p.png", cwd=tmp_path)
+    assert status == 0 and out.endswith(f"{picture} saved to p.png\n")
+    assert PIL.open(tmp_path / "p.png").size[0] > 200                # a real picture
