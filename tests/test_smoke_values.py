@@ -338,6 +338,9 @@ def test_train_prints_a_screenful_of_epoch_lines_with_the_models_own_losses(tmp_
         assert float(loss) == pytest.approx(history["loss"][int(n) - 1], abs=6e-5)
         assert float(accuracy) == pytest.approx(history["accuracy"][int(n) - 1], abs=6e-5)
     assert "\r" not in out                         # not a terminal: no status line
+    assert out.count("Epoch 1/") == 1              # one line per epoch shown, no other bar
+    assert re.search(r"^split\s+loss\s+accuracy\s+rows$", out, flags=re.M)
+    assert re.search(r"^time: \d+\.\d\d s for 120 epochs$", out, flags=re.M)
     # on a terminal every epoch is shown, on a status line that the next one overwrites
     status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "25", "--out", "y.glassnet",
                               cwd=tmp_path, stdout=_TTY())
@@ -613,3 +616,98 @@ def test_evaluate_plot_picks_the_picture_for_the_task_and_the_width(tmp_path, fe
                               "--plot", "p.png", cwd=tmp_path)
     assert status == 0 and out.endswith(f"{picture} saved to p.png\n")
     assert PIL.open(tmp_path / "p.png").size[0] > 200                # a real picture
+
+
+def _noise_csv(path, n, seed=0, classes=2):
+    """Features and labels with nothing to learn: the validation loss soon stops improving."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).round(3)
+    gn.datasets.save_csv(path, x, np.arange(n) % classes, label="y")
+    return x
+
+
+def test_train_without_epochs_stops_early_and_keeps_the_best_epochs_weights(tmp_path):
+    _noise_csv(tmp_path / "n.csv", 200)
+    status, out, _ = _cli_out("train", "--data", "n.csv", "--label", "y", "--patience", "3",
+                              "--lr", "0.05", "--out", "m.glassnet", cwd=tmp_path)
+    assert status == 0
+    assert "Epochs: until the validation loss has not improved for 3 epochs (at most 1000; the " \
+           "best epoch's weights are kept; --epochs N trains exactly N)\n" in out
+    m = re.search(r"^stopped early after (\d+) epochs: the val_loss was best at epoch (\d+) "
+                  r"\(([0-9.]+)\); its weights are kept$", out, flags=re.M)
+    assert m, out
+    ran, best, value = int(m.group(1)), int(m.group(2)), float(m.group(3))
+    model = gn.load_model(tmp_path / "m.glassnet")
+    history = model.history.history
+    assert ran == len(history["val_loss"]) == best + 3                     # patience 3
+    assert value == pytest.approx(min(history["val_loss"]), abs=6e-5)
+    assert best == int(np.argmin(history["val_loss"])) + 1
+    # the saved weights are the best epoch's: its validation rows score its val_loss again
+    validation = table_rows(out)["validation"]
+    assert validation[0] == pytest.approx(value, abs=2e-4)
+    assert re.search(rf"^time: \d+\.\d\d s for {ran} epochs$", out, flags=re.M)
+    # without validation rows (under 50), the training loss is watched
+    _noise_csv(tmp_path / "s.csv", 40)
+    status, out, _ = _cli_out("train", "--data", "s.csv", "--label", "y", "--patience", "2",
+                              "--quiet", "--out", "s.glassnet", cwd=tmp_path)
+    assert status == 0 and "Epochs: until the training loss has not improved for 2 epochs" in out
+    assert re.search(r"^(stopped early|reached the cap) after \d+ epochs: the loss was best",
+                     out, flags=re.M)
+    assert "held out" not in out and "Epoch 1/" not in out             # --quiet: no lines
+
+
+@pytest.mark.parametrize("rows", [61, 62])
+def test_train_holds_out_a_stratified_tenth_from_fifty_rows_on(tmp_path, rows):
+    # 61 rows: 49 training rows after the test split, no validation; 62 rows: 50, a tenth
+    x = _noise_csv(tmp_path / "d.csv", rows, seed=1)
+    status, out, _ = _cli_out("train", "--data", "d.csv", "--label", "y", "--epochs", "1",
+                              "--batch-size", "7", "--seed", "4", "--quiet",
+                              "--out", "m.glassnet", cwd=tmp_path)
+    data = gn.datasets.catalog.load(str(tmp_path / "d.csv"), seed=4, label="y")
+    model = gn.load_model(tmp_path / "m.glassnet")
+    assert status == 0 and len(data.x_train) == rows - 12
+    if len(data.x_train) < 50:
+        assert "held out" not in out and "val_loss" not in model.history.history
+        assert model.optimizer.iterations == -(-len(data.x_train) // 7)   # --batch-size 7
+        return
+    # the held-out rows are a seeded, stratified sample (every class its share)
+    train, val = gn.datasets.validation_split([data.x_train, data.y_train], 0.1,
+                                              rng=np.random.default_rng(4),
+                                              stratify=data.y_train)
+    assert f": {len(train[0])} samples (and {len(val[0])} held out for validation)" in out
+    assert sorted(np.bincount(val[1]).tolist()) == [2, 2]
+    assert model.history.history["val_loss"][0] == pytest.approx(
+        model.evaluate(*val, return_dict=True)["loss"], rel=1e-5)
+    assert model.optimizer.iterations == -(-len(train[0]) // 7)        # --batch-size 7
+
+
+def test_train_classes_too_small_to_stratify_hold_out_a_plain_sample(tmp_path):
+    _noise_csv(tmp_path / "d.csv", 75, classes=25)
+    status, out, _ = _cli_out("train", "--data", "d.csv", "--label", "y", "--epochs", "1",
+                              "--quiet", "--seed", "2", "--out", "m.glassnet", cwd=tmp_path)
+    assert status == 0 and "Validation: the classes have too few rows each for a stratified " \
+        "0.1 of every class; a plain random sample is held out\n" in out
+    data = gn.datasets.catalog.load(str(tmp_path / "d.csv"), seed=2, label="y")
+    train, val = gn.datasets.validation_split([data.x_train, data.y_train], 0.1,
+                                              rng=np.random.default_rng(2))
+    assert f"(and {len(val[0])} held out for validation)" in out
+    model = gn.load_model(tmp_path / "m.glassnet")
+    assert model.history.history["val_loss"][0] == pytest.approx(
+        model.evaluate(*val, return_dict=True)["loss"], rel=1e-5)
+
+
+def test_ctrl_c_during_training_saves_the_model_and_exits_130(tmp_path):
+    import signal
+
+    class PressCtrlC(io.StringIO):                # the user presses Ctrl-C after epoch 3
+        def write(self, text):
+            if text.startswith("Epoch 3/"):
+                signal.raise_signal(signal.SIGINT)
+            return super().write(text)
+
+    status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "500", "--out", "x.glassnet",
+                              cwd=tmp_path, stdout=PressCtrlC())
+    assert status == 130
+    assert re.search(r"^time: \d+\.\d\d s for 3 epochs \(interrupted\)$", out, flags=re.M)
+    assert "model saved to x.glassnet" in out
+    assert gn.load_model(tmp_path / "x.glassnet").history.epoch == [0, 1, 2]
