@@ -565,6 +565,9 @@ def test_progress_bar_shows_the_epochs_running_loss(monkeypatch):
     finally:
         tqdm.tqdm.set_lock(previous_lock)
     text = out.getvalue()
+    # what stays on the terminal: the two epoch lines; each bar is cleared (leave=False)
+    visible = [line.split("\r")[-1].strip() for line in text.split("\n")]
+    assert [line.split(" - ")[0] for line in visible if line] == ["Epoch 1/2", "Epoch 2/2"]
     for epoch in (0, 1):
         part = text.split(f"Epoch {epoch + 1}/2")
         assert len(part) >= 2

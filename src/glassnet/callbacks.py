@@ -483,14 +483,13 @@ class CSVLogger(Callback):
             and os.path.getsize(self.filename) > 0
         self._file = open(self.filename, "a" if self.append else "w", encoding="utf-8")
         self._own = not has_rows        # the header is this fit's: it may be written again
-        self._keys = None if self._own else ()          # () : keep the existing header
-        self._rows = []                                 # this fit's rows, for a rewrite
+        self._keys, self._rows = None, []               # this fit's rows, for a rewrite
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         values = {k: _csv_value(v) for k, v in logs.items()}
         if not self._own:
-            if not self._keys:                          # below an existing header
+            if self._keys is None:                      # below an existing header: kept
                 self._keys = sorted(logs)
         elif self._keys is None or not set(logs) <= set(self._keys):
             # the header, then every row so far, with every key seen so far
@@ -581,9 +580,7 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         # fit completed: it ran its last epoch, or a callback stopped it (EarlyStopping);
         # not after Ctrl-C or an error, the runs the backup is there to resume
-        history = getattr(self.model, "history", None)
-        stopped = self.model.stop_training and not getattr(history, "interrupted", False)
-        if (self._completed or stopped) and self.delete_checkpoint \
+        if (self._completed or self.model.stop_training) and self.delete_checkpoint \
                 and os.path.exists(self.path):
             os.remove(self.path)
 
