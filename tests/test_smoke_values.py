@@ -711,3 +711,22 @@ def test_ctrl_c_during_training_saves_the_model_and_exits_130(tmp_path):
     assert re.search(r"^time: \d+\.\d\d s for 3 epochs \(interrupted\)$", out, flags=re.M)
     assert "model saved to x.glassnet" in out
     assert gn.load_model(tmp_path / "x.glassnet").history.epoch == [0, 1, 2]
+
+
+def test_debug_before_or_after_the_command_shows_the_traceback(tmp_path):
+    from glassnet import cli as command_line
+    status, _, err = _cli_out("train", "--data", "no-such.csv", cwd=tmp_path)
+    assert status == 2 and err.startswith("usage: glassnet [-h] [--debug] COMMAND") and \
+        "glassnet: error: --data must be one of digits" in err
+    for argv in (["--debug", "train", "--data", "no-such.csv"],
+                 ["train", "--data", "no-such.csv", "--debug"]):
+        with pytest.raises(gn.datasets.catalog.UnknownDataset):
+            with contextlib.redirect_stdout(io.StringIO()):
+                command_line.main(argv)
+    status, _, err = _cli_out("evaluate", "no-such.glassnet", "--data", "xor", cwd=tmp_path)
+    assert status == 1 and err.startswith("glassnet: error: ") and "no-such.glassnet" in err
+    status, out, _ = _cli_out("--help", cwd=tmp_path)
+    assert status == 0 and out.startswith("usage: glassnet [-h] [--debug] COMMAND ...")
+    assert "Run 'glassnet COMMAND --help' for a command's options." in out
+    assert re.search(r"^\s+train\s+train a network \(default: the embedded digits\)$", out,
+                     flags=re.M)
