@@ -25,6 +25,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python}"
 JOBS="${JOBS:-2}"
+# mutmut forks a worker per mutant from a process that has already run the tests; a fork
+# does not inherit Dask's thread pool, so any .compute() in it waits forever (every
+# DaskBatches mutant then "hung" and counted as killed).  Dask's synchronous scheduler has
+# no threads to lose (the distributed test starts its own cluster).
+export DASK_SCHEDULER="${DASK_SCHEDULER:-synchronous}"
 
 # module -> the test files that exercise it (keep each set to what runs in seconds)
 tests_for() {
