@@ -845,6 +845,8 @@ class _PyDataset:
         return -(-len(self.x) // self.size)
 
     def __getitem__(self, i):
+        if not 0 <= i < len(self):
+            raise IndexError(f"batch {i} of {len(self)}")
         self.read.append(i)
         part = slice(i * self.size, (i + 1) * self.size)
         if self.y is None:
