@@ -463,8 +463,8 @@ def test_a_network_too_big_for_the_memory_limit_is_refused_before_training(tmp_p
     assert status == 1 and re.fullmatch(
         rf"glassnet: error: the network 64 -> 30000 -> 30000 -> 10 has {weights:,} weights: "
         rf"training it needs about {needed / 2 ** 30:,.1f} GiB \(weights, gradients, the "
-        rf"optimizer's state and two copies\), more than the (\d+\.\d|1,0\d\d\.\d) MiB of "
-        rf"memory available; choose fewer or smaller --layers\n", err), err
+        rf"optimizer's state and two copies\), more than the [\d,]+\.\d (MiB|GiB) of memory "
+        rf"available; choose fewer or smaller --layers\n", err), err
     assert not (tmp_path / "big.glassnet").exists()
 
 
