@@ -561,7 +561,7 @@ def test_progress_bar_shows_the_epochs_running_loss(monkeypatch):
             on_train_batch_end=lambda batch, logs: seen[max(seen)].append(logs["loss"]))
         model = _model()
         model.fit(x, y, epochs=2, batch_size=10, verbose=0,
-                  callbacks=[record, gn.callbacks.ProgbarLogger(verbose=1, stream=out)])
+                  callbacks=[record, gn.callbacks.ProgbarLogger(stream=out)])   # verbose=1
     finally:
         tqdm.tqdm.set_lock(previous_lock)
     text = out.getvalue()

@@ -214,7 +214,7 @@ def test_batch_hooks_receive_the_batchs_own_logs(data):
     np.testing.assert_array_equal(np.concatenate(seen["predict_end"]), p)
 
 
-def test_tensorboard_batch_frequency_histograms_and_a_second_fit(data, tmp_path):
+def test_tensorboard_batch_frequency_histograms_and_a_second_fit(data, tmp_path, monkeypatch):
     pytest.importorskip("tensorboardX")
     x, y = data
     model = _model(metrics=["accuracy", gn.metrics.Precision(thresholds=[0.3, 0.7])])
@@ -232,6 +232,12 @@ def test_tensorboard_batch_frequency_histograms_and_a_second_fit(data, tmp_path)
     model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[board])     # used again
     assert 3 in [e.step for e in _read(tmp_path / "a" / "train").Scalars("epoch_loss")]
     gn.callbacks.TensorBoard(tmp_path / "b", update_freq=1)                    # accepted
+    # Keras's defaults: ./logs, epoch values only, no histograms
+    monkeypatch.chdir(tmp_path)
+    _model().fit(x, y, epochs=1, verbose=0, callbacks=[gn.callbacks.TensorBoard()])
+    default = _read(tmp_path / "logs" / "train")
+    assert default.Tags()["histograms"] == [] and "batch_loss" not in default.Tags()["scalars"]
+    assert [e.step for e in default.Scalars("epoch_loss")] == [0]
     for bad in (True, 1.5):
         with pytest.raises(ValueError, match="histogram_freq must be an integer >= 0"):
             gn.callbacks.TensorBoard(tmp_path, histogram_freq=bad)
