@@ -350,6 +350,7 @@ def test_train_prints_a_screenful_of_epoch_lines_with_the_models_own_losses(tmp_
              if (m := re.fullmatch(r"Epoch (\d+)/25 - loss: [0-9.]+ - accuracy: [0-9.]+", line))]
     assert shown == [1, 2, 3, 4, 5, 10, 20, 25]
     assert out.count("\r\x1b[K") == 18            # each status line is cleared once
+    assert "None" not in out
 
 
 def test_train_layers_and_validation_options_and_their_usage_errors(tmp_path):
@@ -359,6 +360,9 @@ def test_train_layers_and_validation_options_and_their_usage_errors(tmp_path):
     units = [layer.units for layer in gn.load_model(tmp_path / "a.glassnet").layers
              if hasattr(layer, "units")]
     assert units == [8, 4, 1]
+    status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "1", "--layers", "1",
+                              "--quiet", "--out", "one.glassnet", cwd=tmp_path)
+    assert status == 0 and "layers [1]" in out                   # one unit is a layer too
     status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "2", "--layers", " None ",
                               "--quiet", "--out", "b.glassnet", cwd=tmp_path)
     assert status == 0 and "layers []" in out
@@ -412,6 +416,12 @@ def test_predict_names_the_label_column_left_in_the_file(tmp_path, header):
     predicted = np.array([[float(v) for v in line.split(",")] for line in out.splitlines()[1:]])
     np.testing.assert_allclose(predicted[:, 1:],
                                gn.load_model(tmp_path / "m.glassnet").predict(x[:5]), rtol=1e-5)
+    # two columns too many: said plainly, no guess
+    (tmp_path / "h.csv").write_text("\n".join(f"{a},{b},{k},{k}"
+                                              for (a, b), k in zip(x[:5], label[:5])) + "\n")
+    status, _, err = _cli_out("predict", "m.glassnet", "h.csv", cwd=tmp_path)
+    assert status == 1 and err == ("glassnet: error: 'h.csv' has 4 feature columns but the "
+                                   "model expects 2 features\n")
     # two columns that could both be the label: no guess, the general advice
     (tmp_path / "g.csv").write_text("\n".join(f"{k},{1 - k},{a}"
                                               for (a, _), k in zip(x[:5], label[:5])) + "\n")
@@ -466,6 +476,19 @@ def test_a_network_too_big_for_the_memory_limit_is_refused_before_training(tmp_p
         rf"optimizer's state and two copies\), more than the [\d,]+\.\d (MiB|GiB) of memory "
         rf"available; choose fewer or smaller --layers\n", err), err
     assert not (tmp_path / "big.glassnet").exists()
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    resource.setrlimit(resource.RLIMIT_AS, (mapped + 100 * 2 ** 20, hard))
+    try:
+        status, _, err = _cli_out("train", "--layers", "4000,4000", "--out", "big.glassnet",
+                                  cwd=tmp_path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    weights, needed = command_line.network_memory(64, [4000, 4000], 10)
+    assert status == 1 and f"has {weights:,} weights: training it needs about " \
+        f"{needed / 2 ** 20:,.1f} MiB (weights" in err
+    available = float(re.search(r"more than the ([\d.]+) MiB of memory", err).group(1))
+    assert 50 < available <= 100
 
 
 def test_evaluate_scores_the_rows_train_held_out_with_the_models_seed(tmp_path):
@@ -544,6 +567,12 @@ def test_evaluate_a_csv_file_maps_its_names_to_the_models_classes(tmp_path):
                               cwd=tmp_path)
     assert status == 1 and err == ("glassnet: error: the model expects 2 features but 'w.csv' "
                                    "has 3 (label column: 'animal')\n")
+    status, _, err = _cli_out("evaluate", "m.glassnet", "--data", "w.csv", "--label", "0",
+                              cwd=tmp_path)
+    assert status == 1 and err.endswith("has 3 (label column: column 1 ('animal'))\n")
+    status, _, err = _cli_out("evaluate", "m.glassnet", "--data", "w.csv", "--label", "-4",
+                              cwd=tmp_path)
+    assert status == 1 and err.endswith("has 3 (label column: column 1 ('animal'))\n")
     # predict: a file that still has the names says which --label drops them
     status, _, err = _cli_out("predict", "m.glassnet", "de.csv", cwd=tmp_path)
     assert status == 1 and "is column 1 the label column? predict reads features only; drop " \
@@ -730,3 +759,28 @@ def test_debug_before_or_after_the_command_shows_the_traceback(tmp_path):
     assert "Run 'glassnet COMMAND --help' for a command's options." in out
     assert re.search(r"^\s+train\s+train a network \(default: the embedded digits\)$", out,
                      flags=re.M)
+
+
+def test_report_and_explain_trace_the_sample_asked_for_or_the_worst(tmp_path):
+    from glassnet.report import html_report
+    cli("train", "--data", "xor", "--epochs", "3", "--quiet", "--out", "x.glassnet",
+        cwd=tmp_path)
+    model = gn.load_model(tmp_path / "x.glassnet")
+    data = gn.datasets.catalog.load("xor", seed=0)
+    for extra, sample in ((["--sample", "2"], 2), ([], None)):
+        cli("report", "x.glassnet", "--data", "xor", "--out", "r.html", *extra, cwd=tmp_path)
+        assert (tmp_path / "r.html").read_text(encoding="utf-8") == html_report(
+            model, data.x_test, data.y_test, sample)
+    # a model saved without compile settings: no loss, so sample 0 and no loss line
+    raw = gn.Sequential([gn.Dense(1, "sigmoid")], seed=0)
+    raw.build(2)
+    raw.save(tmp_path / "raw.glassnet")
+    out = cli("explain", "raw.glassnet", "--data", "xor", cwd=tmp_path)
+    assert out.startswith("Sample 0 of xor") and "Loss (" not in out
+
+
+def test_demo_runs_in_this_process_by_either_name(tmp_path):
+    a = cli("demo", "predefined", cwd=tmp_path)
+    assert a == cli("demo", "image2x2_predefined", cwd=tmp_path)
+    rows = [line.split() for line in a.splitlines()[1:17]]
+    assert len(rows) == 16 and all(r[-3:][1] == r[-3:][2] for r in rows)   # separate = desired
