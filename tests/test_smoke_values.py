@@ -762,12 +762,13 @@ def test_debug_before_or_after_the_command_shows_the_traceback(tmp_path):
 
 
 def test_report_and_explain_trace_the_sample_asked_for_or_the_worst(tmp_path):
-    from glassnet.report import html_report
+    from glassnet.report import html_report, worst_sample
     cli("train", "--data", "xor", "--epochs", "3", "--quiet", "--out", "x.glassnet",
         cwd=tmp_path)
     model = gn.load_model(tmp_path / "x.glassnet")
     data = gn.datasets.catalog.load("xor", seed=0)
-    for extra, sample in ((["--sample", "2"], 2), ([], None)):
+    other = (worst_sample(model, data.x_test, data.y_test) + 1) % len(data.x_test)
+    for extra, sample in ((["--sample", str(other)], other), ([], None)):
         cli("report", "x.glassnet", "--data", "xor", "--out", "r.html", *extra, cwd=tmp_path)
         assert (tmp_path / "r.html").read_text(encoding="utf-8") == html_report(
             model, data.x_test, data.y_test, sample)
