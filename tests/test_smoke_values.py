@@ -785,3 +785,32 @@ def test_demo_runs_in_this_process_by_either_name(tmp_path):
     assert a == cli("demo", "image2x2_predefined", cwd=tmp_path)
     rows = [line.split() for line in a.splitlines()[1:17]]
     assert len(rows) == 16 and all(r[-3:][1] == r[-3:][2] for r in rows)   # separate = desired
+
+
+def test_an_identifier_column_is_not_taken_for_classes_and_lr_is_the_optimizers(tmp_path):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(40, 2)).round(3)
+    gn.datasets.save_csv(tmp_path / "id.csv", x, np.array([f"r{i}" for i in range(40)]),
+                         label="id")
+    status, _, err = _cli_out("train", "--data", "id.csv", "--label", "id", "--epochs", "1",
+                              cwd=tmp_path)
+    assert status == 1 and re.search(
+        r"the label column of 'id\.csv', 'id', holds 40 different values in 40 "
+        r"rows, so most classes have a single example: it is not a column of classes \(an "
+        r"identifier\? a measurement\?\)\. Give the label column with --label NAME or --label "
+        r"INDEX; the columns are \['id', 'x0', 'x1'\]", err), err
+    # half as many classes as rows is still a column of classes (the limit is "more than")
+    gn.datasets.save_csv(tmp_path / "half.csv", x, np.array([f"c{i % 20}" for i in range(40)]),
+                         label="c")
+    status, out, err = _cli_out("train", "--data", "half.csv", "--label", "c", "--epochs", "1",
+                                "--validation", "0", "--quiet", "--lr", "0.25",
+                                "--optimizer", "sgd", "--out", "h.glassnet", cwd=tmp_path)
+    assert status == 0, err
+    model = gn.load_model(tmp_path / "h.glassnet")
+    assert model.optimizer.current_learning_rate() == pytest.approx(0.25)      # --lr
+    assert type(model.optimizer).__name__ == "SGD"
+    # four rows, three classes: refused (at least two classes are always allowed)
+    (tmp_path / "tiny.csv").write_text("a,b,k\n0,1,x\n1,0,y\n1,1,z\n0,0,x\n")
+    status, _, err = _cli_out("train", "--data", "tiny.csv", "--label", "k", "--epochs", "1",
+                              cwd=tmp_path)
+    assert status == 1 and "it is not a column of classes" in err
