@@ -814,3 +814,13 @@ def test_an_identifier_column_is_not_taken_for_classes_and_lr_is_the_optimizers(
     status, _, err = _cli_out("train", "--data", "tiny.csv", "--label", "k", "--epochs", "1",
                               cwd=tmp_path)
     assert status == 1 and "it is not a column of classes" in err
+
+
+def test_train_names_a_device_and_a_names_column_read_as_a_feature(tmp_path):
+    status, _, err = _cli_out("train", "--data", "/dev/null", cwd=tmp_path)
+    assert status == 1 and "/dev/null" in err and "character device" in err
+    (tmp_path / "n.csv").write_text("animal,a,b\ncat,1,2\ndog,2,1\ncat,1,3\n")
+    status, _, err = _cli_out("train", "--data", "n.csv", "--epochs", "1", cwd=tmp_path)
+    assert status == 1 and err.rstrip().endswith(
+        "glassnet read column 1 as a feature because the label is column 3 ('b'): if column 1 "
+        "is the label, give --label animal"), err
