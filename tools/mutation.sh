@@ -40,7 +40,7 @@ tests_for() {
     datasets/catalog|datasets/toy|datasets/__init__) echo "tests/test_datasets.py tests/test_user_paths.py" ;;
     data)             echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_own_data.py tests/test_dask.py" ;;
     export)           echo "tests/test_export.py tests/test_user_paths.py" ;;
-    serialization)    echo "tests/test_model_files.py tests/test_serialization.py tests/test_untrusted_files.py tests/test_model.py" ;;
+    serialization)    echo "tests/test_model_files.py tests/test_serialization.py tests/test_untrusted_files.py tests/test_model.py tests/test_hostile_models.py tests/test_saving_files.py" ;;
     # test_faults is left out: its SIGINT test cannot run under mutmut
     callbacks)        echo "tests/test_callbacks_values.py tests/test_keras_callbacks.py tests/test_keras_habits.py tests/test_model.py" ;;
     cli)              echo "tests/test_smoke_values.py tests/test_cli.py tests/test_own_data.py" ;;
