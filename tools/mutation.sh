@@ -15,10 +15,11 @@
 # pip install -e ".[mutation]".  Set JOBS (default 2) for more parallel workers, and
 # MUTANTS to a glob of mutant names to run only some functions, e.g.
 # MUTANTS='glassnet.cli.x_load_data*' tools/mutation.sh cli
-# Each test has a time limit of TEST_TIMEOUT seconds (default 60, pytest-timeout, part of
-# the mutation extra), so a mutant that makes a test hang (DaskBatches' mutants in the
-# distributed tests) fails that test and counts as killed, without waiting for mutmut's own
-# limit (which would leave the cluster's worker processes running).
+# A whole-module run starts afresh; with MUTANTS, the other functions keep their verdicts.
+# Each test has a time limit of TEST_TIMEOUT seconds (default 60; pytest-timeout, part of
+# the mutation extra): a mutant that makes a test loop or hang fails that test (killed)
+# instead of waiting for mutmut's own limit.  trainer mutates only its data path unless
+# MUTANTS says otherwise (see default_mutants).
 # Survivors that are judged harmless are listed in tools/mutation-survivors.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -76,7 +77,7 @@ if [ "${1:-}" = "--changed" ]; then
 fi
 SURVIVORS=0
 if [ "${1:-}" = "--survivors" ]; then SURVIVORS=1; shift; fi
-[ $# -gt 0 ] || { sed -n '2,19p' "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,23p' "$0"; exit 2; }
 
 for module in "$@"; do
   tests=$(tests_for "$module") || {
