@@ -824,3 +824,32 @@ def test_train_names_a_device_and_a_names_column_read_as_a_feature(tmp_path):
     assert status == 1 and err.rstrip().endswith(
         "glassnet read column 1 as a feature because the label is column 3 ('b'): if column 1 "
         "is the label, give --label animal"), err
+
+
+def test_train_scales_a_csv_inside_the_model_and_says_why_it_stopped(tmp_path):
+    import signal
+    x = _noise_csv(tmp_path / "n.csv", 80) * 50 + 100             # far from standard
+    status, out, _ = _cli_out("train", "--data", "n.csv", "--label", "y", "--epochs", "1",
+                              "--quiet", "--plot", "curves.png", "--out", "m.glassnet",
+                              cwd=tmp_path)
+    assert status == 0 and out.endswith("training curves saved to curves.png\n")
+    model = gn.load_model(tmp_path / "m.glassnet")
+    data = gn.datasets.catalog.load(str(tmp_path / "n.csv"), seed=0, label="y")
+    scaled = model.layers[0](data.x_test.astype(np.float32))         # the model's own scaling
+    assert np.abs(np.asarray(scaled).mean(axis=0)).max() < 0.5 and x.mean() > 50
+    # xor improves for all 1000 epochs: the cap, not an early stop
+    status, out, _ = _cli_out("train", "--data", "xor", "--quiet", "--out", "x.glassnet",
+                              cwd=tmp_path)
+    assert status == 0 and re.search(r"^reached the cap after 1000 epochs: the loss was best at "
+                                     r"epoch \d+", out, flags=re.M)
+
+    class PressCtrlC(io.StringIO):
+        def write(self, text):
+            if text.startswith("Epoch 3/"):
+                signal.raise_signal(signal.SIGINT)
+            return super().write(text)
+
+    status, out, _ = _cli_out("train", "--data", "xor", "--out", "y.glassnet", cwd=tmp_path,
+                              stdout=PressCtrlC())
+    assert status == 130 and re.search(r"^interrupted after 3 epochs: the loss was best at "
+                                       r"epoch \d+", out, flags=re.M)
