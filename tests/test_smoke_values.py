@@ -734,8 +734,9 @@ def test_ctrl_c_during_training_saves_the_model_and_exits_130(tmp_path):
                 signal.raise_signal(signal.SIGINT)
             return super().write(text)
 
-    status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "500", "--out", "x.glassnet",
-                              cwd=tmp_path, stdout=PressCtrlC())
+    with pytest.warns(RuntimeWarning, match="interrupted by Ctrl-C after 3 complete epoch"):
+        status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "500",
+                                  "--out", "x.glassnet", cwd=tmp_path, stdout=PressCtrlC())
     assert status == 130
     assert re.search(r"^time: \d+\.\d\d s for 3 epochs \(interrupted\)$", out, flags=re.M)
     assert "model saved to x.glassnet" in out
@@ -853,7 +854,8 @@ def test_train_scales_a_csv_inside_the_model_and_says_why_it_stopped(tmp_path):
                 signal.raise_signal(signal.SIGINT)
             return super().write(text)
 
-    status, out, _ = _cli_out("train", "--data", "xor", "--out", "y.glassnet", cwd=tmp_path,
-                              stdout=PressCtrlC())
+    with pytest.warns(RuntimeWarning, match="interrupted by Ctrl-C after 3 complete epoch"):
+        status, out, _ = _cli_out("train", "--data", "xor", "--out", "y.glassnet",
+                                  cwd=tmp_path, stdout=PressCtrlC())
     assert status == 130 and re.search(r"^interrupted after 3 epochs: the loss was best at "
                                        r"epoch \d+", out, flags=re.M)
