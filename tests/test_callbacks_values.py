@@ -436,3 +436,157 @@ def test_reduce_lr_without_cooldown_waits_patience_epochs_again():
         cb.on_epoch_end(epoch, {"val_loss": 1.0})
         rates.append(model.optimizer.current_learning_rate())
     assert rates == pytest.approx([1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125])
+
+
+# -- from the survivors of the second round (each one read; see tools/mutation-survivors.md) ----
+
+def _xy(n=40, seed=7):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 3)), np.arange(n) % 2
+
+
+def test_csv_logger_keeps_the_validation_values_of_every_validated_epoch(tmp_path):
+    # validation_freq=2: the first epoch has no val_ values; Keras's CSVLogger still has the
+    # columns, and so must this one (it used to drop them for the whole run)
+    x, y = _xy()
+    model = _model()
+    history = model.fit(x, y, epochs=4, verbose=0, validation_split=0.25, validation_freq=2,
+                        callbacks=[gn.CSVLogger(tmp_path / "log.csv")])
+    lines = (tmp_path / "log.csv").read_text().splitlines()
+    assert lines[0] == "epoch,accuracy,loss,val_accuracy,val_loss" and len(lines) == 5
+    rows = [line.split(",") for line in lines[1:]]
+    assert [r[0] for r in rows] == ["0", "1", "2", "3"]
+    assert rows[0][3:] == ["", ""] and rows[2][3:] == ["", ""]      # not validated: empty
+    assert [float(rows[1][4]), float(rows[3][4])] == history.history["val_loss"]
+    assert [float(r[2]) for r in rows] == history.history["loss"]
+    # the first epoch validates, the second does not: its val_ fields are empty
+    model = _model()
+    history = model.fit(x, y, epochs=2, verbose=0, validation_split=0.25,
+                        validation_freq=[1], callbacks=[gn.CSVLogger(tmp_path / "b.csv")])
+    assert (tmp_path / "b.csv").read_text().splitlines()[1:] == [
+        f"0,{history.history['accuracy'][0]!r},{history.history['loss'][0]!r},"
+        f"{history.history['val_accuracy'][0]!r},{history.history['val_loss'][0]!r}",
+        f"1,{history.history['accuracy'][1]!r},{history.history['loss'][1]!r},,"]
+    # appending below an older header never rewrites the rows already there
+    model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, validation_freq=2,
+              callbacks=[gn.CSVLogger(tmp_path / "b.csv", append=True)])
+    lines = (tmp_path / "b.csv").read_text().splitlines()
+    assert len(lines) == 5 and lines[1].startswith("0,") and lines[3].startswith("2,")
+
+
+def test_a_metric_at_several_thresholds_is_one_quoted_csv_field(tmp_path):
+    x, y = _xy()
+    model = gn.Sequential([gn.Dense(1, "sigmoid")], seed=0)
+    model.compile(gn.SGD(0.1), "binary_crossentropy",
+                  metrics=[gn.metrics.Precision(thresholds=[0.3, 0.7])])
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=[gn.CSVLogger(tmp_path / "l.csv")])
+    import csv
+    with open(tmp_path / "l.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))           # what pandas / a spreadsheet reads
+    assert len(rows) == 2
+    for epoch, row in enumerate(rows):
+        values = history.history["precision"][epoch]
+        assert len(values) == 2
+        assert row["precision"] == "[" + ", ".join(repr(float(v)) for v in values) + "]"
+
+
+def _interrupt_at(hook, when):
+    """A callback that presses Ctrl-C (SIGINT to this process) at ``hook`` number ``when``."""
+    import signal
+    calls = []
+
+    def press(*args):
+        calls.append(args)
+        if len(calls) == when:
+            signal.raise_signal(signal.SIGINT)
+    return gn.callbacks.LambdaCallback(**{hook: press})
+
+
+def test_backup_is_kept_after_ctrl_c_and_deleted_when_fit_completes(tmp_path):
+    x, y = _xy()
+    backup = tmp_path / "backup" / "latest.glassnet"
+
+    def run(*extra, epochs=6):
+        model = _model()
+        history = model.fit(x, y, epochs=epochs, batch_size=10, verbose=0,
+                            callbacks=[gn.BackupAndRestore(tmp_path / "backup"), *extra])
+        return model, history
+
+    with pytest.warns(RuntimeWarning, match="interrupted by Ctrl-C after 2 complete"):
+        _, history = run(_interrupt_at("on_epoch_end", 2))
+    assert history.interrupted is True and history.epoch == [0, 1] and backup.exists()
+    # resumed, then Ctrl-C again during the first epoch of this run: the backup stays
+    with pytest.warns(RuntimeWarning, match="interrupted by Ctrl-C"):
+        _, history = run(_interrupt_at("on_train_batch_end", 1))
+    assert history.interrupted is True and history.epoch == [] and backup.exists()
+    # the backup is written as each epoch begins: Ctrl-C after epoch 2 (index 1) resumes at
+    # the beginning of epoch index 1, and runs to the end
+    model, history = run()
+    assert history.interrupted is False and history.epoch == [1, 2, 3, 4, 5]
+    assert model.history.epoch == [0, 1, 2, 3, 4, 5] and not backup.exists()
+    # an early stop completes fit too (Keras deletes the backup then): a later run starts
+    # afresh instead of resuming a finished one
+    es = gn.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    model, history = run(es, epochs=50)
+    assert es.stopped_epoch == 1 and history.epoch == [0, 1] and not backup.exists()
+
+
+def test_early_stopping_that_never_watched_leaves_the_trained_weights(tmp_path):
+    x, y = _xy()
+    plain, watched = _model(), _model()
+    plain.fit(x, y, epochs=2, verbose=0, validation_split=0.25)
+    es = gn.EarlyStopping(start_from_epoch=5)                  # longer than the run
+    watched.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[es])
+    assert es.best_weights is None
+    np.testing.assert_array_equal(watched.predict(x), plain.predict(x))
+
+
+def test_progress_bar_shows_the_epochs_running_loss(monkeypatch):
+    tqdm = pytest.importorskip("tqdm")
+    monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 0)
+    previous_lock = tqdm.tqdm.get_lock()
+    tqdm.tqdm.set_lock(threading.RLock())
+
+    class Eager(tqdm.tqdm):             # draws at every update (a slow epoch's view)
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, mininterval=0, miniters=1, **kwargs)
+
+    monkeypatch.setattr(tqdm, "tqdm", Eager)
+    try:
+        rng = np.random.default_rng(8)
+        x, y = rng.normal(size=(300, 3)), np.arange(300) % 2
+        out, seen = _TTY(), {}
+        record = gn.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: seen.setdefault(epoch, []),
+            on_train_batch_end=lambda batch, logs: seen[max(seen)].append(logs["loss"]))
+        model = _model()
+        model.fit(x, y, epochs=2, batch_size=10, verbose=0,
+                  callbacks=[record, gn.callbacks.ProgbarLogger(stream=out)])   # verbose=1
+    finally:
+        tqdm.tqdm.set_lock(previous_lock)
+    text = out.getvalue()
+    # what stays on the terminal: the two epoch lines; each bar is cleared (leave=False)
+    visible = [line.split("\r")[-1].strip() for line in text.split("\n")]
+    assert [line.split(" - ")[0] for line in visible if line] == ["Epoch 1/2", "Epoch 2/2"]
+    for epoch in (0, 1):
+        part = text.split(f"Epoch {epoch + 1}/2")
+        assert len(part) >= 2
+        bars = "".join(p for p in part[1:] if not p.startswith(" - "))   # not the epoch line
+        shown = re.findall(r"loss=([0-9.]+)", bars.split("Epoch")[0] if epoch else bars)
+        # every 10 batches, the running loss of the epoch so far (what Keras's bar shows)
+        assert set(shown) >= {f"{seen[epoch][0]:.4f}", f"{seen[epoch][10]:.4f}",
+                              f"{seen[epoch][20]:.4f}"}
+        assert set(shown) <= {f"{seen[epoch][k]:.4f}" for k in (0, 10, 20)}
+
+
+def test_lambda_callback_names_a_misspelt_hook_and_reduce_lr_is_quiet(capsys):
+    with pytest.raises(ValueError, match=r"LambdaCallback received 'on_epoch_ended', which is "
+                                         r"not a callback hook"):
+        gn.callbacks.LambdaCallback(on_epoch_ended=print)
+    x, y = _xy()
+    model = _model()
+    model.optimizer.learning_rate = 0.4
+    model.fit(x, y, epochs=3, verbose=0, validation_split=0.25,
+              callbacks=[gn.ReduceLROnPlateau(factor=0.5, patience=0, min_delta=10.0)])
+    assert model.optimizer.current_learning_rate() == pytest.approx(0.1)    # two cuts
+    assert capsys.readouterr().out == ""                    # verbose=0, as Keras

@@ -696,7 +696,8 @@ def test_an_unbuilt_model_takes_its_width_from_the_first_batch():
 
 
 @pytest.mark.parametrize("text,lines", [(b"", 0), (b"\n", 1), (b"a", 1), (b"a\nb", 2),
-                                        (b"a\nb\n", 2), (b"a\n" * 5000, 5000)])
+                                        (b"a\nb\n", 2), (b"a\n" * 5000, 5000),
+                                        (b"a\n" * 600_000 + b"b", 600_001)])   # > 1 MB
 def test_file_rows_counts_lines_with_or_without_a_final_newline(tmp_path, text, lines):
     from glassnet.data import file_rows
     (tmp_path / "f").write_bytes(text)
@@ -753,3 +754,180 @@ def test_a_header_named_x_is_found(tmp_path):
     (tmp_path / "d.csv").write_text('"a","X"\n1,0\n2,1\n')
     assert load_csv(tmp_path / "d.csv", label_column="X")[1].tolist() == [0, 1]
     assert CSVDataset(tmp_path / "d.csv", label_column="X").label == 1
+
+
+# -- Dask arrays (glassnet.data.DaskBatches) -----------------------------------------------------
+
+def test_a_dask_array_trains_on_every_row_once_per_epoch_with_its_own_label_and_weight():
+    import glassnet as gn
+    da = pytest.importorskip("dask.array")
+    n = 130
+    ids = np.arange(n)
+    x = np.stack([ids / n, np.sin(ids), np.cos(ids)], axis=1)
+    y, w = ids % 2, 1.0 + ids / n
+    seen = []
+
+    class Recording(gn.Sequential):          # a user's train_step: sees each batch's rows
+        def train_step(self, xb, yb, sample_weight=None):
+            seen.append((np.rint(xb[:, 0] * n).astype(int), np.asarray(yb),
+                         np.asarray(sample_weight)))
+            return super().train_step(xb, yb, sample_weight)
+
+    def model():
+        m = Recording([gn.Dense(2, "softmax")], seed=0)
+        m.compile(gn.SGD(0.1), "sparse_categorical_crossentropy")
+        return m
+
+    chunks = 50                              # chunks of 50, 50 and 30 rows
+    dx, dy, dw = (da.from_array(a, chunks=chunks) for a in (x, y, w))
+    m = model()
+    m.fit(dx, dy, sample_weight=dw, epochs=2, batch_size=20, verbose=0)
+    # batches never straddle two chunks: 20+20+10, 20+20+10, 20+10 rows per epoch
+    assert m.optimizer.iterations == 16 and len(seen) == 16
+    epochs = [seen[:8], seen[8:]]
+    for batches in epochs:
+        rows = np.concatenate([r for r, _, _ in batches])
+        assert sorted(rows.tolist()) == ids.tolist()              # every row, once
+        assert sorted(len(r) for r, _, _ in batches) == [10, 10, 10, 20, 20, 20, 20, 20]
+        for r, yb, wb in batches:
+            assert len(set(r // chunks)) == 1                     # one chunk per batch
+            np.testing.assert_array_equal(yb, y[r])               # each row with its label
+            np.testing.assert_allclose(wb, w[r])                  # ... and its weight
+    order = [np.concatenate([r for r, _, _ in b]).tolist() for b in epochs]
+    assert order[0] != ids.tolist() and order[0] != order[1]      # shuffled, anew each epoch
+    # the chunks' order (the chunk of each epoch's batches, in turn) and the rows within them
+    chunk_order = [[int(r[0] // chunks) for r, _, _ in b] for b in epochs]
+    assert any(c != sorted(c) for c in chunk_order)
+    assert any(np.any(np.diff(r) < 0) for r, _, _ in epochs[0])
+    # without shuffle: the rows in order, and the same weights as from the arrays
+    seen.clear()
+    a = model()
+    a.fit(dx, dy, sample_weight=dw, epochs=1, batch_size=20, shuffle=False, verbose=0)
+    order = np.concatenate([r for r, _, _ in seen]).tolist()
+    assert order == ids.tolist()
+    assert [len(r) for r, _, _ in seen] == [20, 20, 10, 20, 20, 10, 20, 10]
+    # predict and evaluate go through a Dask array in order, one chunk at a time
+    np.testing.assert_allclose(a.predict(dx), a.predict(x), rtol=1e-6)
+    assert a.evaluate(dx, dy, return_dict=True)["loss"] == pytest.approx(
+        a.evaluate(x, y, return_dict=True)["loss"], rel=1e-6)
+    # a batch size beyond the data: one batch per chunk
+    seen.clear()
+    model().fit(dx, dy, epochs=1, batch_size=1000, shuffle=False, verbose=0)
+    assert [len(r) for r, _, _ in seen] == [50, 50, 30]
+
+
+def test_a_dask_array_is_refused_with_what_to_give_instead():
+    import glassnet as gn
+    da = pytest.importorskip("dask.array")
+    m = gn.Sequential([gn.Dense(2, "softmax")], seed=0)
+    m.compile(gn.SGD(0.1), "sparse_categorical_crossentropy")
+    x = da.from_array(np.zeros((10, 3)), chunks=5)
+    with pytest.raises(ValueError, match=r"validation_split needs to know the rows of x; for a "
+                                         r"Array pass validation_data"):
+        m.fit(x, np.zeros(10, int), validation_split=0.2, verbose=0)
+    with pytest.raises(ValueError, match=r"a Dask array for fit must be 2-D \(n_samples, "
+                                         r"n_features\); received shape \(10, 3, 1\)"):
+        m.fit(da.from_array(np.zeros((10, 3, 1)), chunks=5), np.zeros(10, int), verbose=0)
+    with pytest.raises(ValueError, match="class_weight needs y in memory"):
+        m.fit(x, np.zeros(10, int), class_weight={0: 2.0}, verbose=0)
+
+
+# -- PyDatasets and generators, as a user feeds them (glassnet.data, second round) --------------
+
+class _PyDataset:
+    """Keras's PyDataset protocol: len(ds) batches, ds[i] the i-th; records what fit read."""
+
+    def __init__(self, x, y=None, w=None, size=10):
+        self.x, self.y, self.w, self.size = x, y, w, size
+        self.read, self.epochs_ended = [], 0
+
+    def __len__(self):
+        return -(-len(self.x) // self.size)
+
+    def __getitem__(self, i):
+        if not 0 <= i < len(self):
+            raise IndexError(f"batch {i} of {len(self)}")
+        self.read.append(i)
+        part = slice(i * self.size, (i + 1) * self.size)
+        if self.y is None:
+            return self.x[part]                      # predict: x alone
+        if self.w is None:
+            return self.x[part], self.y[part]
+        return self.x[part], self.y[part], self.w[part]
+
+    def on_epoch_end(self):
+        self.epochs_ended += 1
+
+
+def _rows(n=40, seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 5))
+    return x, (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+
+
+def test_a_pydataset_is_read_in_a_new_order_each_epoch_and_told_when_one_ends():
+    x, y = _rows()
+    ds = _PyDataset(x, y)
+    model = _net()                              # no input width: the first batch gives it
+    model.fit(ds, epochs=3, verbose=0)
+    assert ds.epochs_ended == 3 and model.input_dim == 5
+    epochs = [ds.read[k:k + 4] for k in (1, 5, 9)]     # ds.read[0]: the width, read first
+    assert all(sorted(e) == [0, 1, 2, 3] for e in epochs)
+    assert any(e != [0, 1, 2, 3] for e in epochs) and epochs[0] != epochs[1]   # shuffled
+    ds.read.clear()
+    model.fit(ds, epochs=1, shuffle=False, verbose=0)
+    assert ds.read == [0, 1, 2, 3]
+    ds.read.clear()
+    result = model.evaluate(ds, return_dict=True)      # in order, every batch
+    assert ds.read == [0, 1, 2, 3]
+    assert result["loss"] == pytest.approx(model.evaluate(x, y, return_dict=True)["loss"])
+    # predict on batches of x alone, in order
+    np.testing.assert_allclose(model.predict(_PyDataset(x)), model.predict(x), rtol=1e-6)
+    # one batch only: its width still known before fitting
+    one = _net()
+    one.fit(_PyDataset(x[:8], y[:8]), epochs=1, verbose=0)
+    assert one.input_dim == 5 and one.optimizer.iterations == 1
+
+
+def test_batches_with_sample_weights_train_as_the_arrays_do():
+    x, y = _rows()
+    w = np.where(np.arange(40) % 2, 2.0, 0.0)
+    a, b, c = _net(), _net(), _net()
+    a.fit(_PyDataset(x, y, w), epochs=2, shuffle=False, verbose=0)
+    b.fit([(x[i:i + 10], y[i:i + 10], w[i:i + 10]) for i in range(0, 40, 10)], epochs=2,
+          verbose=0)
+    c.fit(x, y, sample_weight=w, batch_size=10, epochs=2, shuffle=False, verbose=0)
+    for model in (a, b):
+        for wa, wc in zip(model.get_weights(), c.get_weights()):
+            np.testing.assert_allclose(wa, wc, rtol=1e-6)
+
+
+def test_generators_in_predict_and_the_refusals_of_fit():
+    x, y = _rows()
+    model = _net()
+    model.fit(x, y, epochs=1, verbose=0)
+    # predict takes batches of x alone, or (x, y) batches (y ignored)
+    np.testing.assert_allclose(model.predict(x[i:i + 10] for i in range(0, 40, 10)),
+                               model.predict(x), rtol=1e-6)
+    np.testing.assert_allclose(model.predict((x[i:i + 10], y[i:i + 10]) for i in range(0, 40, 10)),
+                               model.predict(x), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"each batch must be a tuple \(x, y\) or \(x, y, "
+                                         r"sample_weight\); received ndarray$"):
+        model.fit((x[i:i + 10] for i in range(0, 40, 10)), verbose=0)
+    with pytest.raises(ValueError, match=r"each batch must be a tuple \(x, y\) or \(x, y, "
+                                         r"sample_weight\); received tuple of length 4"):
+        model.fit([(x, y, y, y)], verbose=0)
+    with pytest.raises(ValueError, match=r"y and sample_weight go inside the batches when x is "
+                                         r"a generator: it must yield \(x, y\) or \(x, y, "
+                                         r"sample_weight\)"):
+        model.fit((b for b in [(x, y)]), y, verbose=0)
+    with pytest.raises(ValueError, match=r"a generator can be read only once, so it can feed "
+                                         r"one epoch; for 2 epochs"):
+        model.fit((b for b in [(x, y)]), epochs=2, verbose=0)
+    # a bad value in the second batch names the batch
+    bad = x.copy()
+    bad[15, 2] = np.nan
+    with pytest.raises(ValueError, match=r"^batch 2: "):
+        model.fit([(bad[i:i + 10], y[i:i + 10]) for i in range(0, 40, 10)], verbose=0)
+    with pytest.raises(ValueError, match=r"^the generator gave no batches$"):
+        _net().fit((b for b in []), verbose=0)

@@ -135,3 +135,29 @@ def test_export_without_onnx_says_what_to_install(tmp_path, monkeypatch):
                                           r"'glassnet\[onnx\]'$"):
         model.export_onnx(tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_inputs_and_outputs_are_named_as_the_model_names_them(tmp_path, rng):
+    """One input and one output: "input" and "output" (what the CLI prints); several: the
+    model's own names, which an ONNX Runtime program feeds and fetches by name."""
+    from glassnet import layers
+    a, b = gn.Input(shape=(4,), name="a"), gn.Input(shape=(3,), name="b")
+    h = layers.Dense(5, activation="tanh")(a)
+    out1 = layers.Dense(2, activation="softmax", name="cls")(layers.concatenate([h, b]))
+    out2 = layers.Dense(1, name="reg")(h)
+    model = gn.Model({"a": a, "b": b}, [out1, out2])
+    model.export_onnx(tmp_path / "two.onnx")
+    session = ort.InferenceSession(str(tmp_path / "two.onnx"), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.shape[1]) for i in session.get_inputs()] == [("a", 4), ("b", 3)]
+    assert [o.name for o in session.get_outputs()] == ["cls", "reg"]
+    xa, xb = rng.normal(size=(5, 4)).astype("float32"), rng.normal(size=(5, 3)).astype("float32")
+    for got, want in zip(session.run(None, {"a": xa, "b": xb}),
+                         model.predict({"a": xa, "b": xb})):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    one = gn.Model(a, layers.Dense(2, name="head")(h))
+    one.export_onnx(tmp_path / "one.onnx")
+    session = ort.InferenceSession(str(tmp_path / "one.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["input"]
+    assert [o.name for o in session.get_outputs()] == ["output"]
+    proto = onnx.load(str(tmp_path / "one.onnx"))
+    assert proto.graph.name == one.name

@@ -173,3 +173,97 @@ def test_a_metric_with_several_values_is_logged_saved_and_loaded(data, tmp_path)
 def test_a_history_restores_only_numbers_or_lists_of_numbers(bad):
     with pytest.raises(ValueError, match="at most one number"):
         gn.callbacks.History().restore({"history": {"m": bad}, "epoch": [0]})
+
+
+# ----------------------------------------------------------------------------------------
+# from the survivors of tools/mutation.sh callbacks (second round)
+# ----------------------------------------------------------------------------------------
+
+def test_model_checkpoint_save_weights_only_writes_a_weights_file(data, tmp_path, capsys):
+    x, y = data
+    model = _model()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False, callbacks=[
+        gn.callbacks.ModelCheckpoint(tmp_path / "w-{epoch}-{batch}.glassnet", verbose=1,
+                                     save_weights_only=True, save_freq=2)])
+    assert sorted(os.listdir(tmp_path)) == ["w-1-2.glassnet", "w-1-4.glassnet"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"Epoch 1, batch 2: saved the model to {tmp_path / 'w-1-2.glassnet'}",
+        f"Epoch 1, batch 4: saved the model to {tmp_path / 'w-1-4.glassnet'}"]
+    fresh = _model()
+    fresh.load_weights(tmp_path / "w-1-4.glassnet")            # the weights after batch 4
+    np.testing.assert_array_equal(fresh.predict(x), model.predict(x))
+    with pytest.raises(ValueError):
+        gn.load_model(tmp_path / "w-1-4.glassnet")              # not a whole model
+
+
+def test_batch_hooks_receive_the_batchs_own_logs(data):
+    x, y = data
+    seen = {"train_begin": [], "test_end": [], "predict_end": []}
+    record = gn.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda batch, logs: seen["train_begin"].append(dict(logs)),
+        on_test_batch_end=lambda batch, logs: seen["test_end"].append(dict(logs)),
+        on_predict_batch_end=lambda batch, logs: seen["predict_end"].append(logs["outputs"]))
+    model = _model()
+    model.fit(x, y, epochs=1, batch_size=40, verbose=0, callbacks=[record])
+    assert seen["train_begin"] == [{"size": 40}, {"size": 24}]
+    model.evaluate(x, y, batch_size=40, callbacks=[record])
+    assert [sorted(logs) for logs in seen["test_end"]] == [["accuracy", "loss"]] * 2
+    assert seen["test_end"][-1]["loss"] == pytest.approx(
+        model.evaluate(x, y, return_dict=True)["loss"], rel=1e-6)
+    p = model.predict(x, batch_size=40, callbacks=[record])
+    np.testing.assert_array_equal(np.concatenate(seen["predict_end"]), p)
+
+
+def test_tensorboard_batch_frequency_histograms_and_a_second_fit(data, tmp_path, monkeypatch):
+    pytest.importorskip("tensorboardX")
+    x, y = data
+    model = _model(metrics=["accuracy", gn.metrics.Precision(thresholds=[0.3, 0.7])])
+    board = gn.callbacks.TensorBoard(tmp_path / "a", update_freq="batch", histogram_freq=3)
+    model.fit(x, y, epochs=3, batch_size=32, verbose=0, validation_split=0.25,
+              callbacks=[board])
+    train = _read(tmp_path / "a" / "train")
+    assert [e.step for e in train.Scalars("batch_loss")] == [1, 2, 3, 4, 5, 6]   # every batch
+    assert "batch_size" not in train.Tags()["scalars"]
+    assert [h.step for h in train.Histograms("dense/W")] == [2]               # after epoch 3
+    # a metric with several values has no scalar chart; the values after it still do
+    validation = _read(tmp_path / "a" / "validation")
+    assert [e.step for e in validation.Scalars("epoch_loss")] == [0, 1, 2]
+    assert "epoch_precision" not in train.Tags()["scalars"]
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[board])     # used again
+    assert 3 in [e.step for e in _read(tmp_path / "a" / "train").Scalars("epoch_loss")]
+    gn.callbacks.TensorBoard(tmp_path / "b", update_freq=1)                    # accepted
+    # Keras's defaults: ./logs, epoch values only, no histograms
+    monkeypatch.chdir(tmp_path)
+    _model().fit(x, y, epochs=1, verbose=0, callbacks=[gn.callbacks.TensorBoard()])
+    default = _read(tmp_path / "logs" / "train")
+    assert default.Tags()["histograms"] == [] and "batch_loss" not in default.Tags()["scalars"]
+    assert [e.step for e in default.Scalars("epoch_loss")] == [0]
+    for bad in (True, 1.5):
+        with pytest.raises(ValueError, match="histogram_freq must be an integer >= 0"):
+            gn.callbacks.TensorBoard(tmp_path, histogram_freq=bad)
+
+
+class _Writer:
+    """A stream with write and flush only (no isatty): a log file object of a user's own."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_progress_lines_to_a_stream_without_isatty_and_a_loaded_models_history(data,
+                                                                               tmp_path):
+    x, y = data
+    stream = _Writer()
+    model = _model()
+    model.fit(x, y, epochs=2, verbose=0,
+              callbacks=[gn.callbacks.ProgbarLogger(verbose=1, stream=stream)])
+    lines = "".join(stream.parts).splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "Epoch 2/2"]
+    model.save(tmp_path / "m.glassnet")
+    assert gn.load_model(tmp_path / "m.glassnet").history.interrupted is False

@@ -459,3 +459,99 @@ def test_evaluate_accuracy_and_loss_are_those_of_the_predictions(kind):
     assert result["accuracy"] == pytest.approx(np.mean(predicted == labels), abs=1e-6)
     assert 0.5 < result["accuracy"] < 1.0                     # neither trivial bound
     assert result["loss"] == pytest.approx(expected_loss, rel=1e-4)
+
+
+# -- trainer's data path: from the survivors of tools/mutation.sh trainer ----------------------
+
+def test_validation_data_in_every_form_scores_the_validation_rows(rng, tmp_path):
+    x, y = _blobs(rng, n=60)
+    xv, yv = _blobs(rng, n=30)
+    wv = np.where(np.arange(30) % 3 == 0, 0.0, 1.5)
+
+    def val_loss(validation_data, **kw):
+        model = _classifier(4, 3)
+        history = model.fit(x, y, epochs=1, batch_size=20, verbose=0, shuffle=False,
+                            validation_data=validation_data, **kw)
+        return model, history.history["val_loss"][0]
+
+    model, loss = val_loss((xv, yv, wv), validation_batch_size=7)
+    assert loss == pytest.approx(model.evaluate(xv, yv, sample_weight=wv,
+                                                return_dict=True)["loss"], rel=1e-5)
+    assert loss != pytest.approx(model.evaluate(xv, yv, return_dict=True)["loss"], rel=1e-3)
+    plain = model.evaluate(xv, yv, return_dict=True)["loss"]
+    for given in ([(xv[:15], yv[:15]), (xv[15:], yv[15:])],            # a list of batches
+                  (np.lib.format.open_memmap(tmp_path / "xv.npy", "w+", np.float32,
+                                             xv.shape), yv)):
+        if isinstance(given, tuple):
+            given[0][:] = xv
+        model, loss = val_loss(given)
+        assert loss == pytest.approx(plain, rel=1e-5)
+
+
+def test_validation_freq_as_a_list_of_epochs():
+    rng = np.random.default_rng(0)
+    x, y = _blobs(rng)
+    model = _classifier(4, 3)
+    validated = []
+    watch = gn.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: validated.append("val_loss" in logs))
+    history = model.fit(x, y, epochs=4, verbose=0, validation_split=0.25,
+                        validation_freq=[2, 3], callbacks=[watch])
+    assert validated == [False, True, True, False]                # epochs 2 and 3 (from 1)
+    assert len(history.history["val_loss"]) == 2
+    with pytest.raises(ValueError, match=r"validation_freq must be a positive integer or a "
+                                         r"collection of epoch numbers; received 0"):
+        model.fit(x, y, validation_split=0.25, validation_freq=0, verbose=0)
+
+
+def test_steps_per_epoch_goes_round_the_data_and_a_generator_runs_out():
+    rng = np.random.default_rng(1)
+    x, y = _blobs(rng, n=40)
+    seen = []
+
+    class Rows(gn.Sequential):
+        def train_step(self, xb, yb, sample_weight=None):
+            seen.append(len(xb))
+            return super().train_step(xb, yb, sample_weight)
+
+    model = Rows([gn.Dense(3, "softmax")], seed=0)
+    model.compile(gn.SGD(0.1), "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=10, steps_per_epoch=6, epochs=2, verbose=0)
+    assert model.optimizer.iterations == 12 and seen == [10] * 12      # round the data again
+    batches = ((x[i:i + 10], y[i:i + 10]) for i in range(0, 30, 10))
+    with pytest.warns(RuntimeWarning, match=r"the input ran out of data after 3 of 5 steps: "
+                                            r"a generator feeds each batch once"):
+        model.fit(batches, steps_per_epoch=5, epochs=1, verbose=0)
+    assert model.optimizer.iterations == 15
+
+
+def test_class_weight_multiplies_sample_weight_and_its_keys_are_checked():
+    rng = np.random.default_rng(2)
+    x, y = _blobs(rng)
+    w = np.where(np.arange(60) % 2, 2.0, 0.5)
+    a, b = _classifier(4, 3), _classifier(4, 3)
+    a.fit(x, y, sample_weight=w, class_weight={0: 3.0, 2: 0.25}, epochs=2, batch_size=16,
+          shuffle=False, verbose=0)
+    b.fit(x, y, sample_weight=w * np.array([3.0, 1.0, 0.25])[y], epochs=2, batch_size=16,
+          shuffle=False, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-6)
+    for bad in ({True: 2.0}, {-1: 2.0}, {"0": 2.0}):
+        with pytest.raises(ValueError, match=r"class_weight must be a dict \{class index: "
+                                             r"weight\}"):
+            a.fit(x, y, class_weight=bad, verbose=0)
+
+
+def test_fit_refuses_a_validation_split_of_everything_and_an_untrainable_layer():
+    rng = np.random.default_rng(3)
+    x, y = _blobs(rng)
+    model = _classifier(4, 3)
+    for split in (1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match=rf"validation_split must be in \[0, 1\); received "
+                                             rf"{split}"):
+            model.fit(x, y, validation_split=split, verbose=0)
+    stepped = gn.Sequential([gn.Dense(3, "step"), gn.Dense(3, "softmax")], seed=0)
+    stepped.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"layer 'dense' uses the 'step' activation, which "
+                                         r"cannot be trained \(its gradient is zero\)"):
+        stepped.fit(x, y, verbose=0)

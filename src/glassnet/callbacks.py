@@ -463,28 +463,50 @@ class ReduceLROnPlateau(Callback):
 
 
 class CSVLogger(Callback):
-    """Append each epoch's logs to a CSV file: a header ``epoch,<keys>``, then one row per epoch."""
+    """Append each epoch's logs to a CSV file: a header ``epoch,<keys>``, then one row per epoch.
+
+    An epoch that did not validate (``validation_freq``) leaves its ``val_`` fields
+    empty; when the first epoch did not validate, the header is written again with the
+    ``val_`` columns once a later epoch brings them (as Keras's CSVLogger, which adds them
+    from the start), so no logged value is lost.  Appending below an existing header
+    keeps that header.
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
         self._file = self._keys = None
+        self._own, self._rows = True, []
 
     def on_train_begin(self, logs=None):
         has_rows = self.append and os.path.exists(self.filename) \
             and os.path.getsize(self.filename) > 0
         self._file = open(self.filename, "a" if self.append else "w", encoding="utf-8")
-        self._keys = None if not has_rows else ()        # () : keep the existing header
+        self._own = not has_rows        # the header is this fit's: it may be written again
+        self._keys, self._rows = None, []               # this fit's rows, for a rewrite
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if not self._keys:
-            if self._keys is None:
-                self._file.write(self.separator.join(["epoch", *sorted(logs)]) + "\n")
-            self._keys = sorted(logs)
-        row = [str(epoch)] + [_csv_value(logs[k]) if k in logs else "" for k in self._keys]
-        self._file.write(self.separator.join(row) + "\n")
+        values = {k: _csv_value(v) for k, v in logs.items()}
+        if not self._own:
+            if self._keys is None:                      # below an existing header: kept
+                self._keys = sorted(logs)
+        elif self._keys is None or not set(logs) <= set(self._keys):
+            # the header, then every row so far, with every key seen so far
+            self._keys = sorted(set(self._keys or ()) | set(logs))
+            self._file.seek(0)
+            self._file.truncate()
+            self._file.write(self.separator.join(["epoch", *self._keys]) + "\n")
+            for row in self._rows:
+                self._write(*row)
+        if self._own:
+            self._rows.append((epoch, values))
+        self._write(epoch, values)
         self._file.flush()
+
+    def _write(self, epoch, values):
+        row = [str(epoch)] + [values.get(k, "") for k in self._keys]
+        self._file.write(self.separator.join(row) + "\n")
 
     def on_train_end(self, logs=None):
         if self._file is not None:
@@ -525,7 +547,9 @@ class BackupAndRestore(Callback):
     backup is there, the model is put back to it and training goes on from the
     epoch that was interrupted, with the same shuffles and dropout masks: the
     result is the one an uninterrupted run would have given.  When ``fit``
-    completes, the backup is deleted (``delete_checkpoint``).
+    completes (its last epoch, or stopped by a callback such as EarlyStopping, as
+    in Keras), the backup is deleted (``delete_checkpoint``); after Ctrl-C or an
+    error it stays, to be resumed.
 
     Parameters
     ----------
@@ -554,7 +578,10 @@ class BackupAndRestore(Callback):
         self._completed = epoch + 1 == self.params.get("epochs")
 
     def on_train_end(self, logs=None):
-        if self._completed and self.delete_checkpoint and os.path.exists(self.path):
+        # fit completed: it ran its last epoch, or a callback stopped it (EarlyStopping);
+        # not after Ctrl-C or an error, the runs the backup is there to resume
+        if (self._completed or self.model.stop_training) and self.delete_checkpoint \
+                and os.path.exists(self.path):
             os.remove(self.path)
 
 
@@ -672,8 +699,6 @@ class ProgbarLogger(Callback):
         self.verbose = verbose
         self.stream = stream or sys.stdout
         self._bar = None
-        self._seen = 0
-        self._loss_sum = 0.0
         self._start = None
         self._use_bar = False
 
@@ -688,7 +713,6 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
-        self._seen, self._loss_sum = 0, 0.0
         if self._use_bar:
             from tqdm import tqdm
             epochs = self.params.get("epochs", "?")
@@ -699,13 +723,9 @@ class ProgbarLogger(Callback):
     def on_batch_end(self, batch, logs=None):
         if self._bar is None:
             return
-        size = logs.get("size", 0)
-        self._seen += size
-        self._loss_sum += logs.get("loss", 0.0) * size
-        self._bar.update(size)
-        if batch % 10 == 0:
-            self._bar.set_postfix(loss=f"{self._loss_sum / max(self._seen, 1):.4f}",
-                                  refresh=False)
+        self._bar.update(logs.get("size", 0))
+        if batch % 10 == 0 and "loss" in logs:   # the batch logs' loss: the epoch's so far
+            self._bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self._start
