@@ -172,12 +172,25 @@ def _load(args, **kwargs):
     """catalog.load, with what to do about a non-numeric feature: name --label."""
     _check_data_path(args.data)
     try:
-        return catalog.load(args.data, seed=args.seed, label=args.label, **kwargs)
+        data = catalog.load(args.data, seed=args.seed, label=args.label, **kwargs)
     except files.CSVFieldError as exc:
         column = exc.header if exc.header else exc.column - 1
         raise ValueError(f"{exc}; glassnet read column {exc.column} as a feature because the "
                          f"label is {_label_name(args)}: if column {exc.column} is the label, "
                          f"give --label {column}") from None
+    if catalog.ALIASES.get(args.data, args.data) not in catalog.CATALOG \
+            and os.path.isfile(args.data):       # never guessed silently: what the first line was
+        print(_columns_line(args.data, data.columns), flush=True)
+    return data
+
+
+def _columns_line(path, columns):
+    """One line saying whether a CSV file's first line was read as its header or as data."""
+    if columns is not None:
+        shown = ", ".join(map(repr, columns[:8])) + (", ..." if len(columns) > 8 else "")
+        return f"Columns: the first line of {path} is its header ({shown})"
+    return (f"Columns: {path} has no header line: its first line is data, and its columns are "
+            f"numbered from 0 (--label INDEX)")
 
 
 def _check_classes(data, args):
