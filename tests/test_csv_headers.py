@@ -231,6 +231,11 @@ def test_train_says_what_the_first_line_was_and_trains_on_every_row(tmp_path):
     assert f"Columns: the first line of {path} is its header ('sepal', 'petal', 'species')" \
         in out
     assert catalog.load(str(path), label="species").columns == ("sepal", "petal", "species")
+    status, out, err = run_cli("evaluate", "h.glassnet", "--data", str(path), "--label",
+                               "species", cwd=tmp_path)
+    assert status == 0, err
+    assert out.splitlines()[1] == (f"Columns: the first line of {path} is its header "
+                                   f"('sepal', 'petal', 'species')")
 
 
 def test_predict_names_the_label_column_by_its_index_in_a_headerless_file(tmp_path):
