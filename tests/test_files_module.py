@@ -112,3 +112,52 @@ def test_files_fashion_mnist_reads_a_directory_and_the_environment(tmp_path, mon
         f"Fashion-MNIST was not found in {str(tmp_path / 'nowhere')!r}. Install Debian's "
         f"package with 'apt-get install dataset-fashion-mnist' (files in "
         f"/usr/share/datasets/fashion-mnist), or pass the directory holding the four IDX files")
+
+
+def _gz_csv(path, rows):
+    import gzip
+    path.write_bytes(gzip.compress(("".join(f"{k % 2},{k}.5\n" for k in range(rows)))
+                                   .encode()))
+    return path
+
+
+def test_the_limit_from_the_environment_in_plain_bytes(tmp_path, monkeypatch):
+    """GLASSNET_MAX_DATA_BYTES=300 is 300 bytes (not kilobytes); 1 byte is a valid limit."""
+    path = _gz_csv(tmp_path / "d.csv.gz", 40)                 # 40 lines, about 200 bytes
+    text_size = len(__import__("gzip").decompress(path.read_bytes()))
+    assert 150 < text_size < 300
+    monkeypatch.setenv("GLASSNET_MAX_DATA_BYTES", "300")
+    assert load_csv(path)[1].tolist() == [k % 2 for k in range(40)]
+    monkeypatch.setenv("GLASSNET_MAX_DATA_BYTES", "150")
+    with pytest.raises(files.DecompressionLimit, match="more than 150 bytes"):
+        load_csv(path)
+    monkeypatch.setenv("GLASSNET_MAX_DATA_BYTES", "1")
+    with pytest.raises(files.DecompressionLimit, match="more than 1 bytes"):
+        load_csv(path)
+    monkeypatch.setenv("GLASSNET_MAX_DATA_BYTES", "0")
+    with pytest.raises(ValueError, match="must be at least 1 byte"):
+        load_csv(path)
+
+
+def test_load_mnist_passes_its_limit_to_every_file(tmp_path):
+    import gzip
+    images = np.zeros((2, 28, 28), np.uint8)
+    for stem, array in (("train-images-idx3-ubyte", images), ("t10k-images-idx3-ubyte", images),
+                        ("train-labels-idx1-ubyte", np.zeros(2, np.uint8)),
+                        ("t10k-labels-idx1-ubyte", np.zeros(2, np.uint8))):
+        _idx(tmp_path / stem, array, 0x08)
+        (tmp_path / (stem + ".gz")).write_bytes(gzip.compress((tmp_path / stem).read_bytes()))
+        (tmp_path / stem).unlink()
+    assert files.load_mnist(str(tmp_path))[0][0].shape == (2, 784)
+    with pytest.raises(files.DecompressionLimit, match="more than 1,000 bytes"):
+        files.load_mnist(str(tmp_path), max_bytes=1000)
+
+
+def test_header_names_starting_with_x_and_a_damaged_gzip_header(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("X1,X2,label\n1.5,2.5,0\n")
+    assert files.read_header(path) == ["X1", "X2", "label"]
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 6 + b"garbage")
+    with pytest.raises(ValueError, match=r"bad.csv.gz': the gzip stream is damaged or truncated"):
+        files.read_header(path)
