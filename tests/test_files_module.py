@@ -161,3 +161,13 @@ def test_header_names_starting_with_x_and_a_damaged_gzip_header(tmp_path):
     path.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 6 + b"garbage")
     with pytest.raises(ValueError, match=r"bad.csv.gz': the gzip stream is damaged or truncated"):
         files.read_header(path)
+
+
+def test_files_fashion_mnist_looks_where_debian_puts_it(monkeypatch):
+    monkeypatch.delenv("GLASSNET_FASHION_MNIST", raising=False)
+    if os.path.isdir(files.FASHION_MNIST_DIR):
+        assert files.fashion_mnist()[0][0].shape[1] == 784
+        return
+    with pytest.raises(FileNotFoundError, match="Fashion-MNIST was not found in "
+                       "'/usr/share/datasets/fashion-mnist'"):
+        files.fashion_mnist()
