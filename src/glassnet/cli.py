@@ -172,12 +172,30 @@ def _load(args, **kwargs):
     """catalog.load, with what to do about a non-numeric feature: name --label."""
     _check_data_path(args.data)
     try:
-        return catalog.load(args.data, seed=args.seed, label=args.label, **kwargs)
+        data = catalog.load(args.data, seed=args.seed, label=args.label, **kwargs)
     except files.CSVFieldError as exc:
         column = exc.header if exc.header else exc.column - 1
         raise ValueError(f"{exc}; glassnet read column {exc.column} as a feature because the "
                          f"label is {_label_name(args)}: if column {exc.column} is the label, "
                          f"give --label {column}") from None
+    return data
+
+
+def _print_columns(args, data):
+    """Never guessed silently: say whether a CSV file's first line was its header or data."""
+    if catalog.ALIASES.get(args.data, args.data) in catalog.CATALOG \
+            or not os.path.isfile(args.data):
+        return
+    print(_columns_line(args.data, data.columns), flush=True)
+
+
+def _columns_line(path, columns):
+    """One line saying whether a CSV file's first line was read as its header or as data."""
+    if columns is not None:
+        shown = ", ".join(map(repr, columns[:8])) + (", ..." if len(columns) > 8 else "")
+        return f"Columns: the first line of {path} is its header ({shown})"
+    return (f"Columns: {path} has no header line: its first line is data, and its columns are "
+            f"numbered from 0 (--label INDEX)")
 
 
 def _check_classes(data, args):
@@ -276,6 +294,7 @@ def cmd_train(args):
         plan = (f"until the {'validation' if n_val else 'training'} loss has not improved for "
                 f"{args.patience} epochs (at most {epochs}; the best epoch's weights are kept; "
                 f"--epochs N trains exactly N)")
+    _print_columns(args, data)
     print(f"Training on {args.data}: {len(parts['train'][0])} samples"
           + (f" (and {n_val} held out for validation)" if n_val else "")
           + f", {data.x_train.shape[1]} features -> {data.n_outputs} outputs; layers {layers}, "
@@ -355,7 +374,9 @@ def cmd_evaluate(args):
     data, rows = _data_for(model, args)
     if model.loss is None:
         raise ValueError(f"{args.model!r} was saved without compile settings; cannot evaluate")
-    print(f"Scored: {rows}\n")
+    print(f"Scored: {rows}")
+    _print_columns(args, data)
+    print()
     x, y = data.x_test, data.y_test
     print(format_logs(model.evaluate(x, y, return_dict=True)))
     out = model.predict(x)

@@ -50,6 +50,9 @@ class Dataset:
     epochs: int = 10               # defaults that train this data set well
     hidden: list = field(default_factory=lambda: [128])
     learning_rate: float | None = None
+    #: a CSV file's column names from its header line, or None: no header line (its first
+    #: line is data, see files.first_line_is_header) or not a CSV file
+    columns: tuple | None = None
 
 
 def _split(x, y, seed, test_size, stratify=None):
@@ -162,10 +165,13 @@ def load(spec, seed=0, test_size=0.2, for_training=True, label=0, class_names=No
         else:
             y, labels = encode_labels(y if class_names is None else y.astype(str), class_names)
             task, n_out = "multiclass", len(labels)
+        header = files.read_header(spec)               # what load_csv decided
+        columns = tuple(header) if header is not None else None
         if not for_training:
-            return Dataset(spec, x[:0], y[:0], x, y, task, n_out, "standard", 1 / 255, labels)
+            return Dataset(spec, x[:0], y[:0], x, y, task, n_out, "standard", 1 / 255, labels,
+                           columns=columns)
         return Dataset(spec, *_split(x, y, seed, test_size, y if labels else None), task, n_out,
-                       "standard", 1 / 255, labels)
+                       "standard", 1 / 255, labels, columns=columns)
     raise UnknownDataset(f"--data must be one of {', '.join(CATALOG)}, a CSV file or an IDX "
                          f"directory; received {spec!r} (no such file or directory)")
 

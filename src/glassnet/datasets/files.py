@@ -33,7 +33,7 @@ from .preprocessing import encode_labels
 
 __all__ = ["load_idx", "load_mnist", "fashion_mnist", "load_csv", "save_csv", "FASHION_MNIST_DIR",
            "FASHION_MNIST_CLASSES", "MAX_DECOMPRESSED_BYTES", "check_data_file", "CSVFieldError",
-           "DecompressionLimit", "read_header", "decompression_limit"]
+           "DecompressionLimit", "read_header", "decompression_limit", "first_line_is_header"]
 
 #: the most bytes a gzipped data file may expand to, unless ``max_bytes`` or the
 #: environment variable ``GLASSNET_MAX_DATA_BYTES`` says otherwise (256 MiB: MNIST as
@@ -295,7 +295,14 @@ def load_csv(path, label_column=0, header="infer", delimiter=",", dtype=np.float
         The label's column: an index (negative counts from the end) or its
         name in the header.  None returns all columns as X.
     header : "infer", True or False
-        "infer" skips the first line if it is not all numbers.
+        Whether the first line holds the column names.  "infer" applies
+        :func:`first_line_is_header`: the first line is a header when none of
+        its fields is a number, or when one of its words sits in a column that
+        holds a number on the next line (``2019,2020,label`` above
+        ``1.5,2.5,0``).  A first line with numbers whose words all sit in
+        columns of words (``5.1,3.5,setosa`` above ``4.9,3.0,setosa``) is data:
+        it is never dropped.  :func:`read_header` says which was decided;
+        pass True or False when the rule gets your file wrong.
     delimiter : str
     dtype : float type of X
     return_class_names : bool, default False
@@ -343,18 +350,14 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
     with open(path, "rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
-        first = handle.readline()
-    data = _read_bytes(path, max_bytes) if gzipped else None
-    if gzipped:
-        first = data.split(b"\n", 1)[0]
-    first = first.decode("utf-8", "replace").strip()
-    if not first:
+        data = _read_bytes(path, max_bytes) if gzipped else None
+        fields, following = _head(io.BytesIO(data) if gzipped else handle, delimiter)
+    if fields is None:
         raise ValueError(f"{name!r} is empty; expected rows of numbers separated by "
                          f"{delimiter!r}")
-    fields = [f.strip().strip('"') for f in first.split(delimiter)]
     n_columns = len(fields)
     if header == "infer":
-        header = not _all_numbers(fields)
+        header = first_line_is_header(fields, following)
     col = label_index(name, label_column, fields if header else None, n_columns)
     first_line = 2 if header else 1
     names = fields if header else None
@@ -368,7 +371,7 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
         with _source(name, data) as source:
             labels = np.loadtxt(source, delimiter=delimiter,
                                 dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
-                                encoding="utf-8")
+                                encoding="utf-8-sig")
         labels = np.char.strip(np.char.strip(labels), '"')
     if table is None:
         raise ValueError(f"{name!r} could not be parsed as a CSV file of numbers separated by "
@@ -427,9 +430,11 @@ def save_csv(path, x, y=None, label="label", feature_names=None):
 
 
 def read_header(path, delimiter=","):
-    """The column names of a CSV file's first line, or None when it is all numbers (no header).
+    """The column names of a CSV file's first line, or None when that line is data (no header).
 
-    Reads one line (at most 1 MB, gzipped or not) of a regular file.
+    The rule of ``header="infer"`` (:func:`first_line_is_header`), on the first
+    line and the next non-blank one (at most 1 MB each, gzipped or not) of a
+    regular file: what :func:`load_csv` and ``CSVDataset`` decide for the file.
     """
     name = os.fspath(path)
     check_data_file(name)
@@ -439,13 +444,13 @@ def read_header(path, delimiter=","):
         try:
             with (gzip.GzipFile(fileobj=handle) if gzipped else contextlib.nullcontext(handle)) \
                     as stream:
-                first = stream.readline(_CHUNK)
+                fields, following = _head(stream, delimiter, _CHUNK)
         except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{name!r}: the gzip stream is damaged or truncated ({exc})") \
                 from None
-    fields = [f.strip().strip('"') for f in first.decode("utf-8", "replace").strip()
-              .split(delimiter)]
-    return None if _all_numbers(fields) else fields
+    if fields is None or not first_line_is_header(fields, following):
+        return None
+    return fields
 
 
 def whole_number_labels(labels):
@@ -501,7 +506,7 @@ def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=N
             with _source(name, data) as source, warnings.catch_warnings():
                 warnings.simplefilter("ignore")      # "empty input" is reported by the caller
                 return np.loadtxt(source, delimiter=delimiter, dtype=parse_as,
-                                  skiprows=1 if header else 0, ndmin=2, encoding="utf-8",
+                                  skiprows=1 if header else 0, ndmin=2, encoding="utf-8-sig",
                                   usecols=usecols)
         except (ValueError, OverflowError):
             continue
@@ -512,13 +517,57 @@ def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=N
                              header_fields)
 
 
-def _all_numbers(fields):
+def _is_number(field):
     try:
-        for field in fields:
-            float(field)
+        float(field)
         return True
     except ValueError:
         return False
+
+
+def _split_fields(line, delimiter):
+    """A line's fields as the header rule sees them: a leading byte-order mark (Excel's
+    "CSV UTF-8"), spaces and double quotes removed."""
+    return [f.strip().strip('"') for f in line.lstrip("\ufeff").strip().split(delimiter)]
+
+
+def _head(stream, delimiter, limit=-1):
+    """The fields of a binary stream's first line and of the next non-blank line: (None,
+    None) for an empty first line, (fields, None) when no other line holds anything."""
+    first = stream.readline(limit).decode("utf-8", "replace")
+    if not first.lstrip("\ufeff").strip():
+        return None, None
+    for line in iter(lambda: stream.readline(limit), b""):
+        if line.strip():
+            return (_split_fields(first, delimiter),
+                    _split_fields(line.decode("utf-8", "replace"), delimiter))
+    return _split_fields(first, delimiter), None
+
+
+def first_line_is_header(fields, following=None):
+    """The rule of ``header="infer"``: is a CSV file's first line its column names?
+
+    ``fields`` are the first line's fields, ``following`` those of the next
+    non-blank line (None when there is none).  The first line is a header when
+
+    * none of its fields is a number (``sepal_length,species``), or
+    * one of its words sits in a column that holds a number on the next line: a
+      header with numeric-looking names (``2019,2020,label`` above ``1.5,2.5,0``).
+
+    Otherwise it is data, and never dropped: a line with numbers whose words
+    (empty fields aside) all sit in columns of words on the next line, as a
+    file without a header whose labels are names (``5.1,3.5,setosa`` above
+    ``4.9,3.0,setosa``).  The one case the rule cannot tell is a header of
+    numbers only, or of numbers above a column of words (``2019,2020,label``
+    above ``1.5,2.5,cat``): such a line is read as data; pass ``header=True``.
+    """
+    numbers = [_is_number(field) for field in fields]
+    if not any(numbers):
+        return True
+    if following is None:
+        return False
+    return any(field and not number and _is_number(below)
+               for field, number, below in zip(fields, numbers, following))
 
 
 def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, skip=None,
@@ -528,7 +577,7 @@ def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, sk
 
     A field that is not a number raises :class:`CSVFieldError` (with the column's
     name from ``header_fields``, when given)."""
-    text = io.StringIO(data[start:].decode("utf-8", "replace"))
+    text = io.StringIO(data[start:].decode("utf-8-sig", "replace"))
     for offset, line in enumerate(text):
         line_no = first_line_no + offset
         stripped = line.strip()

@@ -8,7 +8,8 @@ import os
 import numpy as np
 
 from ..data import file_rows
-from .files import check_data_file, label_index, raise_first_error, whole_number_labels
+from .files import (_head, check_data_file, first_line_is_header, label_index,
+                    raise_first_error, whole_number_labels)
 
 __all__ = ["CSVDataset"]
 
@@ -37,6 +38,8 @@ class CSVDataset:
     class_names : sequence of str, optional
         Needed when the labels are names: they become the indices of these.
     header : "infer", True or False
+        As :func:`~glassnet.datasets.load_csv` (the same rule: a first line of
+        data whose labels are names is kept).
     delimiter : str
     seed : int, optional
         Seeds the shuffle buffer's generator.
@@ -53,12 +56,11 @@ class CSVDataset:
                 raise ValueError(f"{self.path!r} is gzipped; CSVDataset streams plain text "
                                  f"files (gunzip it, or use load_csv)")
             handle.seek(0)
-            first = handle.readline().decode("utf-8", "replace").strip()
-        if not first:
+            fields, following = _head(handle, delimiter)
+        if fields is None:
             raise ValueError(f"{self.path!r} is empty")
-        fields = [f.strip().strip('"') for f in first.split(delimiter)]
-        if header == "infer":
-            header = not all(_is_number(f) for f in fields)
+        if header == "infer":                  # the rule of load_csv
+            header = first_line_is_header(fields, following)
         self.header, self.delimiter, self.dtype = bool(header), delimiter, np.dtype(dtype)
         self.n_columns = len(fields)
         self.label = label_index(self.path, label_column, fields if header else None,
@@ -101,7 +103,7 @@ class CSVDataset:
         for kind in (np.int32, np.float64):
             try:
                 table = np.loadtxt(io.BytesIO(text), delimiter=self.delimiter, dtype=kind,
-                                   ndmin=2, encoding="utf-8")
+                                   ndmin=2, encoding="utf-8-sig")
                 break
             except (ValueError, OverflowError):
                 table = None
@@ -124,13 +126,13 @@ class CSVDataset:
         features = [c for c in range(self.n_columns) if c != self.label]
         try:
             x = np.loadtxt(io.BytesIO(text), delimiter=self.delimiter, dtype=np.float64,
-                           usecols=features, ndmin=2, encoding="utf-8")
+                           usecols=features, ndmin=2, encoding="utf-8-sig")
         except ValueError:
             raise_first_error(self.path, text, self.delimiter, self.n_columns, line, 0,
                                self.label)
             raise
         names = np.loadtxt(io.BytesIO(text), delimiter=self.delimiter, dtype=str,
-                           usecols=[self.label], ndmin=1, encoding="utf-8")
+                           usecols=[self.label], ndmin=1, encoding="utf-8-sig")
         names = np.char.strip(np.char.strip(names), '"')
         index = {name: k for k, name in enumerate(self.class_names)}
         unknown = sorted(set(names.tolist()) - set(index))
@@ -159,11 +161,3 @@ class CSVDataset:
                 pool_x, pool_y = pool_x[order], pool_y[order]
             for start in range(0, len(pool_x), size):
                 yield pool_x[start:start + size], pool_y[start:start + size]
-
-
-def _is_number(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
