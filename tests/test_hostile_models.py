@@ -224,6 +224,26 @@ def test_devices_fifos_and_directories_are_refused_by_name(tmp_path):
             gn.load_model(path)
 
 
+def test_sockets_block_devices_and_missing_files_are_named(tmp_path, monkeypatch):
+    import os
+    import socket
+    import stat
+    monkeypatch.chdir(tmp_path)                     # a short path: sockets allow ~100 bytes
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("server.glassnet")
+        with pytest.raises(ValueError, match=r"'server\.glassnet' is not a valid glassnet model "
+                                             r"file: it is a socket, not a file"):
+            gn.load_model("server.glassnet")
+    with pytest.raises(FileNotFoundError, match=r"^no model file at 'gone\.glassnet'$"):
+        gn.load_model("gone.glassnet")
+    block = next((entry.path for entry in os.scandir("/dev")
+                  if stat.S_ISBLK(entry.stat(follow_symlinks=False).st_mode)), None)
+    if block is None:
+        pytest.skip("no block device in /dev")
+    with pytest.raises(ValueError, match="it is a block device, not a file"):
+        gn.load_model(block)
+
+
 def test_a_zip_of_many_members_and_json_of_many_lists_are_refused_in_bounded_memory(tmp_path):
     import io
     import zipfile
