@@ -108,6 +108,14 @@ def test_json_container_limit_is_exact(tmp_path):
                                   .encode()}))
 
 
+def test_params_in_npy_format_2_load(tmp_path):
+    """.npy format 2.0 (NumPy writes it for large headers; other writers may always do)."""
+    model, path = _saved(tmp_path)
+    v2 = _rewrite(path, tmp_path / "v2.glassnet",
+                  **{"params.npy": _npy(np.asarray(model.variables), version=(2, 0))})
+    np.testing.assert_array_equal(gn.load_model(v2).variables, model.variables)
+
+
 def test_json_size_limit_is_exact(tmp_path):
     model, path = _saved(tmp_path)
     text = json.dumps(_meta(path)).encode()
