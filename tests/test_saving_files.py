@@ -233,3 +233,27 @@ def test_the_clean_up_touches_only_glassnets_regular_temporaries(tmp_path):
                                             ".a.link.glassnet-tmp", "elsewhere",
                                             "visible.glassnet-tmp"]
     assert (tmp_path / "elsewhere").read_bytes() == b"keep"
+
+
+def test_model_save_and_save_weights_pass_overwrite_on(tmp_path):
+    """Keras's save(overwrite=False) keeps an existing file; overwrite=True replaces a
+    read-only one (the default refuses it)."""
+    model = _trained_adam()
+    path = tmp_path / "m.glassnet"
+    path.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        model.save(path, overwrite=False)
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        model.save_weights(path, overwrite=False)
+    assert path.read_bytes() == b"precious"
+    path.chmod(0o444)
+    model.save(path, overwrite=True)
+    x = np.ones((2, 3), np.float32)
+    assert np.array_equal(gn.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+    weights = tmp_path / "w.glassnet"
+    weights.write_bytes(b"precious")
+    weights.chmod(0o444)
+    model.save_weights(weights, overwrite=True)
+    fresh = _trained_adam()
+    fresh.load_weights(weights)
+    assert np.array_equal(fresh.variables, model.variables)
