@@ -192,10 +192,12 @@ def test_an_overflowed_optimizer_state_saves_and_loads_with_a_warning(tmp_path):
     model.save(tmp_path / "m.glassnet")
     with pytest.warns(UserWarning, match="optimizer state .* NaN or infinite") as caught:
         loaded = gn.load_model(tmp_path / "m.glassnet")
-    # one warning per state array, with its count, pointing at the caller's load_model line
+    # one warning per state array, with its count, pointing at the caller's code, not at
+    # glassnet's (the caller is this file, or mutmut's trampoline under mutation testing)
     assert sorted(str(w.message).split(" holds ")[1].split(" NaN")[0] for w in caught) == [
         "1", "3"]
-    assert {w.filename for w in caught} == {__file__}
+    package = os.path.dirname(gn.__file__) + os.sep
+    assert not any(w.filename.startswith(package) for w in caught)
     assert np.array_equal(loaded.variables, model.variables)
     assert np.isinf(loaded.optimizer.state["v"][:3]).all()
     assert np.isnan(loaded.optimizer.state["m"][0])
