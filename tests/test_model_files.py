@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.serialization import MAX_JSON_BYTES, MAX_JSON_DEPTH
+from glassnet.serialization import MAX_JSON_BYTES, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH
 
 
 def _saved(tmp_path, units=(3,), n_in=2):
@@ -82,6 +82,38 @@ def test_many_layers_and_a_long_history_are_not_deep(tmp_path):
     model.save(tmp_path / "m.glassnet")
     loaded = gn.load_model(tmp_path / "m.glassnet")
     assert len(loaded.layers) == 41 and len(loaded.history.history["loss"]) == 50
+
+
+def test_json_container_limit_is_exact(tmp_path):
+    """At most MAX_JSON_CONTAINERS objects and arrays in all (each costs Python memory)."""
+    model, path = _saved(tmp_path)
+    text = json.dumps(_meta(path))
+    # containers in the model's own JSON: its brackets (no string in it holds one)
+    own = sum(text.count(bracket) for bracket in "[{")
+    assert own == sum(text.count(bracket) for bracket in "]}")
+
+    def with_extra(n):                 # one list holding n - 1 empty lists: n containers
+        extra = "[" + ",".join(["[]"] * (n - 1)) + "]"
+        return text[:-1] + ', "extra": ' + extra + "}"
+
+    at_limit = with_extra(MAX_JSON_CONTAINERS - own)
+    loaded = gn.load_model(_rewrite(path, tmp_path / "many.glassnet",
+                                    **{"glassnet.json": at_limit.encode()}))
+    np.testing.assert_array_equal(loaded.variables, model.variables)
+    with pytest.raises(ValueError, match=rf"more.glassnet' is not a valid glassnet model file: "
+                                         rf"glassnet.json cannot be read \(it holds more than "
+                                         rf"{MAX_JSON_CONTAINERS:,} JSON objects and arrays\)"):
+        gn.load_model(_rewrite(path, tmp_path / "more.glassnet",
+                               **{"glassnet.json": with_extra(MAX_JSON_CONTAINERS - own + 1)
+                                  .encode()}))
+
+
+def test_params_in_npy_format_2_load(tmp_path):
+    """.npy format 2.0 (NumPy writes it for large headers; other writers may always do)."""
+    model, path = _saved(tmp_path)
+    v2 = _rewrite(path, tmp_path / "v2.glassnet",
+                  **{"params.npy": _npy(np.asarray(model.variables), version=(2, 0))})
+    np.testing.assert_array_equal(gn.load_model(v2).variables, model.variables)
 
 
 def test_json_size_limit_is_exact(tmp_path):

@@ -190,8 +190,14 @@ def test_an_overflowed_optimizer_state_saves_and_loads_with_a_warning(tmp_path):
     model.optimizer.state["v"][:3] = np.inf             # Adam's v overflowed
     model.optimizer.state["m"][0] = np.nan
     model.save(tmp_path / "m.glassnet")
-    with pytest.warns(UserWarning, match="optimizer state .* NaN or infinite"):
+    with pytest.warns(UserWarning, match="optimizer state .* NaN or infinite") as caught:
         loaded = gn.load_model(tmp_path / "m.glassnet")
+    # one warning per state array, with its count, pointing at the caller's code, not at
+    # glassnet's (the caller is this file, or mutmut's trampoline under mutation testing)
+    assert sorted(str(w.message).split(" holds ")[1].split(" NaN")[0] for w in caught) == [
+        "1", "3"]
+    package = os.path.dirname(gn.__file__) + os.sep
+    assert not any(w.filename.startswith(package) for w in caught)
     assert np.array_equal(loaded.variables, model.variables)
     assert np.isinf(loaded.optimizer.state["v"][:3]).all()
     assert np.isnan(loaded.optimizer.state["m"][0])
@@ -229,3 +235,27 @@ def test_the_clean_up_touches_only_glassnets_regular_temporaries(tmp_path):
                                             ".a.link.glassnet-tmp", "elsewhere",
                                             "visible.glassnet-tmp"]
     assert (tmp_path / "elsewhere").read_bytes() == b"keep"
+
+
+def test_model_save_and_save_weights_pass_overwrite_on(tmp_path):
+    """Keras's save(overwrite=False) keeps an existing file; overwrite=True replaces a
+    read-only one (the default refuses it)."""
+    model = _trained_adam()
+    path = tmp_path / "m.glassnet"
+    path.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        model.save(path, overwrite=False)
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        model.save_weights(path, overwrite=False)
+    assert path.read_bytes() == b"precious"
+    path.chmod(0o444)
+    model.save(path, overwrite=True)
+    x = np.ones((2, 3), np.float32)
+    assert np.array_equal(gn.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+    weights = tmp_path / "w.glassnet"
+    weights.write_bytes(b"precious")
+    weights.chmod(0o444)
+    model.save_weights(weights, overwrite=True)
+    fresh = _trained_adam()
+    fresh.load_weights(weights)
+    assert np.array_equal(fresh.variables, model.variables)
