@@ -363,3 +363,22 @@ def test_a_fit_that_fails_at_once_does_not_pin_the_model(cupy):
     with pytest.raises(KeyError):
         cpu.fit(x, y, epochs=1, verbose=0, callbacks=[Broken()])
     assert cpu.to("cuda").device == "cuda"
+
+
+def test_kernels_are_cached_by_their_code_not_their_class_name():
+    made = []
+
+    class Recorder:
+        def __init__(self, *args, **kwargs):
+            made.append(args)
+    kernels = cuda.Kernels.__new__(cuda.Kernels)        # no GPU here: only the cache
+    kernels.cp = type("FakeCupy", (), {"ElementwiseKernel": Recorder, "RawKernel": Recorder})
+    kernels._cache = {}
+    first = kernels._elementwise(("ReLU", "forward"), "T b, T c", "T z, T a", "a = z")
+    assert kernels._elementwise(("ReLU", "forward"), "T b, T c", "T z, T a", "a = z") is first
+    other = kernels._elementwise(("ReLU", "forward"), "T b, T c", "T z, T a", "a = z + c")
+    assert other is not first and len(made) == 2          # same name, other code
+    f32 = kernels._raw("void f() {}", "f", np.float32)
+    assert kernels._raw("void f() {}", "f", np.float32) is f32
+    assert kernels._raw("void f() {}", "f", np.float64) is not f32
+    assert "typedef double T;" in made[-1][0]

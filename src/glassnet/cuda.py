@@ -132,21 +132,22 @@ class Kernels:
         self._twins = {}
         self._no_guard = self.cp.zeros(2, np.int32)
 
-    # -- compiling ---------------------------------------------------------------------------
+    # -- compiling (cached by the code itself: two classes of one name never share a kernel) --
     def _elementwise(self, key, in_params, out_params, body):
-        kernel = self._cache.get(key)
+        code = (in_params, out_params, body)
+        kernel = self._cache.get(code)
         if kernel is None:
             kernel = self.cp.ElementwiseKernel(in_params, out_params, body,
                                                f"glassnet_{key[0]}_{key[1]}", options=OPTIONS)
-            self._cache[key] = kernel
+            self._cache[code] = kernel
         return kernel
 
-    def _raw(self, key, source, function, dtype):
-        kernel = self._cache.get((key, dtype))
+    def _raw(self, source, function, dtype):
+        code = f"typedef {_C_TYPES[np.dtype(dtype)]} T;\n{source}"
+        kernel = self._cache.get((code, function))
         if kernel is None:
-            code = f"typedef {_C_TYPES[np.dtype(dtype)]} T;\n{source}"
             kernel = self.cp.RawKernel(code, function, options=OPTIONS)
-            self._cache[(key, dtype)] = kernel
+            self._cache[(code, function)] = kernel
         return kernel
 
     @staticmethod
@@ -200,7 +201,7 @@ class Kernels:
                 and z.ndim == 2:
             n, k = z.shape
             a = self.cp.empty((n, k), z.dtype)
-            kernel = self._raw("softmax", activation.cuda_bias_softmax, "bias_softmax", z.dtype)
+            kernel = self._raw(activation.cuda_bias_softmax, "bias_softmax", z.dtype)
             kernel(*self._grid(n), (z, b, a, np.int64(n), np.int64(k)))
             return a
         body = self._twin(activation, "cuda_bias_forward", ("forward",))
@@ -227,8 +228,7 @@ class Kernels:
             kernel(a, grad_a, constant, delta)
             delta.sum(axis=0, out=db)
             return delta
-        kernel = self._raw((type(activation).__name__, "backward"),
-                           _BACKWARD_BIAS.replace("SNIPPET", body), "backward_bias", a.dtype)
+        kernel = self._raw(_BACKWARD_BIAS.replace("SNIPPET", body), "backward_bias", a.dtype)
         kernel(*self._grid(k), (a, grad_a, delta, db, np.int64(n), np.int64(k), constant))
         return delta
 
@@ -238,7 +238,7 @@ class Kernels:
                 or delta.shape[0] > COLUMN_KERNEL_MAX_ROWS:
             return False
         n, k = delta.shape
-        kernel = self._raw("column_sums", _COLUMN_SUMS, "column_sums", delta.dtype)
+        kernel = self._raw(_COLUMN_SUMS, "column_sums", delta.dtype)
         kernel(*self._grid(k), (delta, db, np.int64(n), np.int64(k)))
         return True
 
@@ -261,7 +261,7 @@ class Kernels:
         delta = cp.empty((n, k), z.dtype)
         weighted = sample_weight is not None
         w = sample_weight.astype(z.dtype, copy=False) if weighted else per_sample
-        kernel = self._raw(type(loss).__name__, source, "loss_and_delta", z.dtype)
+        kernel = self._raw(source, "loss_and_delta", z.dtype)
         kernel(*self._grid(n), (z, a, y, w, per_sample, delta, np.int64(n), np.int64(k),
                                 z.dtype.type(1.0 / n) if n else z.dtype.type(0),
                                 np.int32(weighted)))
@@ -276,7 +276,7 @@ class Kernels:
         total = self.cp.empty(1, np.float64)
         weighted = sample_weight is not None
         w = sample_weight.astype(per_sample.dtype, copy=False) if weighted else per_sample
-        kernel = self._raw("loss_total", _LOSS_TOTAL, "loss_total", per_sample.dtype)
+        kernel = self._raw(_LOSS_TOTAL, "loss_total", per_sample.dtype)
         kernel((1,), (1,), (per_sample, w, total, np.int64(n), np.int32(weighted)))
         return float(total.get()[0]) / n
 
@@ -286,7 +286,7 @@ class Kernels:
         n = per_sample.shape[0]
         weighted = sample_weight is not None
         w = sample_weight.astype(per_sample.dtype, copy=False) if weighted else per_sample
-        kernel = self._raw("store_loss", _STORE_LOSS, "store_loss", per_sample.dtype)
+        kernel = self._raw(_STORE_LOSS, "store_loss", per_sample.dtype)
         kernel((1,), (1,), (per_sample, w, totals, guard, np.int64(n), np.int32(weighted),
                             np.int64(k), np.int32(step)))
 
