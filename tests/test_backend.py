@@ -66,7 +66,7 @@ def test_the_command_line_says_what_to_install(tmp_path):
 
 def test_numpy_arrays_stay_what_they_are():
     a = np.arange(6.0).reshape(2, 3)
-    assert backend.array_module(a) is np and backend.device_of(a) == "cpu"
+    assert backend.array_module(a) is np and not backend.is_device_array(a)
     assert backend.to_host(a) is a and backend.to_module(a, np) is a
     assert not backend.holds_device_array([a, {"b": a}])
 
@@ -382,3 +382,33 @@ def test_kernels_are_cached_by_their_code_not_their_class_name():
     assert kernels._raw("void f() {}", "f", np.float32) is f32
     assert kernels._raw("void f() {}", "f", np.float64) is not f32
     assert "typedef double T;" in made[-1][0]
+
+
+def test_mean_loss_reads_back_what_the_store_kernel_wrote():
+    launches = []
+
+    class Launch:
+        def __init__(self, code, function, options=()):
+            self.function = function
+
+        def __call__(self, grid, block, args):
+            launches.append((self.function, args))
+
+    class Slot(np.ndarray):
+        def get(self):
+            return np.asarray(self)
+    kernels = cuda.Kernels.__new__(cuda.Kernels)        # no GPU here: the Python around it
+    kernels.cp = type("FakeCupy", (), {"RawKernel": Launch})
+    kernels._cache = {}
+    kernels._loss_slot = np.array([0.75]).view(Slot)    # as if the kernel had stored 0.75
+    kernels._loss_guard = np.zeros(2, np.int32)
+    per_sample = np.ones(4, np.float32)
+    assert kernels.mean_loss(per_sample) == 0.75
+    function, args = launches[-1]
+    assert function == "store_loss" and args[0] is per_sample
+    assert args[2] is kernels._loss_slot and args[3] is kernels._loss_guard
+    assert [type(a) for a in args[4:]] == [np.int64, np.int32, np.int64, np.int32]
+    assert (int(args[4]), int(args[5])) == (4, 0)         # n samples, unweighted
+    weights = np.full(4, 2.0, np.float32)
+    kernels.mean_loss(per_sample, weights)
+    assert launches[-1][1][1] is weights and int(launches[-1][1][5]) == 1

@@ -27,12 +27,8 @@ import importlib.util
 
 import numpy as np
 
-__all__ = ["DEVICES", "array_module", "normalize_device", "module_for", "device_of",
-           "is_device_array", "holds_device_array", "gpu_module", "to_host", "to_module",
-           "take_rows"]
-
-#: the devices a model can live on
-DEVICES = ("cpu", "cuda")
+__all__ = ["array_module", "normalize_device", "module_for", "is_device_array",
+           "holds_device_array", "gpu_module", "to_host", "to_module", "take_rows"]
 
 _CUPY_HINT = ("device='cuda' needs CuPy: pip install 'glassnet[cuda]' (it installs "
               "cupy-cuda12x; on CUDA 13 install cupy-cuda13x instead)")
@@ -54,11 +50,6 @@ def array_module(a):
 def gpu_module():
     """CuPy (imported once; :func:`module_for` checked it when the model chose the GPU)."""
     return importlib.import_module("cupy")
-
-
-def device_of(a):
-    """``"cuda"`` for a CuPy array, ``"cpu"`` otherwise."""
-    return "cuda" if is_device_array(a) else "cpu"
 
 
 def normalize_device(device):

@@ -79,18 +79,9 @@ extern "C" __global__ void backward_bias(const T* a_, const T* grad_a_, T* delta
     db[j] = total;
 }"""
 
-# Σ_i w_i l_i in float64, one thread adding the samples in order (what losses.reduce computes)
-_LOSS_TOTAL = r"""
-extern "C" __global__ void loss_total(const T* loss, const T* w, double* total, long long n,
-                                      int weighted) {
-    double sum = 0;
-    for (long long i = 0; i < n; ++i)
-        sum += weighted ? (double)loss[i] * (double)w[i] : (double)loss[i];
-    total[0] = sum;
-}"""
-
-# the same, stored on the device for fit's deferred check (no read-back, so no wait per
-# step): the mean goes to totals[k]; the first step whose loss is not finite sets
+# (1/n) Σ_i w_i l_i in float64, one thread adding the samples in order (what losses.reduce
+# computes), stored on the device at totals[k]: read back at once (mean_loss), or once per
+# epoch by fit's deferred check, for which the first step whose loss is not finite sets
 # guard = {1, k}, and every update kernel after it leaves the weights as they are
 _STORE_LOSS = r"""
 extern "C" __global__ void store_loss(const T* loss, const T* w, double* totals, int* guard,
@@ -131,6 +122,9 @@ class Kernels:
         self._cache = {}
         self._twins = {}
         self._no_guard = self.cp.zeros(2, np.int32)
+        # where mean_loss has the kernel store the loss it reads back (its guard is never read)
+        self._loss_slot = self.cp.empty(1, np.float64)
+        self._loss_guard = self.cp.zeros(2, np.int32)
 
     # -- compiling (cached by the code itself: two classes of one name never share a kernel) --
     def _elementwise(self, key, in_params, out_params, body):
@@ -270,15 +264,11 @@ class Kernels:
     def mean_loss(self, per_sample, sample_weight=None):
         """``(1/n) Σ_i w_i l_i`` as a float: :func:`glassnet.losses.reduce` in one launch.
 
-        (CuPy's ``sum(dtype=float64)`` costs the host several times a launch.)
+        (CuPy's ``sum(dtype=float64)`` costs the host several times a launch.)  The
+        same kernel as :meth:`store_loss`, read back at once.
         """
-        n = per_sample.shape[0]
-        total = self.cp.empty(1, np.float64)
-        weighted = sample_weight is not None
-        w = sample_weight.astype(per_sample.dtype, copy=False) if weighted else per_sample
-        kernel = self._raw(_LOSS_TOTAL, "loss_total", per_sample.dtype)
-        kernel((1,), (1,), (per_sample, w, total, np.int64(n), np.int32(weighted)))
-        return float(total.get()[0]) / n
+        self.store_loss(per_sample, sample_weight, self._loss_slot, 0, self._loss_guard, 0)
+        return float(self._loss_slot.get()[0])
 
     def store_loss(self, per_sample, sample_weight, totals, k, guard, step):
         """``totals[k] = (1/n) Σ_i w_i l_i`` on the device, and ``guard = {1, step}`` if that

@@ -71,9 +71,10 @@ class Kernels:
     defer_min_batch = None
 
     def update(self, optimizer, params, grads, out, lr, decay, guard=None):
-        """Run ``optimizer``'s update in one pass; False when there is no kernel for it."""
+        """Run ``optimizer``'s update in one pass; False when there is no kernel for it
+        (or when asked for a GPU's guarded update, which has no meaning here)."""
         kernel = self._updates.get(type(optimizer))
-        if kernel is None:
+        if kernel is None or guard is not None:
             return False
         dtype = params.dtype.type
         scalars = [s if isinstance(s, bool) else dtype(s)

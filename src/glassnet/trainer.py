@@ -666,7 +666,7 @@ class Trainer:
         is accepted for Keras's sake; prediction prints nothing.
         """
         on_device = backend.holds_device_array(x)     # then the output stays on the GPU
-        x = self.side_by_side(self.from_device(x))
+        x = self.side_by_side(self.from_device(x) if on_device else x)
         if data.is_source(x):
             return self._predict_source(x, batch_size)
         x = self._check_x(x)

@@ -25,7 +25,8 @@ Every layer is a subclass of :class:`Layer` and says, in one class, how it
   ``penalty_gradient()`` adds dR/dθ to its gradients (the model calls it once
   per layer after the backward pass, however often the layer was used);
 * **goes fast, optionally**: ``use_kernels(kernels)`` receives the model's
-  compiled kernels for ``fit`` (:mod:`glassnet.fast`);
+  fused kernels for ``fit`` (:mod:`glassnet.fast` on the CPU, :mod:`glassnet.cuda`
+  on a GPU);
 * **explains**: ``trace_forward()`` / ``trace_backward()`` read the record
   back as the steps of :mod:`glassnet.trace`; ``to_onnx(graph, x)`` writes the
   same forward pass as ONNX operators; ``get_config()`` describes it for
@@ -294,7 +295,8 @@ class Layer:
             input_dim, f"{type(self).__name__} input_dim")
         self.input_dim = self.output_dim = None
         self.rng = None
-        #: compiled kernels for training (glassnet[fast]), or None: see :meth:`use_kernels`
+        #: fused kernels for training (glassnet.fast or glassnet.cuda), or None: see
+        #: :meth:`use_kernels`
         self.kernels = None
         #: views into the model's flat vectors, set when the model binds the layer
         self.bound_weights, self.bound_grads = [], []
@@ -537,7 +539,8 @@ class Layer:
         return None if self.can_backpropagate else self
 
     def use_kernels(self, kernels):
-        """Accept the model's compiled kernels (:mod:`glassnet.fast`) for ``fit``, or None."""
+        """Accept the model's fused kernels for ``fit`` (:mod:`glassnet.fast`,
+        :mod:`glassnet.cuda`), or None."""
         self.kernels = kernels
         if self.graph is not None:
             for layer in self.graph.layers:
