@@ -283,3 +283,48 @@ def test_a_headerless_file_with_word_labels_never_loses_its_first_row(tmp_path_f
     assert ds.n_rows == len(rows)
     np.testing.assert_array_equal(xs, expected)
     assert [sorted(set(labels))[k] for k in ys] == labels
+
+
+# ----------------------------------------------------------------------------------------
+# an outside tester's findings on files as people export them (each failed before its fix)
+# ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mark", ["NA", "n/a", "#N/A", "?", "#DIV/0!", "null", "0x10"])
+def test_a_missing_value_mark_on_line_one_is_an_error_not_a_header(tmp_path, mark):
+    # (a mark that starts with '#' was also dropped as a NumPy comment line)
+    path = tmp_path / "spreadsheet.csv"
+    path.write_text(f"{mark},3.5,0\n1.0,2.0,1\n3.0,4.0,0\n")
+    for load in (lambda: load_csv(path, label_column=-1),
+                 lambda: list(CSVDataset(path, label_column=-1, batch_size=8))):
+        with pytest.raises(ValueError, match=r"line 1, column 1: expected a number, found"):
+            load()
+
+
+def test_blank_lines_above_the_data_are_named_not_called_empty(tmp_path):
+    path = tmp_path / "padded.csv"
+    path.write_text("\n\n1,2,0\n3,4,1\n")
+    for load in (lambda: load_csv(path, label_column=-1),
+                 lambda: CSVDataset(path, label_column=-1)):
+        with pytest.raises(ValueError, match=r"line 1 is blank but line 3 holds data"):
+            load()
+
+
+def test_a_number_beyond_float32_is_refused_not_turned_into_inf(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("1,2,0\n2,1e39,1\n")
+    with pytest.raises(ValueError, match=r"line 2, column 2: .*1e\+39.*float32"):
+        load_csv(path, label_column=-1)
+    with pytest.raises(ValueError, match=r"line 2, column 2: .*float32"):
+        list(CSVDataset(path, label_column=-1, batch_size=8))
+    x, _ = load_csv(path, label_column=-1, dtype=np.float64)    # float64 holds it
+    assert x[1, 1] == 1e39
+
+
+def test_a_file_of_another_separator_is_refused_with_the_separator_named(tmp_path):
+    path = tmp_path / "excel_fr.csv"
+    path.write_text("1.5;2.5;0\n3.5;4.5;1\n")
+    with pytest.raises(ValueError, match=r"one column .*no feature.*delimiter=';'"):
+        CSVDataset(path, label_column=-1)
+    with pytest.raises(ValueError, match=r"no feature.*delimiter=';'"):
+        load_csv(path, label_column=-1)
+    x, y = load_csv(path, label_column=-1, delimiter=";")
+    assert x.shape == (2, 2) and y.tolist() == [0, 1]

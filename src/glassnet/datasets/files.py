@@ -351,7 +351,8 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
         gzipped = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
         data = _read_bytes(path, max_bytes) if gzipped else None
-        fields, following = _head(io.BytesIO(data) if gzipped else handle, delimiter)
+        fields, following = _head(io.BytesIO(data) if gzipped else handle, delimiter,
+                                  name=name)
     if fields is None:
         raise ValueError(f"{name!r} is empty; expected rows of numbers separated by "
                          f"{delimiter!r}")
@@ -359,6 +360,7 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
     if header == "infer":
         header = first_line_is_header(fields, following)
     col = label_index(name, label_column, fields if header else None, n_columns)
+    require_features(name, fields, col, delimiter)
     first_line = 2 if header else 1
     names = fields if header else None
     table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col,
@@ -369,7 +371,7 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
         table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col,
                        usecols=features, header_fields=names)
         with _source(name, data) as source:
-            labels = np.loadtxt(source, delimiter=delimiter,
+            labels = np.loadtxt(source, comments=None, delimiter=delimiter,
                                 dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
                                 encoding="utf-8-sig")
         labels = np.char.strip(np.char.strip(labels), '"')
@@ -382,14 +384,16 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
     if table.shape[1] != expected:
         raise ValueError(f"{name!r}, line 1: the header has {n_columns} fields but the data "
                          f"rows have {table.shape[1] + (labels is not None)}")
-    if table.dtype.kind == "f" and not np.isfinite(table).all():
-        row, column = (int(i) for i in np.argwhere(~np.isfinite(table))[0])
+    bad = unrepresentable(table, dtype)
+    if bad is not None:
+        row, column = bad
         value = table[row, column]
         if labels is not None and column >= col:       # the table lacks the label column
             column += 1
+        why = ("missing or infinite values are not accepted: fill or drop them first"
+               if not np.isfinite(value) else f"it is beyond {np.dtype(dtype).name}'s range")
         raise CSVFieldError(f"{name!r}, line {row + first_line}, column {column + 1}: "
-                            f"expected a number, found {value} (missing or infinite values "
-                            f"are not accepted: fill or drop them first)", row + first_line,
+                            f"expected a number, found {value} ({why})", row + first_line,
                             column + 1, str(value),
                             fields[column] if header else None)
     if col is None:
@@ -444,7 +448,7 @@ def read_header(path, delimiter=","):
         try:
             with (gzip.GzipFile(fileobj=handle) if gzipped else contextlib.nullcontext(handle)) \
                     as stream:
-                fields, following = _head(stream, delimiter, _CHUNK)
+                fields, following = _head(stream, delimiter, _CHUNK, name)
         except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{name!r}: the gzip stream is damaged or truncated ({exc})") \
                 from None
@@ -465,6 +469,18 @@ def whole_number_labels(labels):
         return labels.astype(np.int64)
     whole = bool(np.all((labels == np.round(labels)) & (np.abs(labels) < 2 ** 53)))
     return labels.astype(np.int64) if whole else labels
+
+
+def require_features(name, fields, label, delimiter):
+    """Refuse a file whose only column is the label (no feature to learn from): most often
+    a file separated by another character than ``delimiter``, which the message names."""
+    if label is None or len(fields) > 1:
+        return
+    others = [d for d in (";", "\t", "|", ",") if d != delimiter and d in fields[0]]
+    hint = f"; its first line holds {others[0]!r}: pass delimiter={others[0]!r}" if others \
+        else ""
+    raise ValueError(f"{name!r} has one column when split at {delimiter!r}, and it is the "
+                     f"label: there is no feature to learn from{hint}")
 
 
 def label_index(name, label_column, header_fields, n_columns):
@@ -505,7 +521,7 @@ def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=N
         try:
             with _source(name, data) as source, warnings.catch_warnings():
                 warnings.simplefilter("ignore")      # "empty input" is reported by the caller
-                return np.loadtxt(source, delimiter=delimiter, dtype=parse_as,
+                return np.loadtxt(source, comments=None, delimiter=delimiter, dtype=parse_as,
                                   skiprows=1 if header else 0, ndmin=2, encoding="utf-8-sig",
                                   usecols=usecols)
         except (ValueError, OverflowError):
@@ -515,6 +531,18 @@ def _parse(name, data, delimiter, header, first_line, n_columns, skip, usecols=N
     start = len(data.split(b"\n", 1)[0]) + 1 if header else 0
     return raise_first_error(name, data, delimiter, n_columns, first_line, start, skip,
                              header_fields)
+
+
+def unrepresentable(table, dtype):
+    """(row, column) of the first value that is missing, infinite or too large for ``dtype``
+    (1e39 would become inf in float32), or None."""
+    if table.dtype.kind != "f":
+        return None
+    limit = np.finfo(dtype).max if np.dtype(dtype).kind == "f" else np.inf
+    bad = ~(np.abs(table) <= limit)                      # NaN compares False: bad too
+    if not bad.any():
+        return None
+    return tuple(int(i) for i in np.argwhere(bad)[0])
 
 
 def _is_number(field):
@@ -531,11 +559,17 @@ def _split_fields(line, delimiter):
     return [f.strip().strip('"') for f in line.lstrip("\ufeff").strip().split(delimiter)]
 
 
-def _head(stream, delimiter, limit=-1):
+def _head(stream, delimiter, limit=-1, name="the file"):
     """The fields of a binary stream's first line and of the next non-blank line: (None,
     None) for an empty first line, (fields, None) when no other line holds anything."""
     first = stream.readline(limit).decode("utf-8", "replace")
     if not first.lstrip("\ufeff").strip():
+        for number, line in enumerate(iter(lambda: stream.readline(limit), b""), start=2):
+            if line.strip():
+                raise ValueError(f"{name!r}, line 1 is blank but line {number} holds data: the "
+                                 f"column "
+                                 f"names (or the first row) must be on line 1; remove the "
+                                 f"blank lines above them")
         return None, None
     for line in iter(lambda: stream.readline(limit), b""):
         if line.strip():
@@ -560,14 +594,31 @@ def first_line_is_header(fields, following=None):
     ``4.9,3.0,setosa``).  The one case the rule cannot tell is a header of
     numbers only, or of numbers above a column of words (``2019,2020,label``
     above ``1.5,2.5,cat``): such a line is read as data; pass ``header=True``.
+    A missing-value mark (``NA``, ``?``, ``#N/A``, ``#DIV/0!``, ``null``, ...) or a
+    token that starts like a number (``0x10``) is not a column name: a first line
+    with numbers and such a field is data, and the field is reported as not a
+    number, as on any other line.
     """
     numbers = [_is_number(field) for field in fields]
     if not any(numbers):
         return True
     if following is None:
         return False
-    return any(field and not number and _is_number(below)
-               for field, number, below in zip(fields, numbers, following))
+    return any(_is_name(field) and _is_number(below)
+               for field, number, below in zip(fields, numbers, following) if not number)
+
+
+#: what spreadsheets and statistics programs write for a missing value (lower case)
+MISSING_MARKS = frozenset({"na", "n/a", "#n/a", "nan", "null", "none", "?", "-", "--", ".",
+                           "#div/0!", "#value!", "#ref!", "#num!", "#name?", "#null!"})
+
+
+def _is_name(field):
+    """True for a field that can be a column name: not empty, not a missing-value mark,
+    and not starting like a number (``0x10``, ``12kg``)."""
+    text = field.strip()
+    return bool(text) and text.lower() not in MISSING_MARKS \
+        and not text.lstrip("+-")[:1].isdigit()
 
 
 def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, skip=None,

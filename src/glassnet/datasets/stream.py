@@ -9,7 +9,7 @@ import numpy as np
 
 from ..data import file_rows
 from .files import (_head, check_data_file, first_line_is_header, label_index,
-                    raise_first_error, whole_number_labels)
+                    raise_first_error, require_features, unrepresentable, whole_number_labels)
 
 __all__ = ["CSVDataset"]
 
@@ -56,7 +56,7 @@ class CSVDataset:
                 raise ValueError(f"{self.path!r} is gzipped; CSVDataset streams plain text "
                                  f"files (gunzip it, or use load_csv)")
             handle.seek(0)
-            fields, following = _head(handle, delimiter)
+            fields, following = _head(handle, delimiter, name=self.path)
         if fields is None:
             raise ValueError(f"{self.path!r} is empty")
         if header == "infer":                  # the rule of load_csv
@@ -65,6 +65,7 @@ class CSVDataset:
         self.n_columns = len(fields)
         self.label = label_index(self.path, label_column, fields if header else None,
                                   self.n_columns)
+        require_features(self.path, fields, self.label, delimiter)
         self.batch_size = int(batch_size)
         self.shuffle_buffer = int(shuffle_buffer)
         self.class_names = None if class_names is None else tuple(class_names)
@@ -102,7 +103,8 @@ class CSVDataset:
         """x (rows, features) and y (rows,) of one piece of the file."""
         for kind in (np.int32, np.float64):
             try:
-                table = np.loadtxt(io.BytesIO(text), delimiter=self.delimiter, dtype=kind,
+                table = np.loadtxt(io.BytesIO(text), comments=None,
+                                   delimiter=self.delimiter, dtype=kind,
                                    ndmin=2, encoding="utf-8-sig")
                 break
             except (ValueError, OverflowError):
@@ -115,23 +117,28 @@ class CSVDataset:
         if table.shape[1] != self.n_columns:
             raise ValueError(f"{self.path!r}, line {line}: rows of {table.shape[1]} fields, "
                              f"the first line has {self.n_columns}")
-        if table.dtype.kind == "f" and not np.isfinite(table).all():
-            row, column = (int(i) for i in np.argwhere(~np.isfinite(table))[0])
+        bad = unrepresentable(table, self.dtype)
+        if bad is not None:
+            row, column = bad
+            value = table[row, column]
+            why = "" if not np.isfinite(value) else f" (beyond {self.dtype.name}'s range)"
             raise ValueError(f"{self.path!r}, line {line + row}, column {column + 1}: expected a "
-                             f"number, found {table[row, column]}")
+                             f"number, found {value}{why}")
         x = np.delete(table, self.label, axis=1).astype(self.dtype)
         return x, whole_number_labels(table[:, self.label])     # as load_csv: 1.0 is class 1
 
     def _parse_named(self, line, text):
         features = [c for c in range(self.n_columns) if c != self.label]
         try:
-            x = np.loadtxt(io.BytesIO(text), delimiter=self.delimiter, dtype=np.float64,
+            x = np.loadtxt(io.BytesIO(text), comments=None,
+                           delimiter=self.delimiter, dtype=np.float64,
                            usecols=features, ndmin=2, encoding="utf-8-sig")
         except ValueError:
             raise_first_error(self.path, text, self.delimiter, self.n_columns, line, 0,
                                self.label)
             raise
-        names = np.loadtxt(io.BytesIO(text), delimiter=self.delimiter, dtype=str,
+        names = np.loadtxt(io.BytesIO(text), comments=None,
+                           delimiter=self.delimiter, dtype=str,
                            usecols=[self.label], ndmin=1, encoding="utf-8-sig")
         names = np.char.strip(np.char.strip(names), '"')
         index = {name: k for k, name in enumerate(self.class_names)}
