@@ -44,7 +44,7 @@ tests_for() {
     serialization)    echo "tests/test_model_files.py tests/test_serialization.py tests/test_untrusted_files.py tests/test_model.py tests/test_hostile_models.py tests/test_saving_files.py" ;;
     # test_faults is left out: its SIGINT test cannot run under mutmut
     callbacks)        echo "tests/test_callbacks_values.py tests/test_keras_callbacks.py tests/test_keras_habits.py tests/test_model.py" ;;
-    cli)              echo "tests/test_smoke_values.py tests/test_cli.py tests/test_own_data.py" ;;
+    cli)              echo "tests/test_cli_parser.py tests/test_smoke_values.py tests/test_cli.py tests/test_own_data.py" ;;
     report)           echo "tests/test_user_paths.py tests/test_trace.py" ;;
     # trainer: only the data path (batching, class_weight/sample_weight, validation_split and
     # validation_data, Steps); the rest of trainer.py is reached by every test and too slow:

@@ -594,7 +594,8 @@ def make_parser():
     train.add_argument("--layers", type=_layers, help="hidden layer sizes, e.g. 128,64")
     train.add_argument("--activation", default="relu", choices=HIDDEN_ACTIVATIONS,
                        help="hidden-layer activation (default: relu)")
-    train.add_argument("--optimizer", default="adam", choices=optimizers.names())
+    train.add_argument("--optimizer", default="adam", choices=optimizers.names(),
+                       help="the update rule (default: adam)")
     train.add_argument("--lr", type=_positive(float), help="learning rate")
     train.add_argument("--epochs", type=_positive(int),
                        help=f"train exactly this many epochs (default: until the validation "
@@ -602,7 +603,8 @@ def make_parser():
     train.add_argument("--patience", type=_positive(int), default=20,
                        help="without --epochs: stop after this many epochs without improvement "
                             "(default: 20)")
-    train.add_argument("--batch-size", type=_positive(int), default=32)
+    train.add_argument("--batch-size", type=_positive(int), default=32,
+                       help="samples per gradient step (default: 32)")
     train.add_argument("--validation", type=_fraction,
                        help="fraction of the training data held out, a stratified random sample "
                             "(default: 0.1, or 0 for data sets under 50 samples such as xor)")
@@ -610,7 +612,8 @@ def make_parser():
                        help="how to scale the inputs: standard (per feature, from the training "
                             "rows; the default for CSV files), minmax, pixels (the default for "
                             "image data) or none")
-    train.add_argument("--out", default="model.glassnet", help="model file to write")
+    train.add_argument("--out", default="model.glassnet",
+                       help="model file to write (default: model.glassnet)")
     train.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                        help="train on the CPU (NumPy) or an NVIDIA GPU (CuPy: "
                             "pip install 'glassnet[cuda]')")
@@ -655,7 +658,8 @@ def make_parser():
                        help="which test sample to trace (default: the one with the highest "
                             "loss)")
         if name == "report":
-            p.add_argument("--out", default="report.html")
+            p.add_argument("--out", default="report.html",
+                           help="the HTML file to write (default: report.html)")
 
     lab_command = command("lab", "watch a network learn in the browser (needs glassnet[lab])",
                           cmd_lab)
