@@ -51,12 +51,15 @@ def run(capsys, *argv):
 
 
 def help_options(capsys, command):
-    """{'--option': its help text} as ``glassnet COMMAND --help`` prints them."""
+    """{'--option' or 'positional': its help text} as ``glassnet COMMAND --help`` prints them."""
     status, out, _ = run(capsys, command, "--help")
     assert status == 0
     options, current = {}, None
-    for line in out.split("options:", 1)[1].splitlines():
-        m = re.match(r"  (-[\w-]+)(?: \S+)?(?:, (--[\w-]+)(?: \S+)?)?(?:\s{2,}(.*))?$", line)
+    sections = out.split("\n\n")
+    listed = "\n".join(s for s in sections if s.startswith(("options:", "positional arguments:")))
+    for line in listed.splitlines():
+        m = re.match(r"  (-[\w-]+|\w+)(?: \S+)?(?:, (--[\w-]+)(?: \S+)?)?(?:\s{2,}(.*))?$",
+                     line)
         if m:
             current = m.group(2) or m.group(1)
             options[current] = m.group(3) or ""
@@ -73,6 +76,7 @@ def test_help_lists_every_command_with_its_purpose(capsys):
     listed = re.findall(r"^    (\w+)  ", out.split("COMMAND\n", 1)[1], re.M)
     assert listed == COMMANDS
     assert "Run 'glassnet COMMAND --help' for a command's options." in out
+    assert "\ncommands:\n  COMMAND\n" in out
     assert "NumPy alone" in out
     for command in COMMANDS:
         # each command's line in the overview, and the same purpose atop its own help
@@ -99,7 +103,7 @@ def test_every_default_the_help_states_is_the_one_used(capsys, command):
     stated = 0
     for option, line in options.items():
         dest = option.lstrip("-").replace("-", "_")
-        if option in ("--help", "--debug"):
+        if option in ("--help", "--debug") or not option.startswith("--"):
             continue
         assert dest in args, (command, option)
         said = _stated_default(line)
@@ -110,6 +114,26 @@ def test_every_default_the_help_states_is_the_one_used(capsys, command):
         assert str(value) == said.split()[0], (command, option, value, line)
     if command in ("train", "evaluate", "explain", "report"):
         assert stated >= (8 if command == "train" else 2)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_is_explained_in_help(capsys, command):
+    options = help_options(capsys, command)
+    assert "--debug" in options and "--help" in options
+    positionals = [a for a in POSITIONALS[command] if a != "xor"] + (["name"] if command ==
+                                                                      "demo" else [])
+    assert len([o for o in options if not o.startswith("-")]) >= len(positionals)
+    for option, text in options.items():
+        assert len(text.split()) >= 2, (command, option, text)
+
+
+@pytest.mark.parametrize("command", ["evaluate", "explain", "report"])
+def test_the_test_split_is_drawn_with_the_models_seed_unless_told(capsys, command):
+    """Only the model's own seed finds the rows ``train`` held out: the help must say so."""
+    assert parse(command, "m").seed is None
+    assert "(default: the model's, as 'glassnet train --seed' set it)" in \
+        help_options(capsys, command)["--seed"]
+    assert "(default: 0)" in help_options(capsys, "train")["--seed"]
 
 
 def test_train_help_states_the_epoch_cap_and_the_hidden_activations(capsys):
@@ -274,6 +298,8 @@ def test_every_activation_and_optimizer_offered_is_accepted():
         assert parse("train", "--optimizer", name).optimizer == name
     for name in catalog.SCALINGS:
         assert parse("train", "--scale", name).scale == name
+    for name in ("cpu", "cuda"):
+        assert parse("train", "--device", name).device == name
     assert set(catalog.SCALINGS) == {"none", "standard", "minmax", "pixels"}   # README's list
 
 

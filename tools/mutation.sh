@@ -88,7 +88,7 @@ for module in "$@"; do
   mkdir -p "$work"
   # a fresh copy of the sources and tests (mutmut keeps its results in $work/mutants)
   rm -rf "$work/src" "$work/tests"
-  cp -r src tests "$work/"
+  cp -r src tests README.md "$work/"
   "$PYTHON" - "$work/pyproject.toml" "src/glassnet/$module.py" "${TEST_TIMEOUT:-60}" $existing <<'EOF'
 import importlib.util, json, re, sys
 target, module, timeout, tests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]

@@ -561,6 +561,10 @@ class UsageError(ValueError):
 HIDDEN_ACTIVATIONS = [name for name in activations.names() if name not in ("step", "softmax")]
 
 
+#: the help of every command's ``model`` argument
+MODEL_HELP = "a model file saved by 'glassnet train' or model.save (.glassnet)"
+
+
 def make_parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -622,7 +626,7 @@ def make_parser():
 
     evaluate = command("evaluate", "loss, accuracy, confusion matrix, and a picture",
                        cmd_evaluate)
-    evaluate.add_argument("model")
+    evaluate.add_argument("model", help=MODEL_HELP)
     data_options(evaluate, seed=None)
     evaluate.add_argument("--split", choices=("test", "all"),
                           help="which rows to score: the test split that 'glassnet train' held "
@@ -633,7 +637,7 @@ def make_parser():
                                          "matrix")
 
     predict = command("predict", "predictions for a CSV file of features", cmd_predict)
-    predict.add_argument("model")
+    predict.add_argument("model", help=MODEL_HELP)
     predict.add_argument("input", help="a CSV file of features (no label column, or name it "
                                        "with --label)")
     predict.add_argument("--label", type=_column, default=None,
@@ -641,18 +645,18 @@ def make_parser():
     predict.add_argument("--out", help="CSV file to write (default: standard output)")
 
     summary = command("summary", "print a saved model's layers", cmd_summary)
-    summary.add_argument("model")
+    summary.add_argument("model", help=MODEL_HELP)
 
     export = command("export", "export a saved model to ONNX (needs glassnet[onnx])",
                      cmd_export)
-    export.add_argument("model")
+    export.add_argument("model", help=MODEL_HELP)
     export.add_argument("output", help="the .onnx file to write")
 
     for name, helptext, run in (
             ("explain", "trace one sample through every equation", cmd_explain),
             ("report", "write a self-contained HTML report", cmd_report)):
         p = command(name, helptext, run)
-        p.add_argument("model")
+        p.add_argument("model", help=MODEL_HELP)
         data_options(p, seed=None)
         p.add_argument("--sample", type=int, default=None,
                        help="which test sample to trace (default: the one with the highest "
@@ -674,7 +678,8 @@ def make_parser():
 
     demo = command("demo", "run one of the demos of the seed documents", cmd_demo)
     demo.add_argument("name", help=f"one of {', '.join(demo_names())}")
-    demo.add_argument("demo_args", nargs=argparse.REMAINDER)
+    demo.add_argument("demo_args", nargs=argparse.REMAINDER, metavar="ARGS",
+                      help="the demo's own options, e.g. --plot cubic.png")
     return parser
 
 
