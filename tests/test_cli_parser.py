@@ -127,6 +127,11 @@ def test_every_option_is_explained_in_help(capsys, command):
         assert len(text.split()) >= 2, (command, option, text)
 
 
+def test_the_overviews_options_are_explained_too(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert re.search(r"^  --debug +show tracebacks on errors$", out, re.M), out
+
+
 @pytest.mark.parametrize("command", ["evaluate", "explain", "report"])
 def test_the_test_split_is_drawn_with_the_models_seed_unless_told(capsys, command):
     """Only the model's own seed finds the rows ``train`` held out: the help must say so."""

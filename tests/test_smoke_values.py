@@ -859,3 +859,23 @@ def test_train_scales_a_csv_inside_the_model_and_says_why_it_stopped(tmp_path):
                                   cwd=tmp_path, stdout=PressCtrlC())
     assert status == 130 and re.search(r"^interrupted after 3 epochs: the loss was best at "
                                        r"epoch \d+", out, flags=re.M)
+
+
+def test_the_label_hint_for_a_file_without_a_header_works_when_followed(tmp_path):
+    """No header, names in the third column (index 2): the hint gives the index to pass, and
+    passing it trains on the names."""
+    rng = np.random.default_rng(4)
+    kinds = np.array(["cat", "dog"])[np.arange(60) % 2]
+    weight = np.where(kinds == "cat", 4.0, 20.0) + rng.normal(size=60)
+    rows = [f"{w:.2f},{w * 2.5:.1f},{k},{i % 15 + 1}" for i, (w, k) in enumerate(zip(weight,
+                                                                                    kinds))]
+    (tmp_path / "pets.csv").write_text("\n".join(rows) + "\n")
+    status, _, err = _cli_out("train", "--data", "pets.csv", "--epochs", "1", cwd=tmp_path)
+    assert status == 1 and err.rstrip().endswith(
+        "glassnet read column 3 as a feature because the label is column index -1: if column "
+        "3 is the label, give --label 2"), err
+    status, out, err = _cli_out("train", "--data", "pets.csv", "--label", "2", "--epochs", "30",
+                                "--quiet", cwd=tmp_path)
+    assert status == 0, err
+    model = gn.load_model(tmp_path / "model.glassnet")
+    assert list(model.class_names) == ["cat", "dog"]

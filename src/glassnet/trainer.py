@@ -303,7 +303,9 @@ class Trainer:
             Batches per epoch (the next epoch continues where this one stopped;
             a generator's batches are read on across epochs).
         validation_steps : int, optional
-            Batches of the validation data per validation.
+            Batches of the validation data per validation; each validation
+            starts the data again, so every epoch is scored on the same rows
+            (as in Keras; a generator cannot start again and is read on).
         validation_freq : int or collection of int, default 1
             Validate every ``validation_freq`` epochs, or after the listed
             epochs (counted from 1).
@@ -340,7 +342,7 @@ class Trainer:
             batches = Steps(batches, check.positive_int(steps_per_epoch, "steps_per_epoch"))
         if validation_steps is not None and validation is not None:
             validation = Steps(validation, check.positive_int(validation_steps,
-                                                              "validation_steps"))
+                                                              "validation_steps"), restart=True)
         first, last = self._epoch_range(epochs, initial_epoch)
         validate_after = _validation_epochs(validation_freq)
         callbacks = self._callback_list(callbacks, verbose, last, batches)
@@ -859,10 +861,13 @@ class Steps:
 
     The batches continue where the last pass stopped, starting the data again
     (reshuffled) when it runs out; a generator that is exhausted ends the pass.
+    With ``restart`` (validation) every pass starts the data again, so that each
+    epoch is validated on the same rows; a generator cannot start again and is
+    read on.
     """
 
-    def __init__(self, batches, steps):
-        self.batches, self.steps = batches, steps
+    def __init__(self, batches, steps, restart=False):
+        self.batches, self.steps, self.restart = batches, steps, restart
         self._it = None
 
     def __getattr__(self, name):               # n, batch_size: those of the data
@@ -871,6 +876,8 @@ class Steps:
         return getattr(self.batches, name)
 
     def __iter__(self):
+        if self.restart:
+            self._it = None
         for done in range(self.steps):
             if self._it is None:
                 self._it = iter(self.batches)
