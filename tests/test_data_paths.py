@@ -695,10 +695,12 @@ def test_an_unbuilt_model_takes_its_width_from_the_first_batch():
     assert model.optimizer.iterations == 2
 
 
-@pytest.mark.parametrize("text,lines", [(b"", 0), (b"\n", 1), (b"a", 1), (b"a\nb", 2),
+@pytest.mark.parametrize("text,lines", [(b"", 0), (b"\n", 0), (b"\r\n\na\n\n", 1), (b"a", 1),
+                                        (b"a\nb", 2),
                                         (b"a\nb\n", 2), (b"a\n" * 5000, 5000),
                                         (b"a\n" * 600_000 + b"b", 600_001)])   # > 1 MB
 def test_file_rows_counts_lines_with_or_without_a_final_newline(tmp_path, text, lines):
+    """The rows of a file: its lines, less the empty ones NumPy's reader skips."""
     from glassnet.data import file_rows
     (tmp_path / "f").write_bytes(text)
     assert file_rows(tmp_path / "f") == lines

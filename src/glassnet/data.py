@@ -238,14 +238,31 @@ class IterableBatches:
             yield _split(batch, self.inputs_only)
 
 
-def file_rows(path):
-    """The number of lines of a (text) file, counted in blocks of 1 MB."""
-    count, last = 0, b"\n"
+def file_rows(path, block_size=1 << 20):
+    """The number of lines of a (text) file that are not empty, counted in blocks of 1 MB.
+
+    Empty lines (``\\n`` or ``\\r\\n`` alone) are skipped by NumPy's reader, so they are
+    not rows.  Each block marks the line every byte belongs to (the newline ending a line
+    belongs to it); a line counts once any of its bytes is neither ``\\n`` nor ``\\r``.
+    The line still open at a block's end carries over to the next block.
+    """
+    count, open_line_filled = 0, False
     with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            count += block.count(b"\n")
-            last = block[-1:]
-    return count + (last != b"\n")
+        while block := handle.read(block_size):
+            if not (block[:1] in (b"\n", b"\r") or b"\n\n" in block or b"\n\r" in block):
+                # no empty line in the block (the usual case): every line it ends holds data
+                count += block.count(b"\n")
+                open_line_filled = not block.endswith(b"\n")
+                continue
+            byte = np.frombuffer(block, dtype=np.uint8)
+            newline = byte == ord("\n")
+            line = np.cumsum(newline) - newline           # 0: the line open before the block
+            filled = np.zeros(int(newline.sum()) + 1, dtype=bool)
+            filled[line[~newline & (byte != ord("\r"))]] = True
+            filled[0] |= open_line_filled
+            count += int(filled[:-1].sum())               # the lines this block ended
+            open_line_filled = bool(filled[-1])
+    return count + open_line_filled
 
 
 class CheckedBatches:

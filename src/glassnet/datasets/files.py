@@ -371,10 +371,7 @@ def _load_csv(path, label_column, header, delimiter, dtype, return_class_names, 
         table = _parse(name, data, delimiter, header, first_line, n_columns, skip=col,
                        usecols=features, header_fields=names)
         with _source(name, data) as source:
-            labels = np.loadtxt(source, comments=None, delimiter=delimiter,
-                                dtype=str, skiprows=1 if header else 0, usecols=[col], ndmin=1,
-                                encoding="utf-8-sig")
-        labels = np.char.strip(np.char.strip(labels), '"')
+            labels = read_names(source, delimiter, col, skiprows=1 if header else 0)
     if table is None:
         raise ValueError(f"{name!r} could not be parsed as a CSV file of numbers separated by "
                          f"{delimiter!r}")
@@ -621,6 +618,15 @@ def _is_name(field):
         and not text.lstrip("+-")[:1].isdigit()
 
 
+def read_names(source, delimiter, column, skiprows=0):
+    """The text of one column (labels that are names), unquoted and stripped."""
+    with warnings.catch_warnings():     # NumPy's note that empty lines are not rows: known
+        warnings.filterwarnings("ignore", r"Input line \d+ contained no data", UserWarning)
+        names = np.loadtxt(source, comments=None, delimiter=delimiter, dtype=str,
+                           skiprows=skiprows, usecols=[column], ndmin=1, encoding="utf-8-sig")
+    return np.char.strip(np.char.strip(names), '"')
+
+
 def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, skip=None,
                       header_fields=None):
     """Raise for the first malformed row; return None if only the ``skip`` column (the
@@ -632,8 +638,12 @@ def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, sk
     for offset, line in enumerate(text):
         line_no = first_line_no + offset
         stripped = line.strip()
+        if not line.strip("\r\n"):
+            continue              # NumPy's reader skips empty lines (only those): so does the search
         if not stripped:
-            continue              # NumPy's reader skips blank lines: so does the search
+            raise ValueError(f"{name!r}, line {line_no}: only spaces, where {n_columns} fields "
+                             f"like the first line's were expected (an empty line is skipped: "
+                             f"delete the spaces or the line)")
         fields = stripped.split(delimiter)
         if len(fields) != n_columns:
             raise ValueError(f"{name!r}, line {line_no}: expected {n_columns} fields like the "

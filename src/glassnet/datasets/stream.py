@@ -9,7 +9,8 @@ import numpy as np
 
 from ..data import file_rows
 from .files import (_head, check_data_file, first_line_is_header, label_index,
-                    raise_first_error, require_features, unrepresentable, whole_number_labels)
+                    raise_first_error, read_names, require_features, unrepresentable,
+                    whole_number_labels)
 
 __all__ = ["CSVDataset"]
 
@@ -137,10 +138,7 @@ class CSVDataset:
             raise_first_error(self.path, text, self.delimiter, self.n_columns, line, 0,
                                self.label)
             raise
-        names = np.loadtxt(io.BytesIO(text), comments=None,
-                           delimiter=self.delimiter, dtype=str,
-                           usecols=[self.label], ndmin=1, encoding="utf-8-sig")
-        names = np.char.strip(np.char.strip(names), '"')
+        names = read_names(io.BytesIO(text), self.delimiter, self.label)
         index = {name: k for k, name in enumerate(self.class_names)}
         unknown = sorted(set(names.tolist()) - set(index))
         if unknown:
