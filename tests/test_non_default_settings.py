@@ -263,3 +263,173 @@ def test_early_stopping_restores_the_best_weights_only_when_asked(restore):
     for got, w in zip(model.get_weights(), want):
         np.testing.assert_array_equal(got, w)
     assert not np.array_equal(snapshots[0][0], snapshots[-1][0])
+
+
+# -- round four: a second reviewer's survivors ------------------------------------------------
+
+@pytest.mark.parametrize("name, settings", [
+    pytest.param(name, s, id=f"{name}-{'-'.join(s)}")
+    for name, entries in LAYER_SETTINGS.items() for s in entries])
+def test_every_layer_setting_survives_save_and_load(tmp_path, name, settings):
+    """The loaded model is configured, and predicts, like the saved one; training goes on
+    alike (BatchNormalization's momentum moves its statistics only then)."""
+    x, y = _blobs()
+    layer = getattr(layers, name)(**settings)
+    model = gn.Sequential([gn.Input((5,)), gn.Dense(5, "tanh"), layer, gn.Dense(3, "softmax")],
+                          seed=0)
+    model.compile(gn.SGD(0.05), "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    model.save(tmp_path / "m.glassnet")
+    loaded = gn.load_model(tmp_path / "m.glassnet")
+    saved_config, loaded_config = model.layers[1].get_config(), loaded.layers[1].get_config()
+    assert set(loaded_config) == set(saved_config)
+    for key, value in saved_config.items():
+        np.testing.assert_equal(loaded_config[key], value, err_msg=f"{name}.{key}")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    for m in (model, loaded):
+        m.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def _initializer_variants():
+    for name in gn.initializers.names():
+        cls = type(gn.initializers.get(name))
+        for keyword, p in inspect.signature(cls.__init__).parameters.items():
+            if p.default is not inspect.Parameter.empty:
+                yield pytest.param(name, keyword, id=f"{name}-{keyword}")
+
+
+@pytest.mark.parametrize("name, keyword", list(_initializer_variants()))
+def test_every_initializer_keyword_reaches_the_weights_through_a_config(name, keyword):
+    """Keras users rebuild models from get_config (and files hold it): an initializer's
+    settings must come back, and draw the same weights."""
+    cls = type(gn.initializers.get(name))
+    default = inspect.signature(cls.__init__).parameters[keyword].default
+    init = cls(**{keyword: default - 0.75 if keyword == "minval" else default + 0.75})
+    model = gn.Sequential([gn.Input((6,)), gn.Dense(40, kernel_initializer=init)], seed=3)
+    rebuilt = gn.Sequential.from_config(model.get_config())
+    assert rebuilt.layers[0].get_config()["kernel_initializer"] == \
+        model.layers[0].get_config()["kernel_initializer"]
+    kernel, again = model.get_weights()[0], rebuilt.get_weights()[0]
+    np.testing.assert_array_equal(again, kernel)
+    plain = gn.Sequential([gn.Input((6,)), gn.Dense(40, kernel_initializer=cls())], seed=3)
+    assert not np.array_equal(plain.get_weights()[0], kernel)      # the keyword mattered
+
+
+def test_categorical_crossentropy_of_targets_that_do_not_sum_to_one():
+    """Multi-hot targets: the loss is -Σ_j y_j log p_j, the loss and the metric agree."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(6, 4))
+    y = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 0], [0.5, 0.5, 0.5], [0, 0, 1], [1, 0, 1]])
+    model = gn.Sequential([gn.Dense(3, "softmax")], dtype="float64", seed=0)
+    model.compile("sgd", "categorical_crossentropy", metrics=["categorical_crossentropy"])
+    model.build(4)
+    p = model.predict(x)
+    expected = float(np.mean(-(y * np.log(p)).sum(axis=1)))
+    scores = model.evaluate(x, y, return_dict=True, verbose=0)
+    assert scores["loss"] == pytest.approx(expected, rel=1e-12)
+    assert scores["categorical_crossentropy"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_precision_and_recall_at_top_k_with_several_positives(seed, k):
+    rng = np.random.default_rng(seed)
+    y = (rng.random((30, 5)) < 0.4).astype(float)
+    p = rng.random((30, 5))
+    top = np.zeros_like(p)
+    np.put_along_axis(top, np.argsort(-p, axis=1)[:, :k], 1.0, axis=1)
+    tp = (top * y).sum()
+    for metric, expected in ((gn.metrics.Precision(top_k=k), tp / top.sum()),
+                             (gn.metrics.Recall(top_k=k), tp / y.sum())):
+        metric.update_state(y, p)
+        assert float(metric.result()) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted"])
+@pytest.mark.parametrize("seed", range(3))
+def test_f_scores_match_sklearn_for_every_average(seed, average):
+    sk_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(4, size=60, p=[0.5, 0.3, 0.15, 0.05])
+    p = rng.random((60, 4)) + 0.8 * np.eye(4)[labels] * rng.random((60, 1))
+    metric = gn.metrics.F1Score(average=average)
+    metric.update_state(np.eye(4)[labels], p)
+    expected = sk_metrics.f1_score(labels, p.argmax(axis=1), average=average,
+                                   labels=range(4), zero_division=0)
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("merge", ["Add", "Average", "Maximum", "Multiply", "Concatenate"])
+def test_merges_of_three_inputs_backpropagate_correctly(merge):
+    rng = np.random.default_rng(0)
+    inputs = [gn.Input((3,)) for _ in range(3)]
+    branches = [gn.Dense(4, "tanh")(i) for i in inputs]
+    out = gn.Dense(1)(getattr(layers, merge)()(branches))
+    model = gn.Model(inputs, out, dtype="float64", seed=0)
+    model.compile("sgd", "mse")
+    xs = [rng.normal(size=(7, 3)) for _ in range(3)]
+    assert gn.gradcheck(model, xs, rng.normal(size=(7, 1))) < 1e-5   # a wrong one: ~1
+
+
+def test_gradcheck_checks_the_loss_as_compiled_with_its_loss_weights():
+    """A model whose backward pass forgets loss_weights is reported, not passed."""
+    class ForgetsLossWeights(gn.Model):
+        def backpropagate(self, y, sample_weight=None, seeds=None):
+            kept, self.loss_weights = self.loss_weights, [1.0] * len(self.loss_weights)
+            try:
+                super().backpropagate(y, sample_weight, seeds)
+            finally:
+                self.loss_weights = kept
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8, 3))
+    targets = [rng.normal(size=(8, 1)), rng.normal(size=(8, 2))]
+    for cls, ok in ((gn.Model, True), (ForgetsLossWeights, False)):
+        inputs = gn.Input((3,))
+        h = gn.Dense(4, "tanh")(inputs)
+        model = cls(inputs, [gn.Dense(1)(h), gn.Dense(2)(h)], dtype="float64", seed=0)
+        model.compile("sgd", ["mse", "mse"], loss_weights=[1.0, 0.1])
+        error = gn.gradcheck(model, x, targets)
+        assert (error < 1e-6) if ok else (error > 1e-2), (cls.__name__, error)
+
+
+def test_sklearn_early_stopping_waits_n_iter_no_change_and_holds_out_its_fraction():
+    pytest.importorskip("sklearn")
+    from glassnet.sklearn import GlassClassifier
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 4)), rng.integers(0, 2, size=100)       # noise: it stops
+    for patience in (2, 5):
+        clf = GlassClassifier(hidden_layer_sizes=(8,), early_stopping=True, epochs=300,
+                              n_iter_no_change=patience, batch_size=10, learning_rate=0.05,
+                              random_state=0).fit(X, y)
+        val = clf.history_.history["val_loss"]
+        assert clf.n_iter_ < 300 and clf.n_iter_ == int(np.argmin(val)) + 1 + patience
+    for fraction, train_rows in ((0.1, 90), (0.5, 50)):
+        clf = GlassClassifier(hidden_layer_sizes=(8,), early_stopping=True, epochs=3,
+                              validation_fraction=fraction, batch_size=10,
+                              random_state=0).fit(X, y)
+        assert clf.model_.optimizer.iterations == 3 * (train_rows // 10)
+
+
+@pytest.mark.parametrize("name", ["xor", "xor3", "and", "or", "nand", "circles", "blobs",
+                                  "spirals", "linear", "cubic"])
+def test_generated_data_sets_take_points_and_noise(name):
+    from glassnet.datasets import catalog
+    quiet, noisy = catalog.load(name, points=150), catalog.load(name, points=150, noise=1.0)
+    assert len(quiet.x_train) + len(quiet.x_test) == 150
+    again = catalog.load(name, points=150)
+    np.testing.assert_array_equal(again.x_train, quiet.x_train)
+    moved = np.abs(np.c_[noisy.x_train, noisy.y_train] - np.c_[quiet.x_train, quiet.y_train])
+    assert moved.mean() > 0.05
+
+
+@pytest.mark.parametrize("name, scale", [("linear", 1.0), ("cubic", 20.0)])
+def test_a_functions_noise_is_in_the_documented_units(name, scale):
+    """catalog.load: noise is a standard deviation, times 20 for cubic (its values span
+    about ±200, linear's about ±10)."""
+    from glassnet.datasets import catalog
+    quiet = catalog.load(name, points=4000, test_size=0.5)
+    noisy = catalog.load(name, points=4000, test_size=0.5, noise=0.5)
+    np.testing.assert_array_equal(noisy.x_train, quiet.x_train)
+    assert np.std(noisy.y_train - quiet.y_train) == pytest.approx(0.5 * scale, rel=0.08)

@@ -144,6 +144,9 @@ def load(spec, seed=0, test_size=0.2, for_training=True, label=0, class_names=No
     The generated sets take ``points`` and ``noise`` (the logic gates: their
     truth table when ``points`` is None, else that many noisy points in
     [-1, 1]²; circles, blobs, spirals; the linear and cubic functions).
+    ``noise`` is a standard deviation: of the points' positions (×0.3 for the
+    gates), or of the targets of linear (×1) and cubic (×20: its values span
+    about ±200).
 
     A CSV file holds a label column (``label``: its index or header name,
     by default the first column).  Labels that are names (or whole numbers)

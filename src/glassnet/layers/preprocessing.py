@@ -197,7 +197,7 @@ class Normalization(Layer):
         return graph.op("Div", [graph.op("Sub", [x, mean]), std])
 
     def get_config(self):
-        config = super().get_config()
+        config = {"axis": self.axis, "invert": self.invert, **super().get_config()}
         if self.adapted is not None and not self.weights:     # not yet in a model's weights
             config.update(mean=self.adapted[0].tolist(), variance=self.adapted[1].tolist())
         return config
