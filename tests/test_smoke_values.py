@@ -879,3 +879,114 @@ def test_the_label_hint_for_a_file_without_a_header_works_when_followed(tmp_path
     assert status == 0, err
     model = gn.load_model(tmp_path / "model.glassnet")
     assert list(model.class_names) == ["cat", "dog"]
+
+
+# -- round three of cli.py's survivors (issue #25) ---------------------------------------------
+
+def _two_class_model(tmp_path):
+    """A model of two features trained on classes 0 and 1 (class names '0', '1')."""
+    rng = np.random.default_rng(6)
+    y = np.arange(60) % 2
+    x = rng.normal(size=(60, 2)) + 2.0 * y[:, None]
+    gn.datasets.save_csv(tmp_path / "train.csv", x, y, label="label")
+    status, _, err = _cli_out("train", "--data", "train.csv", "--label", "label", "--epochs",
+                              "2", "--quiet", "--out", "m.glassnet", cwd=tmp_path)
+    assert status == 0, err
+    return x, y
+
+
+def test_predict_names_the_one_column_of_class_labels_among_whole_number_features(tmp_path):
+    """The extra column is the one whose every value is a class index: not a count (0-2),
+    not ages, not a column that starts at 1."""
+    x, y = _two_class_model(tmp_path)
+    count = np.arange(60) % 3                       # 0, 1, 2: one value past the classes
+    ages = 20 + np.arange(60) % 40
+    cases = [
+        (np.c_[count, y, x[:, :1]], "Column 2 ('b') holds only class labels"),
+        (np.c_[ages, y, x[:, :1]], "Column 2 ('b') holds only class labels"),
+        (np.c_[y, count + 1, x[:, :1]], "Column 1 ('a') holds only class labels"),
+    ]
+    for table, said in cases:
+        (tmp_path / "f.csv").write_text("a,b,c\n" + "\n".join(
+            ",".join(f"{v:g}" for v in row) for row in table) + "\n")
+        status, _, err = _cli_out("predict", "m.glassnet", "f.csv", cwd=tmp_path)
+        assert status == 1 and err.startswith(
+            "glassnet: error: 'f.csv' has 3 feature columns but the model expects 2 features: "
+            "one too many. ") and said in err, err
+        assert err.rstrip().endswith("is it the label column? drop it with --label "
+                                     + said.split("'")[1])
+    # no column of labels: say what to do without naming one
+    (tmp_path / "g.csv").write_text("a,b,c\n" + "\n".join(
+        f"{r[0]:.3f},{r[1]:.3f},{r[0] * 0.5:.3f}" for r in x) + "\n")
+    status, _, err = _cli_out("predict", "m.glassnet", "g.csv", cwd=tmp_path)
+    assert status == 1 and err.rstrip() == (
+        "glassnet: error: 'g.csv' has 3 feature columns but the model expects 2 features: one "
+        "too many; if the file still has its label column, drop it with --label NAME_OR_INDEX")
+
+
+def test_predict_hint_for_a_names_column_in_a_file_without_a_header(tmp_path):
+    x, y = _two_class_model(tmp_path)
+    rows = [f"{a:.3f},{['cat', 'dog'][k]},{b:.3f}" for (a, b), k in zip(x, y)]
+    (tmp_path / "f.csv").write_text("\n".join(rows) + "\n")
+    status, _, err = _cli_out("predict", "m.glassnet", "f.csv", cwd=tmp_path)
+    assert status == 1 and err.rstrip().endswith(
+        "is column 2 the label column? predict reads features only; drop it with --label 1"), err
+    status, out, err = _cli_out("predict", "m.glassnet", "f.csv", "--label", "1", cwd=tmp_path)
+    assert status == 0 and len(out.splitlines()) == 61, err
+
+
+def test_a_model_without_a_seed_is_evaluated_on_the_test_split_of_seed_0(tmp_path):
+    """A model saved from Python without a seed: ``evaluate --split test`` draws the split
+    with seed 0, the same rows every time."""
+    rng = np.random.default_rng(2)
+    y = np.arange(100) % 2
+    x = rng.normal(size=(100, 2)) + 2.0 * y[:, None]
+    gn.datasets.save_csv(tmp_path / "d.csv", x, y, label="label")
+    model = gn.Sequential([gn.Dense(2, "softmax")], seed=None)
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.build(2)
+    model.save(tmp_path / "m.glassnet")
+    outs = [_cli_out("evaluate", "m.glassnet", "--data", "d.csv", "--label", "label",
+                     "--split", "test", cwd=tmp_path) for _ in range(2)]
+    assert outs[0][0] == 0 and outs[0][1] == outs[1][1], outs[0][2]
+    from glassnet.datasets import catalog
+    part = catalog.load(str(tmp_path / "d.csv"), seed=0, label="label")
+    loss = model.evaluate(part.x_test, part.y_test, verbose=0)[0]
+    assert f"loss: {loss:.4f} - " in outs[0][1] and "test split (seed 0)" in outs[0][1], outs[0][1]
+
+
+def test_demo_runs_as_a_script_and_says_which_extra_it_needs(tmp_path, monkeypatch):
+    status, out, err = _cli_out("demo", "predefined", cwd=tmp_path)      # an alias
+    assert status == 0 and "error, bias separate  : 0" in out, err
+    status, dashed, _ = _cli_out("demo", "image2x2-predefined", cwd=tmp_path)
+    assert status == 0 and dashed == out
+    from glassnet import cli as command_line
+
+    def missing(name):
+        def run(*args, **kwargs):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return run
+
+    monkeypatch.setattr(command_line.runpy, "run_module", missing("matplotlib.pyplot"))
+    status, _, err = _cli_out("demo", "cubic", cwd=tmp_path)
+    assert status == 1 and err == ("glassnet: error: the demo 'cubic' needs matplotlib: pip "
+                                   "install \"glassnet[plot]\"\n")
+    monkeypatch.setattr(command_line.runpy, "run_module", missing("glassnet.nowhere"))
+    status, _, err = _cli_out("demo", "cubic", cwd=tmp_path)   # ours, not a missing extra
+    assert status == 1 and err == "glassnet: error: No module named 'glassnet.nowhere'\n"
+
+
+def test_predict_knows_a_column_of_class_indices_for_a_model_of_named_classes(tmp_path):
+    """Classes named cat and dog: a column of their indices (0, 1) is their label column too."""
+    rng = np.random.default_rng(7)
+    k = np.arange(60) % 2
+    x = rng.normal(size=(60, 2)) + 2.0 * k[:, None]
+    (tmp_path / "pets.csv").write_text("a,c,kind\n" + "\n".join(
+        f"{a:.3f},{b:.3f},{['cat', 'dog'][i]}" for (a, b), i in zip(x, k)) + "\n")
+    status, _, err = _cli_out("train", "--data", "pets.csv", "--label", "kind", "--epochs", "2",
+                              "--quiet", "--out", "p.glassnet", cwd=tmp_path)
+    assert status == 0, err
+    (tmp_path / "f.csv").write_text("a,b,c\n" + "\n".join(
+        f"{a:.3f},{i},{b:.3f}" for (a, b), i in zip(x, k)) + "\n")
+    status, _, err = _cli_out("predict", "p.glassnet", "f.csv", cwd=tmp_path)
+    assert status == 1 and "Column 2 ('b') holds only class labels of the model" in err, err
