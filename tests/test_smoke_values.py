@@ -990,3 +990,59 @@ def test_predict_knows_a_column_of_class_indices_for_a_model_of_named_classes(tm
         f"{a:.3f},{i},{b:.3f}" for (a, b), i in zip(x, k)) + "\n")
     status, _, err = _cli_out("predict", "p.glassnet", "f.csv", cwd=tmp_path)
     assert status == 1 and "Column 2 ('b') holds only class labels of the model" in err, err
+
+
+def test_train_and_evaluate_say_how_they_read_a_file_and_what_they_did(tmp_path):
+    """The Columns line (header or not; only for files), the Preprocessing line, and a
+    regression file trained as one (its all-different targets are not refused as ids)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    gn.datasets.save_csv(tmp_path / "reg.csv", x, x @ [1.0, 2.0, -1.0] + 0.5, label="target")
+    np.savetxt(tmp_path / "nohead.csv", np.c_[x, np.arange(80) % 2], delimiter=",",
+               fmt="%.4f")
+    status, out, err = _cli_out("train", "--data", "reg.csv", "--label", "target", "--epochs",
+                                "2", "--quiet", "--out", "r.glassnet", cwd=tmp_path)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Columns: the first line of reg.csv is its header ('target', 'x0', " \
+                       "'x1', 'x2')"
+    assert lines[1].startswith("Training on reg.csv: 58 samples (and 6 held out for "
+                               "validation), 3 features -> 1 outputs")
+    assert lines[3] == ("Preprocessing: each feature standardised with the mean and variance "
+                        "of the 58 training rows (a Normalization layer, saved with the model)")
+    status, out, err = _cli_out("train", "--data", "nohead.csv", "--epochs", "1", "--quiet",
+                                "--out", "c.glassnet", cwd=tmp_path)
+    headerless = ("Columns: nohead.csv has no header line: its first line is data, and its "
+                  "columns are numbered from 0 (--label INDEX)")
+    assert status == 0 and out.splitlines()[0] == headerless, err
+    status, out, err = _cli_out("evaluate", "c.glassnet", "--data", "nohead.csv", cwd=tmp_path)
+    assert status == 0 and out.splitlines()[1] == headerless, err
+    status, out, err = _cli_out("train", "--data", "xor", "--epochs", "1", "--quiet", "--out",
+                                "x.glassnet", cwd=tmp_path)
+    assert status == 0 and "Columns:" not in out, err
+    assert "Preprocessing: none (the inputs go in as they are)" in out.splitlines()
+
+
+def test_an_identifier_column_in_a_file_without_a_header_is_refused_without_column_names(
+        tmp_path):
+    rng = np.random.default_rng(1)
+    np.savetxt(tmp_path / "ids.csv", np.c_[rng.normal(size=(40, 2)), np.arange(40)],
+               delimiter=",", fmt="%.4f")
+    status, _, err = _cli_out("train", "--data", "ids.csv", "--epochs", "1", cwd=tmp_path)
+    assert status == 1 and "it is not a column of classes" in err, err
+    assert err.rstrip().endswith("Give the label column with --label NAME or --label INDEX"), err
+
+
+def test_predict_knows_a_label_column_of_classes_named_by_numbers_from_one(tmp_path):
+    """Classes 1, 2, 3 (names '1', '2', '3'): a column of 1..3 is their label column."""
+    rng = np.random.default_rng(8)
+    k = np.arange(90) % 3 + 1
+    x = rng.normal(size=(90, 2)) + 2.0 * k[:, None]
+    gn.datasets.save_csv(tmp_path / "t.csv", x, k, label="label")
+    status, _, err = _cli_out("train", "--data", "t.csv", "--label", "label", "--epochs", "2",
+                              "--quiet", "--out", "m.glassnet", cwd=tmp_path)
+    assert status == 0, err
+    (tmp_path / "f.csv").write_text("a,b,c\n" + "\n".join(
+        f"{a:.3f},{i},{b:.3f}" for (a, b), i in zip(x, k)) + "\n")
+    status, _, err = _cli_out("predict", "m.glassnet", "f.csv", cwd=tmp_path)
+    assert status == 1 and "Column 2 ('b') holds only class labels of the model" in err, err
