@@ -32,11 +32,14 @@ def test_file_rows_counts_the_lines_that_are_not_empty(tmp_path_factory, lines, 
     assert file_rows(path) == expected
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(rows=st.lists(LINE, min_size=1, max_size=30).filter(any),
-       ending=st.sampled_from(["\n", "\r\n"]), batch_size=st.integers(1, 7))
+       ending=st.sampled_from(["\n", "\r\n"]), batch_size=st.integers(1, 7),
+       block_bytes=st.sampled_from([1, 3, 8, 4 << 20]))
 def test_a_dataset_with_empty_lines_has_as_many_batches_as_it_says(tmp_path_factory, rows,
-                                                                   ending, batch_size):
+                                                                   ending, batch_size,
+                                                                   block_bytes):
+    """Whatever piece of the file a block holds: empty lines alone between two blocks too."""
     path = tmp_path_factory.mktemp("csv") / "pets.csv"
     path.write_bytes(("a,b,kind" + ending + ending.join(rows) + ending).encode())
     data = [r for r in rows if r]
@@ -44,7 +47,8 @@ def test_a_dataset_with_empty_lines_has_as_many_batches_as_it_says(tmp_path_fact
         warnings.simplefilter("error")                # no NumPy note about empty lines
         x, y = gn.datasets.load_csv(path, label_column="kind")
         ds = gn.datasets.CSVDataset(path, label_column="kind", batch_size=batch_size,
-                                    class_names=["cat", "dog"], shuffle_buffer=0)
+                                    class_names=["cat", "dog"], shuffle_buffer=0,
+                                    block_bytes=block_bytes)
         batches = list(ds)
     assert len(x) == ds.n_rows == len(data)
     assert len(ds) == len(batches) == -(-len(data) // batch_size)
@@ -53,14 +57,29 @@ def test_a_dataset_with_empty_lines_has_as_many_batches_as_it_says(tmp_path_fact
 
 
 @pytest.mark.parametrize("labels", ["numbers", "names"])
-def test_a_line_of_spaces_is_refused_with_its_line_number(tmp_path, labels):
+@pytest.mark.parametrize("where", ["middle", "last line, no newline"])
+def test_a_line_of_spaces_is_refused_with_its_line_number(tmp_path, labels, where):
     kinds = ["0", "1", "0"] if labels == "numbers" else ["cat", "dog", "cat"]
     path = tmp_path / "f.csv"
-    path.write_text(f"a,b,y\n1,2,{kinds[0]}\n\n3,4,{kinds[1]}\n   \n5,6,{kinds[2]}\n")
-    message = (r"'.*f.csv', line 5: only spaces, where 3 fields like the first line's were "
+    if where == "middle":
+        path.write_text(f"a,b,y\n1,2,{kinds[0]}\n\n3,4,{kinds[1]}\n   \n5,6,{kinds[2]}\n")
+    else:
+        path.write_text(f"a,b,y\n1,2,{kinds[0]}\n\n3,4,{kinds[1]}\n5,6,{kinds[2]}\n \t ")
+    message = (rf"'.*f.csv', line {5 if where == 'middle' else 6}: only spaces, where 3 "
+               r"fields like the first line's were "
                r"expected \(an empty line is skipped: delete the spaces or the line\)")
     with pytest.raises(ValueError, match=message):
         gn.datasets.load_csv(path, label_column="y")
     names = None if labels == "numbers" else ["cat", "dog"]
     with pytest.raises(ValueError, match=message):
         list(gn.datasets.CSVDataset(path, label_column="y", class_names=names))
+
+
+@pytest.mark.parametrize("text", ["a,b,y\n", "a,b,y\n\n\n", "a,b,y\r\n\r\n"])
+def test_a_header_without_rows_is_refused_by_both_loaders(tmp_path, text):
+    path = tmp_path / "h.csv"
+    path.write_bytes(text.encode())
+    for load in (lambda: gn.datasets.load_csv(path, label_column="y"),
+                 lambda: gn.datasets.CSVDataset(path, label_column="y")):
+        with pytest.raises(ValueError, match=r"h.csv' has a header but no data rows"):
+            load()

@@ -586,8 +586,8 @@ def test_csv_dataset_labels_have_load_csvs_types(tmp_path):
 def test_csv_dataset_header_only_and_a_bad_first_row(tmp_path):
     from glassnet.datasets import CSVDataset
     (tmp_path / "h.csv").write_text("label,a,b\n")
-    ds = CSVDataset(tmp_path / "h.csv")
-    assert ds.n_rows == 0 and len(ds) == 0 and list(ds) == []
+    with pytest.raises(ValueError, match=r"h.csv' has a header but no data rows"):
+        CSVDataset(tmp_path / "h.csv")          # as load_csv (fit would have had no batch)
     (tmp_path / "b.csv").write_text("1,x,2\n0,3,4\n")
     with pytest.raises(ValueError, match=r"b.csv', line 1, column 2: expected a number, "
                                          r"found 'x'"):

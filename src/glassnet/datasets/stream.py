@@ -73,6 +73,8 @@ class CSVDataset:
         self.rng = np.random.default_rng(seed)
         self.block_bytes = int(block_bytes)
         self.n_rows = file_rows(self.path) - self.header
+        if self.n_rows == 0:
+            raise ValueError(f"{self.path!r} has a header but no data rows")
 
     def __len__(self):
         return -(-self.n_rows // self.batch_size)
@@ -88,7 +90,7 @@ class CSVDataset:
             while True:
                 block = handle.read(self.block_bytes)
                 if not block:
-                    if rest.strip():
+                    if rest.strip(b"\r\n"):          # (a line of spaces is refused later)
                         yield line, rest
                     return
                 block = rest + block
@@ -96,7 +98,8 @@ class CSVDataset:
                 if cut == 0:
                     rest = block
                     continue
-                yield line, block[:cut]
+                if block[:cut].strip(b"\r\n"):    # a piece of empty lines holds no rows
+                    yield line, block[:cut]
                 line += block.count(b"\n", 0, cut)
                 rest = block[cut:]
 
