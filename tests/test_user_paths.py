@@ -387,6 +387,56 @@ def wrong_dense():
     gn.layers.REGISTRY.classes.pop("test_wrong_dense", None)
 
 
+class _OneWrongWeight(gn.Dense):
+    """Dense whose dL/dW is wrong in one entry only (or not a number there)."""
+
+    slip = 1.0
+
+    def backward(self, grad_a, need_input_grad=True):
+        out = super().backward(grad_a, need_input_grad)
+        self.grads[0][0, 0] += self.slip
+        return out
+
+
+class _NaNWeight(_OneWrongWeight):
+    slip = float("nan")
+
+
+@pytest.fixture
+def one_wrong():
+    gn.register(_OneWrongWeight, name="test_one_wrong")
+    gn.register(_NaNWeight, name="test_nan_weight")
+    yield
+    for name in ("test_one_wrong", "test_nan_weight"):
+        gn.layers.REGISTRY.classes.pop(name, None)
+
+
+def _one_layer(cls):
+    model = gn.Sequential([cls(3, "tanh"), gn.Dense(1)], seed=0)   # 4·3 + 3 + 3 + 1 = 19
+    model.compile("sgd", "mse")
+    model.build(4)
+    return model
+
+
+def test_gradcheck_max_params_checks_a_seeded_random_subset(one_wrong):
+    rng = np.random.default_rng(11)
+    x, y = rng.normal(size=(5, 4)), rng.normal(size=(5, 1))
+    model = _one_layer(_OneWrongWeight)
+    assert gn.gradcheck(model, x, y) > 0.05                      # every parameter: seen
+    assert gn.gradcheck(model, x, y, max_params=19) > 0.05      # all 19 of them
+    seen = [gn.gradcheck(model, x, y, max_params=4, seed=s) > 0.05 for s in range(30)]
+    assert 0 < sum(seen) < 30                                   # 4 of 19: sometimes
+    assert gn.gradcheck(model, x, y, max_params=4) == gn.gradcheck(model, x, y, max_params=4,
+                                                                    seed=0)
+    assert gn.gradcheck(_one_layer(gn.Dense), x, y, max_params=4, seed=3) < 1e-6
+
+
+def test_gradcheck_reports_a_gradient_that_is_not_a_number(one_wrong):
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=(5, 4)), rng.normal(size=(5, 1))
+    assert np.isnan(gn.gradcheck(_one_layer(_NaNWeight), x, y))
+
+
 def test_gradcheck_flags_a_wrong_layer_gradient(wrong_dense):
     rng = np.random.default_rng(10)
     x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))

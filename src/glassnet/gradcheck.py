@@ -39,7 +39,8 @@ def gradcheck(model, x, y, sample_weight=None, eps=1e-6, max_params=None, seed=0
     float
         ``max_j |g_j - f_j| / max(|g_j| + |f_j|, 1e-8)`` with g the backprop
         gradient and f the finite difference; values around 1e-7 or below
-        mean the gradients are right.
+        mean the gradients are right.  NaN when a gradient or the loss is not
+        a number (``max`` would otherwise skip it).
     """
     if model.loss is None:
         raise RuntimeError("gradcheck needs a compiled model")
@@ -64,5 +65,7 @@ def gradcheck(model, x, y, sample_weight=None, eps=1e-6, max_params=None, seed=0
         probe.params[j] = saved
         numeric = (plus - minus) / (2 * eps)
         err = abs(analytic[j] - numeric) / max(abs(analytic[j]) + abs(numeric), 1e-8)
+        if np.isnan(err):                 # a gradient or a loss that is not a number
+            return float("nan")
         worst = max(worst, err)
     return float(worst)
