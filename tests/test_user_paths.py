@@ -428,7 +428,16 @@ def test_gradcheck_max_params_checks_a_seeded_random_subset(one_wrong):
     assert 0 < sum(seen) < 30                                   # 4 of 19: sometimes
     assert gn.gradcheck(model, x, y, max_params=4) == gn.gradcheck(model, x, y, max_params=4,
                                                                     seed=0)
-    assert gn.gradcheck(_one_layer(gn.Dense), x, y, max_params=4, seed=3) < 1e-6
+    right = _one_layer(gn.Dense)
+    errors = [gn.gradcheck(right, x, y, max_params=4, seed=s) for s in range(5)]
+    assert max(errors) < 1e-6 and len(set(errors)) > 1          # other seeds, other subsets
+    assert errors == [gn.gradcheck(right, x, y, max_params=4, seed=s) for s in range(5)]
+    # 18 distinct parameters of 19 miss the wrong one 1 time in 19 (drawn with replacement,
+    # 18 draws would miss it 38 times in 100)
+    found = sum(gn.gradcheck(model, x, y, max_params=18, seed=s) > 0.05 for s in range(30))
+    assert found >= 26, found
+    with pytest.raises(RuntimeError, match=r"^gradcheck needs a compiled model$"):
+        gn.gradcheck(gn.Sequential([gn.Dense(1)]), x, y)
 
 
 def test_gradcheck_reports_a_gradient_that_is_not_a_number(one_wrong):

@@ -12,7 +12,7 @@
 # working tree; mutmut runs only the tests that reach each mutated function.  Afterwards
 # it prints each module's score and its surviving mutants; `cd .mutation/MODULE &&
 # mutmut show NAME` shows one as a diff.  Needs the mutation extra:
-# pip install -e ".[mutation]".  Set JOBS (default 2) for more parallel workers, and
+# pip install -e ".[test,mutation]".  Set JOBS (default 2) for more parallel workers, and
 # MUTANTS to a glob of mutant names to run only some functions, e.g.
 # MUTANTS='glassnet.cli.x_load_data*' tools/mutation.sh cli
 # A whole-module run starts afresh; with MUTANTS, the other functions keep their verdicts.
@@ -50,7 +50,7 @@ tests_for() {
     # validation_data, Steps); the rest of trainer.py is reached by every test and too slow:
     # run it with MUTANTS (the default below when MUTANTS is unset)
     trainer)          echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_keras_habits.py" ;;
-    gradcheck)        echo "tests/test_user_paths.py tests/test_model.py" ;;
+    gradcheck)        echo "tests/test_user_paths.py tests/test_model.py tests/test_non_default_settings.py" ;;
     activations)      echo "tests/test_activations.py tests/test_export.py tests/test_user_paths.py" ;;
     *) return 1 ;;
   esac
@@ -104,7 +104,7 @@ if importlib.util.find_spec("pytest_timeout"):       # a time limit for each tes
     assert n == 1, "pyproject.toml has no pytest_add_cli_args line"
 else:
     print("tools/mutation.sh: pytest-timeout is not installed: a hanging mutant waits for "
-          "mutmut's own limit (pip install -e '.[mutation]')", file=sys.stderr)
+          "mutmut's own limit (pip install -e '.[test,mutation]')", file=sys.stderr)
 open(target, "w").write(text)
 EOF
   names="${MUTANTS:-$(default_mutants "$module")}"
