@@ -451,3 +451,15 @@ def test_quiet_pipe_passes_everything_through_while_the_reader_is_there(capsys):
     pipe.write("")
     pipe.flush()
     assert capsys.readouterr().out == "a\n" and not pipe.closed_pipe
+
+
+def test_the_data_set_defaults_help_names_are_the_catalogs(capsys):
+    """--layers, --lr and --scale name the defaults each data set brings."""
+    options = help_options(capsys, "train")
+    xor, digits = catalog.load("xor"), catalog.load("digits")
+    assert f"{xor.hidden[0]} for xor, {','.join(map(str, digits.hidden))} for digits" in \
+        options["--layers"]
+    assert f"{xor.learning_rate} for xor, 0.001 for digits" in options["--lr"]
+    assert digits.learning_rate is None and optimizers.get("adam").learning_rate == 0.001
+    assert xor.scale == "none" and "(the default for xor and the other toy sets)" in \
+        options["--scale"]

@@ -581,7 +581,7 @@ def make_parser():
         p.set_defaults(run=run)
         return p
 
-    def data_options(p, default="digits", seed=0):
+    def data_options(p, default="digits", seed=0, split="the test split"):
         p.add_argument("--data", default=default,
                        help=f"{', '.join(catalog.names())}, a CSV file or an IDX directory "
                             f"(default: {default})")
@@ -590,17 +590,21 @@ def make_parser():
                             "the last; 0 is the first)")
         p.add_argument("--seed", type=int, default=seed,
                        help="seeds the splits and the weights (default: 0)" if seed is not None
-                       else "the seed of the test split (default: the model's, as 'glassnet "
-                            "train --seed' set it)")
+                       else f"the seed of {split} (default: the model's, as 'glassnet "
+                            f"train --seed' set it)")
 
     train = command("train", "train a network (default: the embedded digits)", cmd_train)
     data_options(train)
-    train.add_argument("--layers", type=_layers, help="hidden layer sizes, e.g. 128,64")
+    train.add_argument("--layers", type=_layers,
+                       help="hidden layer sizes, e.g. 128,64, or none (default: the data "
+                            "set's own: 4 for xor, 128,64 for digits, 128 for a CSV file)")
     train.add_argument("--activation", default="relu", choices=HIDDEN_ACTIVATIONS,
                        help="hidden-layer activation (default: relu)")
     train.add_argument("--optimizer", default="adam", choices=optimizers.names(),
                        help="the update rule (default: adam)")
-    train.add_argument("--lr", type=_positive(float), help="learning rate")
+    train.add_argument("--lr", type=_positive(float),
+                       help="learning rate (default: the data set's own: 0.05 for xor, 0.001 "
+                            "for digits and CSV files)")
     train.add_argument("--epochs", type=_positive(int),
                        help=f"train exactly this many epochs (default: until the validation "
                             f"loss stops improving, at most {MAX_EPOCHS})")
@@ -615,12 +619,12 @@ def make_parser():
     train.add_argument("--scale", choices=catalog.SCALINGS,
                        help="how to scale the inputs: standard (per feature, from the training "
                             "rows; the default for CSV files), minmax, pixels (the default for "
-                            "image data) or none")
+                            "image data) or none (the default for xor and the other toy sets)")
     train.add_argument("--out", default="model.glassnet",
                        help="model file to write (default: model.glassnet)")
     train.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                        help="train on the CPU (NumPy) or an NVIDIA GPU (CuPy: "
-                            "pip install 'glassnet[cuda]')")
+                            "pip install 'glassnet[cuda]') (default: cpu)")
     train.add_argument("--plot", help="save the training curves to this PNG")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
@@ -657,9 +661,10 @@ def make_parser():
             ("report", "write a self-contained HTML report", cmd_report)):
         p = command(name, helptext, run)
         p.add_argument("model", help=MODEL_HELP)
-        data_options(p, seed=None)
+        data_options(p, seed=None, split="a named data set's test split")
         p.add_argument("--sample", type=int, default=None,
-                       help="which test sample to trace (default: the one with the highest "
+                       help="which sample to trace: its index in a named data set's test "
+                            "split, or in a file's rows (default: the one with the highest "
                             "loss)")
         if name == "report":
             p.add_argument("--out", default="report.html",
