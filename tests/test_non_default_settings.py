@@ -433,3 +433,24 @@ def test_a_functions_noise_is_in_the_documented_units(name, scale):
     noisy = catalog.load(name, points=4000, test_size=0.5, noise=0.5)
     np.testing.assert_array_equal(noisy.x_train, quiet.x_train)
     assert np.std(noisy.y_train - quiet.y_train) == pytest.approx(0.5 * scale, rel=0.08)
+
+
+def test_more_evaluation_steps_than_batches_score_each_row_once():
+    """evaluate(steps=...) and validation_steps past the end of the data stop there, with a
+    warning, instead of going round again (which counted some rows twice)."""
+    x, y = _blobs(50)
+    model = gn.Sequential([gn.Dense(3, "softmax")], seed=0)
+    model.compile(gn.SGD(0.1), "sparse_categorical_crossentropy")
+    model.build(5)
+    everything = model.evaluate(x, y, batch_size=7, verbose=0)
+    with pytest.warns(RuntimeWarning, match=r"the data ran out after 8 of 100 steps: scored "
+                                             r"the 8 batches it has"):
+        assert model.evaluate(x, y, batch_size=7, steps=100, verbose=0) == \
+            pytest.approx(everything, rel=1e-12)
+    assert model.evaluate(x, y, batch_size=7, steps=2, verbose=0) == \
+        pytest.approx(model.evaluate(x[:14], y[:14], verbose=0), rel=1e-12)
+    model.compile(gn.SGD(0.0), "sparse_categorical_crossentropy")        # weights stay
+    with pytest.warns(RuntimeWarning, match=r"the data ran out after 8 of 100 steps"):
+        history = model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y),
+                            validation_batch_size=7, validation_steps=100)
+    np.testing.assert_allclose(history.history["val_loss"], [everything] * 2, rtol=1e-12)

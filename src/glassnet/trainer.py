@@ -713,7 +713,8 @@ class Trainer:
         the list ``[loss, *metrics]`` in the order of :attr:`metrics_names`
         (``test_loss, test_acc = model.evaluate(x, y)``); with
         ``return_dict=True`` a dict like ``{"loss": 0.12, "accuracy": 0.97}``.
-        ``steps`` evaluates only the first ``steps`` batches.
+        ``steps`` evaluates only the first ``steps`` batches (all of them, with a
+        warning, when there are fewer).
         """
         self._require_compiled("evaluate")
         x, y, sample_weight = (self.from_device(v, name) for v, name in (
@@ -722,7 +723,7 @@ class Trainer:
         given = x if data.is_source(x) and y is None else (x, y, sample_weight)
         batches = self._batches_for_evaluation(given, batch_size)
         if steps is not None:
-            batches = Steps(batches, check.positive_int(steps, "steps"))
+            batches = Steps(batches, check.positive_int(steps, "steps"), restart=True)
         result = self._evaluate(batches, self._callback_list(callbacks, 0, 0, None))
         if verbose and verbose != "auto":
             print(format_logs(result))
@@ -861,9 +862,10 @@ class Steps:
 
     The batches continue where the last pass stopped, starting the data again
     (reshuffled) when it runs out; a generator that is exhausted ends the pass.
-    With ``restart`` (validation) every pass starts the data again, so that each
-    epoch is validated on the same rows; a generator cannot start again and is
-    read on.
+    With ``restart`` (validation, evaluate) every pass starts the data again, so
+    that each epoch is validated on the same rows, and ends with the data (more
+    steps than batches score each batch once, with a warning); a generator cannot
+    start again and is read on.
     """
 
     def __init__(self, batches, steps, restart=False):
@@ -884,6 +886,11 @@ class Steps:
             try:
                 batch = next(self._it)
             except StopIteration:
+                if self.restart and done:       # evaluation: every row once, not twice
+                    warnings.warn(f"the data ran out after {done} of {self.steps} steps: "
+                                  f"scored the {done} batches it has", RuntimeWarning,
+                                  stacklevel=2)
+                    return
                 self._it = iter(self.batches)
                 try:
                     batch = next(self._it)
