@@ -215,7 +215,8 @@ def test_every_command_line_the_readme_shows_parses_as_documented():
 
 
 def test_the_labs_documented_options_reach_the_lab(monkeypatch, capsys):
-    """README: ``glassnet lab (--data spirals|FILE.csv, --label COLUMN, --port N, --no-browser)``."""
+    """README: ``glassnet lab (--data spirals|FILE.csv, --label COLUMN, --port N,
+    --no-browser)``."""
     calls = []
     monkeypatch.setattr(glassnet.lab, "serve", lambda **kw: calls.append(kw))
     status, _, _ = run(capsys, "lab", "--data", "spirals", "--label", "kind", "--port", "8123",

@@ -639,7 +639,7 @@ def raise_first_error(name, data, delimiter, n_columns, first_line_no, start, sk
         line_no = first_line_no + offset
         stripped = line.strip()
         if not line.strip("\r\n"):
-            continue              # NumPy's reader skips empty lines (only those): so does the search
+            continue         # NumPy skips empty lines (only those): so does the search
         if not stripped:
             raise ValueError(f"{name!r}, line {line_no}: only spaces, where {n_columns} fields "
                              f"like the first line's were expected (an empty line is skipped: "
