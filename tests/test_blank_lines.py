@@ -71,8 +71,10 @@ def test_a_line_of_spaces_is_refused_with_its_line_number(tmp_path, labels, wher
     with pytest.raises(ValueError, match=message):
         gn.datasets.load_csv(path, label_column="y")
     names = None if labels == "numbers" else ["cat", "dog"]
-    with pytest.raises(ValueError, match=message):
-        list(gn.datasets.CSVDataset(path, label_column="y", class_names=names))
+    for block_bytes in (1, 4 << 20):        # the line alone in its piece of the file, or not
+        with pytest.raises(ValueError, match=message):
+            list(gn.datasets.CSVDataset(path, label_column="y", class_names=names,
+                                        block_bytes=block_bytes))
 
 
 @pytest.mark.parametrize("text", ["a,b,y\n", "a,b,y\n\n\n", "a,b,y\r\n\r\n"])
@@ -83,3 +85,17 @@ def test_a_header_without_rows_is_refused_by_both_loaders(tmp_path, text):
                  lambda: gn.datasets.CSVDataset(path, label_column="y")):
         with pytest.raises(ValueError, match=r"h.csv' has a header but no data rows"):
             load()
+
+
+def test_file_rows_reads_a_large_file_in_blocks(tmp_path):
+    """Memory stays bounded by the block, not the file (8 MB here)."""
+    import tracemalloc
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"0.5,1.5,2.5,1\n" * 600_000 + b"\n\n1,2,3,0\n")
+    tracemalloc.start()
+    try:
+        rows = file_rows(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == 600_001 and peak < 4 << 20, peak

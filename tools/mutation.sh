@@ -36,10 +36,10 @@ export DASK_SCHEDULER="${DASK_SCHEDULER:-synchronous}"
 tests_for() {
   case "$1" in
     datasets/preprocessing) echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_datasets.py tests/test_sklearn.py" ;;
-    datasets/files)   echo "tests/test_csv_headers.py tests/test_files_module.py tests/test_data_paths.py tests/test_user_paths.py tests/test_datasets.py tests/test_own_data.py tests/test_untrusted_files.py tests/test_decompression.py" ;;
-    datasets/stream)  echo "tests/test_csv_headers.py tests/test_data_paths.py tests/test_user_paths.py tests/test_own_data.py tests/test_untrusted_files.py" ;;
+    datasets/files)   echo "tests/test_blank_lines.py tests/test_csv_headers.py tests/test_files_module.py tests/test_data_paths.py tests/test_user_paths.py tests/test_datasets.py tests/test_own_data.py tests/test_untrusted_files.py tests/test_decompression.py" ;;
+    datasets/stream)  echo "tests/test_blank_lines.py tests/test_csv_headers.py tests/test_data_paths.py tests/test_user_paths.py tests/test_own_data.py tests/test_untrusted_files.py" ;;
     datasets/catalog|datasets/toy|datasets/__init__) echo "tests/test_datasets.py tests/test_user_paths.py" ;;
-    data)             echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_own_data.py tests/test_dask.py" ;;
+    data)             echo "tests/test_blank_lines.py tests/test_data_paths.py tests/test_user_paths.py tests/test_own_data.py tests/test_dask.py" ;;
     export)           echo "tests/test_export.py tests/test_user_paths.py" ;;
     serialization)    echo "tests/test_model_files.py tests/test_serialization.py tests/test_untrusted_files.py tests/test_model.py tests/test_hostile_models.py tests/test_saving_files.py" ;;
     # test_faults is left out: its SIGINT test cannot run under mutmut

@@ -242,8 +242,8 @@ def file_rows(path, block_size=1 << 20):
     """The number of lines of a (text) file that are not empty, counted in blocks of 1 MB.
 
     Empty lines (``\\n`` or ``\\r\\n`` alone) are skipped by NumPy's reader, so they are
-    not rows.  Each block marks the line every byte belongs to (the newline ending a line
-    belongs to it); a line counts once any of its bytes is neither ``\\n`` nor ``\\r``.
+    not rows.  Each block numbers the lines its bytes belong to; a line counts once any of
+    its bytes is neither ``\\n`` nor ``\\r``.
     The line still open at a block's end carries over to the next block.
     """
     count, open_line_filled = 0, False
@@ -256,7 +256,8 @@ def file_rows(path, block_size=1 << 20):
                 continue
             byte = np.frombuffer(block, dtype=np.uint8)
             newline = byte == ord("\n")
-            line = np.cumsum(newline) - newline           # 0: the line open before the block
+            line = np.cumsum(newline)      # of each byte that is not a newline: its line
+                                           # (0: the line open before the block)
             filled = np.zeros(int(newline.sum()) + 1, dtype=bool)
             filled[line[~newline & (byte != ord("\r"))]] = True
             filled[0] |= open_line_filled
