@@ -49,7 +49,7 @@ tests_for() {
     # trainer: only the data path (batching, class_weight/sample_weight, validation_split and
     # validation_data, Steps); the rest of trainer.py is reached by every test and too slow:
     # run it with MUTANTS (the default below when MUTANTS is unset)
-    trainer)          echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_keras_habits.py" ;;
+    trainer)          echo "tests/test_data_paths.py tests/test_user_paths.py tests/test_keras_habits.py tests/test_non_default_settings.py" ;;
     gradcheck)        echo "tests/test_user_paths.py tests/test_model.py tests/test_non_default_settings.py" ;;
     activations)      echo "tests/test_activations.py tests/test_export.py tests/test_user_paths.py" ;;
     *) return 1 ;;
