@@ -454,3 +454,16 @@ def test_more_evaluation_steps_than_batches_score_each_row_once():
         history = model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y),
                             validation_batch_size=7, validation_steps=100)
     np.testing.assert_allclose(history.history["val_loss"], [everything] * 2, rtol=1e-12)
+
+
+def test_a_validation_generator_that_runs_out_says_so():
+    x, y = _blobs(30)
+    model = gn.Sequential([gn.Dense(3, "softmax")], seed=0)
+    model.compile(gn.SGD(0.1), "sparse_categorical_crossentropy")
+    chunks = ((x[i:i + 10], y[i:i + 10]) for i in range(0, 30, 10))
+    with pytest.raises(ValueError, match=r"^validation_data gave no batches after epoch 2: a "
+                                         r"generator is used up after one pass"):
+        model.fit(x, y, epochs=3, verbose=0, validation_data=chunks)
+    with pytest.raises(ValueError, match=r"^there is no data to evaluate: the source gave no "
+                                         r"batches$"):
+        model.evaluate(iter([]), verbose=0)

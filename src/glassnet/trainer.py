@@ -369,7 +369,7 @@ class Trainer:
                         if logs is None:                  # stopped part way through the epoch
                             break
                         if validation is not None and validate_after(epoch + 1):
-                            val_logs = self._evaluate(validation, callbacks)
+                            val_logs = self._validate(validation, callbacks, epoch)
                             logs.update({"val_" + k: v for k, v in val_logs.items()})
                         callbacks.on_epoch_end(epoch, logs)
                 finally:
@@ -732,6 +732,18 @@ class Trainer:
         values = list(result.values())
         return values[0] if len(values) == 1 else values
 
+    def _validate(self, validation, callbacks, epoch):
+        """The validation scores after ``epoch``; a source used up says so."""
+        try:
+            return self._evaluate(validation, callbacks)
+        except NoBatches:
+            if epoch == 0:
+                raise
+            raise ValueError(f"validation_data gave no batches after epoch {epoch + 1}: a "
+                             f"generator is used up after one pass; pass arrays, a list of "
+                             f"batches or a PyDataset, or a generator that never ends with "
+                             f"validation_steps") from None
+
     def _evaluate(self, batches, callbacks=None):
         """Mean loss (with the penalties) and metrics over checked batches."""
         if callbacks is not None:
@@ -752,7 +764,7 @@ class Trainer:
                 callbacks.on_test_batch_end(batch, {"loss": total / count + self.penalty(),
                                                     **logs})
         if count == 0:
-            raise ValueError("there is no data to evaluate: the source gave no batches")
+            raise NoBatches("there is no data to evaluate: the source gave no batches")
         result = {"loss": total / count + self.penalty(), **self.get_metrics_result()}
         if callbacks is not None:
             callbacks.on_test_end(result)
@@ -855,6 +867,10 @@ class Batches:
             yield (backend.take_rows(xp, x, idx, self._xb[:m]),
                    backend.take_rows(xp, y, idx, self._yb[:m]),
                    None if w is None else w[idx])
+
+
+class NoBatches(ValueError):
+    """A source that gave no batch to evaluate."""
 
 
 class Steps:
