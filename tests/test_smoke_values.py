@@ -9,6 +9,7 @@ import contextlib
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -688,7 +689,7 @@ def test_train_without_epochs_stops_early_and_keeps_the_best_epochs_weights(tmp_
 @pytest.mark.parametrize("rows", [61, 62])
 def test_train_holds_out_a_stratified_tenth_from_fifty_rows_on(tmp_path, rows):
     # 61 rows: 49 training rows after the test split, no validation; 62 rows: 50, a tenth
-    x = _noise_csv(tmp_path / "d.csv", rows, seed=1)
+    _noise_csv(tmp_path / "d.csv", rows, seed=1)
     status, out, _ = _cli_out("train", "--data", "d.csv", "--label", "y", "--epochs", "1",
                               "--batch-size", "7", "--seed", "4", "--quiet",
                               "--out", "m.glassnet", cwd=tmp_path)
@@ -725,15 +726,16 @@ def test_train_classes_too_small_to_stratify_hold_out_a_plain_sample(tmp_path):
         model.evaluate(*val, return_dict=True)["loss"], rel=1e-5)
 
 
+class PressCtrlC(io.StringIO):
+    """Standard output of a user who presses Ctrl-C as epoch 3's line appears."""
+
+    def write(self, text):
+        if text.startswith("Epoch 3/"):
+            signal.raise_signal(signal.SIGINT)
+        return super().write(text)
+
+
 def test_ctrl_c_during_training_saves_the_model_and_exits_130(tmp_path):
-    import signal
-
-    class PressCtrlC(io.StringIO):                # the user presses Ctrl-C after epoch 3
-        def write(self, text):
-            if text.startswith("Epoch 3/"):
-                signal.raise_signal(signal.SIGINT)
-            return super().write(text)
-
     with pytest.warns(RuntimeWarning, match="interrupted by Ctrl-C after 3 complete epoch"):
         status, out, _ = _cli_out("train", "--data", "xor", "--epochs", "500",
                                   "--out", "x.glassnet", cwd=tmp_path, stdout=PressCtrlC())
@@ -828,7 +830,6 @@ def test_train_names_a_device_and_a_names_column_read_as_a_feature(tmp_path):
 
 
 def test_train_scales_a_csv_inside_the_model_and_says_why_it_stopped(tmp_path):
-    import signal
     rng = np.random.default_rng(11)
     x = (rng.normal(size=(80, 3)) * 50 + 100).round(2)             # far from standard
     gn.datasets.save_csv(tmp_path / "n.csv", x, np.arange(80) % 2, label="y")
@@ -847,12 +848,6 @@ def test_train_scales_a_csv_inside_the_model_and_says_why_it_stopped(tmp_path):
                               cwd=tmp_path)
     assert status == 0 and re.search(r"^reached the cap after 1000 epochs: the loss was best at "
                                      r"epoch \d+", out, flags=re.M)
-
-    class PressCtrlC(io.StringIO):
-        def write(self, text):
-            if text.startswith("Epoch 3/"):
-                signal.raise_signal(signal.SIGINT)
-            return super().write(text)
 
     with pytest.warns(RuntimeWarning, match="interrupted by Ctrl-C after 3 complete epoch"):
         status, out, _ = _cli_out("train", "--data", "xor", "--out", "y.glassnet",
