@@ -22,7 +22,9 @@ class CSVDataset:
     file is read again for every epoch and never held whole: memory stays at
     about ``block_bytes`` of text plus its parsed numbers, whatever the file's
     size.  Numbers are parsed by NumPy's C reader, integers first (fast, as
-    :func:`~glassnet.datasets.load_csv`).
+    :func:`~glassnet.datasets.load_csv`).  Empty lines are skipped and not
+    counted in ``len`` (the batches of an epoch); a line of spaces is refused
+    with its number, and so is a header without rows.
 
     Parameters
     ----------
