@@ -9,6 +9,7 @@ instead of naming the one that broke, so that a setting added later is covered t
 
 import inspect
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -467,3 +468,46 @@ def test_a_validation_generator_that_runs_out_says_so():
     with pytest.raises(ValueError, match=r"^there is no data to evaluate: the source gave no "
                                          r"batches$"):
         model.evaluate(iter([]), verbose=0)
+
+
+def test_steps_count_batches_of_32_rows_unless_told_as_in_keras():
+    """evaluate(steps=2) scores 64 rows; validation_steps counts batches of batch_size."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 3))
+    y = x @ [1.0, -2.0, 0.5] + rng.normal(size=300) * (np.arange(300) > 64) * 5
+    model = gn.Sequential([gn.Dense(1)], dtype="float64", seed=0)
+    model.compile(gn.SGD(0.0), "mse")
+    model.build(3)
+    assert model.evaluate(x, y[:, None], steps=2, verbose=0) == \
+        pytest.approx(model.evaluate(x[:64], y[:64, None], verbose=0), rel=1e-12)
+    history = model.fit(x, y[:, None], epochs=1, batch_size=5, verbose=0,
+                        validation_data=(x, y[:, None]), validation_steps=1)
+    assert history.history["val_loss"] == pytest.approx(
+        [model.evaluate(x[:5], y[:5, None], verbose=0)], rel=1e-12)
+
+
+def test_a_used_up_validation_generator_gets_the_error_without_the_training_advice():
+    x, y = _blobs(30)
+    model = gn.Sequential([gn.Dense(3, "softmax")], seed=0)
+    model.compile(gn.SGD(0.1), "sparse_categorical_crossentropy")
+    chunks = ((x[i:i + 10], y[i:i + 10]) for i in range(0, 20, 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # no "give it steps_per_epoch × epochs"
+        with pytest.raises(ValueError, match=r"^validation_data gave no batches after epoch 2"):
+            model.fit(x, y, epochs=2, verbose=0, validation_data=chunks, validation_steps=2)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(max_params=0), r"max_params must be a positive integer; received 0"),
+    (dict(max_params=-1), r"max_params must be a positive integer; received -1"),
+    (dict(max_params=2.5), r"max_params must be a positive integer; received 2.5"),
+    (dict(max_params=True), r"max_params must be a positive integer; received True"),
+    (dict(eps=0), r"gradcheck eps must be a positive number; received 0"),
+    (dict(eps=-1e-6), r"gradcheck eps must be a positive number; received -1e-06"),
+])
+def test_gradcheck_refuses_settings_that_check_nothing(kwargs, message):
+    model = gn.Sequential([gn.Dense(1)], dtype="float64", seed=0)
+    model.compile("sgd", "mse")
+    model.build(2)
+    with pytest.raises(ValueError, match=message):
+        gn.gradcheck(model, np.ones((3, 2)), np.ones((3, 1)), **kwargs)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validation as check
+
 __all__ = ["gradcheck"]
 
 
@@ -44,6 +46,10 @@ def gradcheck(model, x, y, sample_weight=None, eps=1e-6, max_params=None, seed=0
     """
     if model.loss is None:
         raise RuntimeError("gradcheck needs a compiled model")
+    if max_params is not None:
+        max_params = check.positive_int(max_params, "gradcheck max_params")
+    if not (isinstance(eps, (int, float, np.floating)) and not isinstance(eps, bool) and eps > 0):
+        raise ValueError(f"gradcheck eps must be a positive number; received {eps!r}")
     if not model.built:
         model.build(np.asarray(x).shape[1])
     probe = type(model).from_config({**model.get_config(), "dtype": "float64"})

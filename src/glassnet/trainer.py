@@ -310,7 +310,9 @@ class Trainer:
             Validate every ``validation_freq`` epochs, or after the listed
             epochs (counted from 1).
         validation_batch_size : int, optional
-            Rows per chunk when validating (memory only).
+            Rows per chunk when validating (memory only); with
+            ``validation_steps`` the rows of each step, ``batch_size`` by
+            default (as in Keras).
 
         Returns
         -------
@@ -334,8 +336,11 @@ class Trainer:
         verbose = 1 if verbose == "auto" else verbose
         if verbose not in (0, 1, 2, True, False):
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; received {verbose!r}")
+        batch_size = 32 if batch_size is None else batch_size
+        if validation_steps is not None and validation_batch_size is None:
+            validation_batch_size = batch_size      # the steps count batches of this size
         batches, validation = self._fit_data(
-            self.side_by_side(x), y, sample_weight, class_weight, 32 if batch_size is None else batch_size,
+            self.side_by_side(x), y, sample_weight, class_weight, batch_size,
             validation_split, validation_data, shuffle, 1 if steps_per_epoch else epochs,
             validation_batch_size)
         if steps_per_epoch is not None:
@@ -713,14 +718,18 @@ class Trainer:
         the list ``[loss, *metrics]`` in the order of :attr:`metrics_names`
         (``test_loss, test_acc = model.evaluate(x, y)``); with
         ``return_dict=True`` a dict like ``{"loss": 0.12, "accuracy": 0.97}``.
-        ``steps`` evaluates only the first ``steps`` batches (all of them, with a
-        warning, when there are fewer).
+        ``steps`` evaluates only the first ``steps`` batches of ``batch_size``
+        rows (32 by default, as in Keras; all of them, with a warning, when there
+        are fewer).  Without ``steps``, ``batch_size`` only sets the rows per
+        chunk (memory), all rows being scored.
         """
         self._require_compiled("evaluate")
         x, y, sample_weight = (self.from_device(v, name) for v, name in (
             (x, "x"), (y, "y"), (sample_weight, "sample_weight")))
         x = self.side_by_side(x)
         given = x if data.is_source(x) and y is None else (x, y, sample_weight)
+        if steps is not None and batch_size is None:
+            batch_size = 32                       # the steps count batches of this size
         batches = self._batches_for_evaluation(given, batch_size)
         if steps is not None:
             batches = Steps(batches, check.positive_int(steps, "steps"), restart=True)
@@ -902,10 +911,11 @@ class Steps:
             try:
                 batch = next(self._it)
             except StopIteration:
-                if self.restart and done:       # evaluation: every row once, not twice
-                    warnings.warn(f"the data ran out after {done} of {self.steps} steps: "
-                                  f"scored the {done} batches it has", RuntimeWarning,
-                                  stacklevel=2)
+                if self.restart:                # evaluation: every row once, not twice
+                    if done:                    # (none at all: the evaluation says so)
+                        warnings.warn(f"the data ran out after {done} of {self.steps} "
+                                      f"steps: scored the {done} batches it has",
+                                      RuntimeWarning, stacklevel=2)
                     return
                 self._it = iter(self.batches)
                 try:
