@@ -96,8 +96,9 @@ def test_basic_classification_fashion_mnist():
     except (FileNotFoundError, OSError, ValueError) as exc:
         pytest.skip(f"Fashion-MNIST is not installed here: {exc}")
     assert train_images.shape == (60000, 28, 28) and train_images.dtype == np.uint8
-    train_images = train_images[:12000] / 255.0                  # a fifth, to stay quick
-    train_labels = train_labels[:12000]
+    # all 60,000 rows, as the tutorial: with a fifth (a second quicker) an unseeded start
+    # gave 0.81-0.84 and once, in CI, 0.79; with all of them 12 starts gave 0.860-0.871
+    train_images = train_images / 255.0
     test_images = test_images / 255.0
     model = keras.Sequential([layers.Flatten(input_shape=(28, 28)),
                               layers.Dense(128, activation="relu"), layers.Dense(10)])
